@@ -1,0 +1,56 @@
+"""Carrying out a plan: secrets first, then one atomic tenant write per change.
+
+Everything that can be known before the first write is checked before it (every
+secret is read up front). If a step fails, the steps before it stand, nothing of
+the failed step is written, and a new plan continues from there: apply is
+resumable because it always plans against the tenant as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from reconciler import secrets
+from reconciler.errors import ApplyError, TenantError
+from reconciler.plans import Action, Change, Plan
+from reconciler.providers.base import Provider
+
+Progress = Callable[[int, int, Change], None]
+
+
+@dataclass(slots=True)
+class ApplyReport:
+    applied: list[Change] = field(default_factory=list)
+
+
+def apply_plan(plan: Plan, provider: Provider, progress: Progress | None = None,
+               environ: Mapping[str, str] | None = None) -> ApplyReport:
+    """Apply every change in order; raise ApplyError naming the step that failed."""
+    refs = [change.password for change in plan.changes if change.password is not None]
+    passwords = secrets.resolve(refs, environ)
+    report = ApplyReport()
+    total = len(plan.changes)
+    for index, change in enumerate(plan.changes, start=1):
+        password = passwords[change.password] if change.password is not None else None
+        try:
+            _write(provider, change, password)
+        except TenantError as error:
+            raise ApplyError(
+                f"step {index} of {total} failed: {error}. {len(report.applied)} earlier "
+                "step(s) were applied and stand; nothing of this step was written. Fix the "
+                "cause and run apply again: it plans from the tenant as it is now"
+            ) from error
+        report.applied.append(change)
+        if progress is not None:
+            progress(index, total, change)
+    return report
+
+
+def _write(provider: Provider, change: Change, password: str | None) -> None:
+    if change.action is Action.CREATE:
+        provider.create(change.key, change.fields, password)
+    elif change.action is Action.UPDATE:
+        provider.update(change.key, change.fields, password)
+    else:
+        provider.delete(change.key)

@@ -1,0 +1,236 @@
+"""Read sites/ into a TenantConfig, or raise ConfigError listing every problem found.
+
+Layout: sites/tenant.yaml holds the tenant's settings; every other folder under
+sites/ is a site, named by the folder, holding any number of .yaml files with
+`users`, `hot_desk_users` and `shared_lines` lists.
+
+Items are validated one at a time, so one bad user does not hide the rest of
+its file, and every problem of every file is reported in one run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.yaml_reading import LocatedDict, LocatedList, read_yaml
+from schema import rulebook, rules
+from schema.declarations import Declared, TenantConfig
+from schema.locations import Location
+from schema.problems import Problem, sorted_problems
+from schema.resources import HotDeskUser, SharedLine, SiteFile, User
+from schema.settings import TenantSettings
+
+TENANT_FILE = "tenant.yaml"
+YAML_SUFFIXES = (".yaml", ".yml")
+_LISTS: dict[str, type[BaseModel]] = {
+    "users": User,
+    "hot_desk_users": HotDeskUser,
+    "shared_lines": SharedLine,
+}
+
+
+def load_config(config_dir: Path) -> TenantConfig:
+    """Load and validate everything; raise ConfigError with every problem, sorted."""
+    _check_config_dir(config_dir)
+    problems: list[Problem] = []
+    settings, settings_source = _load_settings(config_dir, problems)
+    declared: list[Declared] = []
+    for site, file in _site_files(config_dir, problems):
+        declared.extend(_load_site_file(site, file, _shown(file), problems))
+    if settings is None or settings_source is None:
+        raise ConfigError(sorted_problems(problems))
+    config = TenantConfig(settings, settings_source, declared)
+    problems.extend(rules.check(config))
+    if problems:
+        raise ConfigError(sorted_problems(problems))
+    return config
+
+
+def _check_config_dir(config_dir: Path) -> None:
+    if not config_dir.exists():
+        raise ReconcilerError(
+            f"config directory '{config_dir}' does not exist; pass the folder that holds "
+            f"{TENANT_FILE} and the site folders (default: ./sites)"
+        )
+    if not config_dir.is_dir():
+        raise ReconcilerError(
+            f"'{config_dir}' is a file, not a config directory; pass the folder that holds "
+            f"{TENANT_FILE} and the site folders"
+        )
+
+
+def _shown(path: Path) -> str:
+    """A path as the user will want to click it: relative to the working directory."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _load_settings(
+    config_dir: Path, problems: list[Problem]
+) -> tuple[TenantSettings | None, LocatedDict | None]:
+    path = config_dir / TENANT_FILE
+    shown = _shown(path)
+    if not path.is_file():
+        problems.append(Problem(
+            rulebook.CONFIG_LAYOUT.id,
+            f"{TENANT_FILE} is missing; create it with tenant, platform_version, licences "
+            "and packages (see README.md)",
+            Location(shown),
+        ))
+        return None, None
+    result = read_yaml(path, shown)
+    problems.extend(result.problems)
+    data = _mapping_or_problem(result.data, shown, problems, "the tenant settings")
+    if data is None:
+        return None, None
+    settings = _validate(TenantSettings, data, problems)
+    return (settings, data) if isinstance(settings, TenantSettings) else (None, None)
+
+
+def _site_files(config_dir: Path, problems: list[Problem]) -> Iterator[tuple[str, Path]]:
+    for entry in sorted(config_dir.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            for file in sorted(entry.iterdir()):
+                if file.is_file() and file.suffix in YAML_SUFFIXES:
+                    yield entry.name, file
+        elif entry.suffix in YAML_SUFFIXES and entry.name != TENANT_FILE:
+            problems.append(Problem(
+                rulebook.CONFIG_LAYOUT.id,
+                f"'{entry.name}' is not in a site folder; move it to "
+                f"{config_dir.name}/<site>/{entry.name} (the folder name is the site)",
+                Location(_shown(entry)),
+            ))
+
+
+def _mapping_or_problem(
+    data: Any, shown: str, problems: list[Problem], what: str
+) -> LocatedDict | None:
+    if data is None and not problems:
+        return None
+    if isinstance(data, LocatedDict):
+        return data
+    if data is not None:
+        problems.append(Problem(
+            rulebook.WRONG_TYPE.id,
+            f"this file should be a mapping of {what}, not a {_yaml_type(data)}",
+            Location(shown),
+        ))
+    return None
+
+
+def _load_site_file(
+    site: str, file: Path, shown: str, problems: list[Problem]
+) -> Iterator[Declared]:
+    result = read_yaml(file, shown)
+    problems.extend(result.problems)
+    data = result.data
+    if data is None:
+        return
+    if not isinstance(data, LocatedDict):
+        problems.append(Problem(
+            rulebook.WRONG_TYPE.id,
+            f"a site file is a mapping with users, hot_desk_users and/or shared_lines, "
+            f"not a {_yaml_type(data)}",
+            Location(shown),
+        ))
+        return
+    for key in data:
+        if key not in _LISTS:
+            problems.append(_unknown_field(data, (key,), list(SiteFile.model_fields)))
+            continue
+        items = data[key]
+        if items is None:
+            continue
+        if not isinstance(items, LocatedList):
+            problems.append(Problem(
+                rulebook.WRONG_TYPE.id, f"{key} should be a list (items starting with '-'), "
+                f"not a {_yaml_type(items)}", data.locate((key,)),
+            ))
+            continue
+        for item in items:
+            if not isinstance(item, LocatedDict):
+                problems.append(Problem(
+                    rulebook.WRONG_TYPE.id,
+                    f"each entry of {key} should be a mapping of fields, not a {_yaml_type(item)}",
+                    items.locate((items.index(item),)),
+                ))
+                continue
+            resource = _validate(_LISTS[key], item, problems)
+            if isinstance(resource, User | HotDeskUser | SharedLine):
+                yield Declared(site, resource, item)
+
+
+def _validate(model: type[BaseModel], data: LocatedDict, problems: list[Problem]) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems.extend(_problem_from(model, data, detail) for detail in error.errors())
+        return None
+
+
+def _problem_from(model: type[BaseModel], data: LocatedDict, detail: ErrorDetails) -> Problem:
+    """Turn one pydantic error into a located problem. The input value is never echoed:
+    it might be a secret typed in the wrong field."""
+    path = tuple(detail["loc"])
+    kind = detail["type"]
+    dotted = ".".join(str(step) for step in path)
+    if kind == "extra_forbidden":
+        return _unknown_field(data, path, _allowed_fields(model, path))
+    if kind == "missing":
+        return Problem(
+            rulebook.MISSING_FIELD.id,
+            f"required field '{dotted}' is missing; add it",
+            data.locate(path[:-1]),
+        )
+    rule = kind if kind in rulebook.RULES else rulebook.WRONG_TYPE.id
+    message = detail["msg"] if kind in rulebook.RULES else f"{dotted}: {detail['msg']}"
+    return Problem(rule, message, data.locate(path))
+
+
+def _allowed_fields(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
+    """The field names valid at `path`, following nested models (e.g. members.0.x)."""
+    current: Any = model
+    for step in path[:-1]:
+        if isinstance(step, int):
+            continue
+        field = current.model_fields.get(step)
+        annotation = field.annotation if field else None
+        nested = getattr(annotation, "__args__", (annotation,))
+        models = [a for a in nested if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not models:
+            return []
+        current = models[0]
+    return list(current.model_fields)
+
+
+def _unknown_field(data: LocatedDict, path: tuple[Any, ...], allowed: list[str]) -> Problem:
+    name = str(path[-1])
+    close = difflib.get_close_matches(name, allowed, n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(allowed)}"
+    return Problem(
+        rulebook.UNKNOWN_FIELD.id,
+        f"unknown field '{name}'; {hint}",
+        data.locate(path, key=True),
+    )
+
+
+def _yaml_type(value: Any) -> str:
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, bool):
+        return "boolean"
+    return "plain value" if value is not None else "empty value"

@@ -1,0 +1,80 @@
+"""What differs between a declared resource and the tenant's, in our own small vocabulary.
+
+deepdiff does the comparing; its report is turned into `DiffItem`s here, so the
+planner, the renderers and the tests never depend on deepdiff's format (kopf's
+`diffs.DiffItem`). Resources are first compared through their canonical dicts
+with `==`, which is cheap; deepdiff runs only on the few that differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from schema.state import Fields
+
+
+class Operation(StrEnum):
+    ADD = "add"
+    CHANGE = "change"
+    REMOVE = "remove"
+
+
+_OPERATIONS = {
+    "dictionary_item_added": Operation.ADD,
+    "dictionary_item_removed": Operation.REMOVE,
+    "values_changed": Operation.CHANGE,
+    "type_changes": Operation.CHANGE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DiffItem:
+    """One difference: at `path`, `old` (the tenant's) becomes `new` (the config's).
+
+    For ADD, `old` is None; for REMOVE, `new` is None.
+    """
+
+    operation: Operation
+    path: tuple[str, ...]
+    old: Any
+    new: Any
+
+
+def project(live: Fields, managed: Fields) -> Fields:
+    """The tenant's values of just the fields the config manages."""
+    return {name: live.get(name) for name in managed}
+
+
+def diff_fields(live: Fields, desired: Fields) -> tuple[DiffItem, ...]:
+    """The differences on the managed fields, sorted by path; empty when equal."""
+    current = project(live, desired)
+    if current == desired:
+        return ()
+    report = DeepDiff(current, desired, view="tree")
+    items: dict[tuple[str, ...], DiffItem] = {}
+    for report_type, levels in report.items():
+        for level in levels:
+            path = tuple(level.path(output_format="list"))
+            item = _item(report_type, path, level.t1, level.t2, current, desired)
+            items.setdefault(item.path, item)
+    return tuple(items[path] for path in sorted(items))
+
+
+def _item(report_type: str, path: tuple[Any, ...], old: Any, new: Any,
+          current: Fields, desired: Fields) -> DiffItem:
+    # A change inside a list (devices) is reported on the whole list: a list is
+    # one value to the portal, and "devices[1] removed" reads worse than old -> new.
+    if report_type not in _OPERATIONS or any(isinstance(step, int) for step in path):
+        field = str(path[0])
+        return DiffItem(Operation.CHANGE, (field,), current.get(field), desired.get(field))
+    operation = _OPERATIONS[report_type]
+    return DiffItem(
+        operation,
+        tuple(str(step) for step in path),
+        None if operation is Operation.ADD else old,
+        None if operation is Operation.REMOVE else new,
+    )

@@ -1,0 +1,43 @@
+"""The reconciler's exceptions. Every one carries a message a user can act on.
+
+    ReconcilerError            anything the CLI reports and exits 1 for
+    ├── ConfigError            the config is invalid; carries every Problem found
+    ├── TenantError            the tenant could not be read or written
+    │   └── TenantUnreachable  the tenant URL names nothing we can open
+    ├── SecretError            a secret reference cannot be resolved
+    └── ApplyError             a step of an apply failed; earlier steps stand
+
+Outside exceptions (sqlite3, OSError, yaml) are mapped to these at the module
+that calls the outside library, chained with `from`, and never shown raw.
+"""
+
+from __future__ import annotations
+
+from schema.problems import Problem
+
+
+class ReconcilerError(Exception):
+    """An error the user can fix; `str()` is the whole message."""
+
+
+class ConfigError(ReconcilerError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        count = len(problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} found in the configuration")
+
+
+class TenantError(ReconcilerError):
+    pass
+
+
+class TenantUnreachable(TenantError):
+    pass
+
+
+class SecretError(ReconcilerError):
+    pass
+
+
+class ApplyError(ReconcilerError):
+    pass

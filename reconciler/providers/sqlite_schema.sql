@@ -1,0 +1,105 @@
+-- The embedded local tenant: a SQLite file standing for an iPECS Cloud tenant.
+--
+-- It enforces the portal's integrity itself, with constraints and triggers,
+-- independently of the Python rules in schema/. A wrongly ordered or invalid
+-- apply therefore fails loudly here instead of leaving a state the portal
+-- would never allow. Messages start with "portal:" so the reconciler can tell
+-- them from other SQLite errors.
+
+CREATE TABLE tenant_facts (
+    id                   INTEGER PRIMARY KEY CHECK (id = 1),
+    platform_version     TEXT NOT NULL,
+    platform_major       INTEGER NOT NULL,
+    shared_line_licences INTEGER NOT NULL CHECK (shared_line_licences >= 0),
+    shared_licensing     INTEGER NOT NULL CHECK (shared_licensing IN (0, 1))
+);
+
+CREATE TABLE packages (
+    name  TEXT PRIMARY KEY,
+    seats INTEGER NOT NULL CHECK (seats >= 0),
+    rank  INTEGER NOT NULL
+);
+
+CREATE TABLE users (
+    extension          TEXT PRIMARY KEY
+                       CHECK (length(extension) BETWEEN 2 AND 5 AND extension NOT GLOB '*[^0-9]*'),
+    site               TEXT NOT NULL,
+    kind               TEXT NOT NULL CHECK (kind IN ('user', 'hot_desk_user')),
+    name               TEXT NOT NULL CHECK (length(trim(name)) > 0),
+    package            TEXT NOT NULL REFERENCES packages (name),
+    portal_id          TEXT UNIQUE,
+    email              TEXT,
+    direct_dial_number TEXT,
+    call_barring       TEXT,
+    outgoing_caller_id TEXT,
+    group_member_type  TEXT NOT NULL DEFAULT 'single_site'
+                       CHECK (group_member_type IN ('single_site', 'multi_site')),
+    aad_id             TEXT UNIQUE,
+    devices            TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(devices)),
+    password_hash      TEXT,
+    CHECK ((kind = 'user') = (json_array_length(devices) > 0))
+);
+
+CREATE TABLE shared_lines (
+    number             TEXT PRIMARY KEY
+                       CHECK (length(number) BETWEEN 2 AND 5 AND number NOT GLOB '*[^0-9]*'),
+    site               TEXT NOT NULL,
+    direct_dial_number TEXT,
+    autodial_digit     TEXT,
+    forward_to_vm      INTEGER NOT NULL DEFAULT 0 CHECK (forward_to_vm IN (0, 1)),
+    description        TEXT
+);
+
+CREATE TABLE shared_line_members (
+    shared_line TEXT NOT NULL REFERENCES shared_lines (number) ON DELETE CASCADE,
+    extension   TEXT NOT NULL REFERENCES users (extension) ON DELETE RESTRICT,
+    button      INTEGER CHECK (button IS NULL OR button >= 1),
+    ring_delay  INTEGER NOT NULL DEFAULT 0
+                CHECK (ring_delay BETWEEN 0 AND 30 AND ring_delay % 3 = 0),
+    PRIMARY KEY (shared_line, extension)
+);
+CREATE INDEX shared_line_members_by_extension ON shared_line_members (extension);
+
+-- One numbering plan: a number belongs to a user or to a shared line, never both.
+CREATE TRIGGER users_number_free BEFORE INSERT ON users
+WHEN EXISTS (SELECT 1 FROM shared_lines WHERE number = NEW.extension)
+BEGIN SELECT RAISE(ABORT, 'portal: number is already used by a shared line'); END;
+
+CREATE TRIGGER users_renumber_free BEFORE UPDATE OF extension ON users
+WHEN EXISTS (SELECT 1 FROM shared_lines WHERE number = NEW.extension)
+BEGIN SELECT RAISE(ABORT, 'portal: number is already used by a shared line'); END;
+
+CREATE TRIGGER shared_lines_number_free BEFORE INSERT ON shared_lines
+WHEN EXISTS (SELECT 1 FROM users WHERE extension = NEW.number)
+BEGIN SELECT RAISE(ABORT, 'portal: number is already used by a user'); END;
+
+CREATE TRIGGER shared_lines_renumber_free BEFORE UPDATE OF number ON shared_lines
+WHEN EXISTS (SELECT 1 FROM users WHERE extension = NEW.number)
+BEGIN SELECT RAISE(ABORT, 'portal: number is already used by a user'); END;
+
+-- User type is fixed once created (hard phone vs hot/virtual desk).
+CREATE TRIGGER users_kind_fixed BEFORE UPDATE OF kind ON users
+WHEN NEW.kind <> OLD.kind
+BEGIN SELECT RAISE(ABORT, 'portal: a user''s type cannot change; delete and recreate it'); END;
+
+-- Licences.
+CREATE TRIGGER shared_lines_licensed BEFORE INSERT ON shared_lines
+WHEN (SELECT count(*) FROM shared_lines) >= (SELECT shared_line_licences FROM tenant_facts)
+BEGIN SELECT RAISE(ABORT, 'portal: no shared-line licence left'); END;
+
+CREATE TRIGGER users_package_seat BEFORE INSERT ON users
+WHEN (SELECT count(*) FROM users WHERE package = NEW.package)
+     >= (SELECT seats FROM packages WHERE name = NEW.package)
+BEGIN SELECT RAISE(ABORT, 'portal: no seat left on this package'); END;
+
+CREATE TRIGGER users_package_change_seat BEFORE UPDATE OF package ON users
+WHEN NEW.package <> OLD.package
+ AND (SELECT count(*) FROM users WHERE package = NEW.package)
+     >= (SELECT seats FROM packages WHERE name = NEW.package)
+BEGIN SELECT RAISE(ABORT, 'portal: no seat left on this package'); END;
+
+-- Hot desk users join shared lines only on platform 6.0+ with Shared licensing.
+CREATE TRIGGER members_hot_desk_allowed BEFORE INSERT ON shared_line_members
+WHEN (SELECT kind FROM users WHERE extension = NEW.extension) = 'hot_desk_user'
+ AND NOT (SELECT platform_major >= 6 AND shared_licensing = 1 FROM tenant_facts)
+BEGIN SELECT RAISE(ABORT, 'portal: hot desk users need platform 6.0 and Shared licensing'); END;

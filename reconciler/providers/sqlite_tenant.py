@@ -1,0 +1,281 @@
+"""The embedded local tenant: current state kept in a SQLite file.
+
+The file is created on the first apply (a plan never writes). Every write runs
+in its own transaction with foreign keys on, so the schema's triggers
+(sqlite_schema.sql) judge each step exactly as the portal would.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import TenantError, TenantUnreachable
+from schema.fields import version_tuple
+from schema.state import Fields, Kind, ResourceKey, TenantFacts, TenantState
+
+SCHEMA_VERSION = 1
+_USER_COLUMNS = (
+    "name", "package", "portal_id", "email", "direct_dial_number", "call_barring",
+    "outgoing_caller_id", "group_member_type", "aad_id",
+)
+_LINE_COLUMNS = ("direct_dial_number", "autodial_digit", "forward_to_vm", "description")
+_PBKDF2_ROUNDS = 50_000
+
+
+def _schema_sql() -> str:
+    return resources.files("reconciler.providers").joinpath("sqlite_schema.sql").read_text()
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    """The portal keeps passwords; our stand-in keeps only a salted hash of them."""
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, _PBKDF2_ROUNDS)
+    return f"pbkdf2_sha256${_PBKDF2_ROUNDS}${salt.hex()}${digest.hex()}"
+
+
+def password_matches(password: str, stored: str) -> bool:
+    _, _, salt, _ = stored.split("$")
+    return secrets.compare_digest(hash_password(password, bytes.fromhex(salt)), stored)
+
+
+class SqliteTenant:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.description = f"sqlite:///{path}"
+        self._connection: sqlite3.Connection | None = None
+
+    # --- opening ------------------------------------------------------------
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is None:
+            if self.path.is_dir():
+                raise TenantUnreachable(
+                    f"tenant {self.description} is a directory; point --tenant at a file, "
+                    "e.g. sqlite:///.reconciler/tenant.db"
+                )
+            try:
+                self._connection = sqlite3.connect(self.path, isolation_level=None, timeout=5)
+                self._connection.execute("PRAGMA foreign_keys = ON")
+                version = self._connection.execute("PRAGMA user_version").fetchone()[0]
+            except sqlite3.Error as error:
+                raise TenantUnreachable(
+                    f"cannot open tenant {self.description}: {error}; is it a tenant "
+                    "database written by reconcile apply?"
+                ) from error
+            if version not in (0, SCHEMA_VERSION):
+                raise TenantUnreachable(
+                    f"tenant {self.description} has schema version {version}, this reconciler "
+                    f"reads version {SCHEMA_VERSION}; upgrade ipecs-reconciler"
+                )
+        return self._connection
+
+    def initialise(self, facts: TenantFacts) -> None:
+        if self.exists():
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise TenantUnreachable(
+                f"cannot create the folder for tenant {self.description}: {error.strerror}"
+            ) from error
+        connection = self._connect()
+        with self._transaction():
+            for statement in _schema_sql().split(";\n"):
+                if statement.strip():
+                    connection.execute(statement)
+            connection.execute(
+                "INSERT INTO tenant_facts VALUES (1, ?, ?, ?, ?)",
+                (facts.platform_version, version_tuple(facts.platform_version)[0],
+                 facts.shared_line_licences, int(facts.shared_licensing)),
+            )
+            connection.executemany(
+                "INSERT INTO packages VALUES (?, ?, ?)",
+                [(name, seats, rank) for rank, (name, seats) in enumerate(facts.packages.items())],
+            )
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    # --- reading ------------------------------------------------------------
+    def read_state(self) -> TenantState:
+        if not self.exists():
+            return TenantState()
+        connection = self._connect()
+        try:
+            return TenantState(self._read_resources(connection), self._read_facts(connection))
+        except sqlite3.Error as error:
+            raise TenantError(f"cannot read tenant {self.description}: {error}") from error
+
+    def _read_facts(self, connection: sqlite3.Connection) -> TenantFacts | None:
+        row = connection.execute(
+            "SELECT platform_version, shared_line_licences, shared_licensing FROM tenant_facts"
+        ).fetchone()
+        if row is None:
+            return None
+        packages = dict(connection.execute("SELECT name, seats FROM packages ORDER BY rank"))
+        return TenantFacts(row[0], row[1], bool(row[2]), packages)
+
+    def _read_resources(self, connection: sqlite3.Connection) -> dict[ResourceKey, Fields]:
+        state: dict[ResourceKey, Fields] = {}
+        columns = ", ".join(_USER_COLUMNS)
+        for row in connection.execute(f"SELECT site, kind, extension, devices, {columns} FROM users"):
+            kind = Kind(row[1])
+            fields: Fields = dict(zip(_USER_COLUMNS, row[4:], strict=True))
+            if kind is Kind.USER:
+                fields["devices"] = json.loads(row[3])
+            state[ResourceKey(row[0], kind, row[2])] = fields
+        members: dict[str, dict[str, dict[str, Any]]] = {}
+        for line, extension, button, delay in connection.execute(
+            "SELECT shared_line, extension, button, ring_delay FROM shared_line_members"
+        ):
+            members.setdefault(line, {})[extension] = {"button": button, "ring_delay": delay}
+        columns = ", ".join(_LINE_COLUMNS)
+        for row in connection.execute(f"SELECT site, number, {columns} FROM shared_lines"):
+            fields = dict(zip(_LINE_COLUMNS, row[2:], strict=True))
+            fields["forward_to_vm"] = bool(fields["forward_to_vm"])
+            fields["members"] = members.get(row[1], {})
+            state[ResourceKey(row[0], Kind.SHARED_LINE, row[1])] = fields
+        return state
+
+    # --- writing ------------------------------------------------------------
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole apply
+        except OSError as error:
+            raise TenantUnreachable(f"cannot create lock {lock_path}: {error.strerror}") from error
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as error:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise TenantError(
+                    f"tenant {self.description} is locked by {holder}; wait for that apply to "
+                    f"finish (or remove {lock_path} if that process is gone)"
+                ) from error
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"reconcile apply (pid {os.getpid()})\n")
+            handle.flush()
+            yield
+        finally:
+            handle.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        connection = self._connect()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def _write(self, key: ResourceKey, action: str, fields: Fields, password: str | None,
+               ) -> None:
+        try:
+            with self._transaction() as connection:
+                if key.kind is Kind.SHARED_LINE:
+                    _write_shared_line(connection, key, action, fields)
+                else:
+                    _write_user(connection, key, action, fields, password)
+        except sqlite3.Error as error:
+            raise TenantError(f"the tenant refused to {action} {key}: {_portal_message(error)}"
+                              ) from error
+
+    def create(self, key: ResourceKey, fields: Fields, password: str | None) -> None:
+        self._write(key, "create", fields, password)
+
+    def update(self, key: ResourceKey, fields: Fields, password: str | None) -> None:
+        self._write(key, "update", fields, password)
+
+    def delete(self, key: ResourceKey) -> None:
+        self._write(key, "delete", {}, None)
+
+
+def _portal_message(error: sqlite3.Error) -> str:
+    text = str(error)
+    return text.removeprefix("portal: ")
+
+
+def _assignments(fields: Fields, columns: tuple[str, ...]) -> dict[str, Any]:
+    values = {name: fields[name] for name in columns if name in fields}
+    if "forward_to_vm" in values:
+        values["forward_to_vm"] = int(values["forward_to_vm"])
+    return values
+
+
+def _write_user(connection: sqlite3.Connection, key: ResourceKey, action: str, fields: Fields,
+                password: str | None) -> None:
+    values = _assignments(fields, _USER_COLUMNS)
+    if "devices" in fields:
+        values["devices"] = json.dumps(fields["devices"])
+    if password is not None:
+        values["password_hash"] = hash_password(password)
+    if action == "delete":
+        _expect_one(connection.execute("DELETE FROM users WHERE extension = ? AND kind = ?",
+                                       (key.number, key.kind.value)), key)
+    elif action == "create":
+        values.update(extension=key.number, site=key.site, kind=key.kind.value)
+        _insert(connection, "users", values)
+    elif values:
+        _update(connection, "users", "extension", key.number, values, key)
+
+
+def _write_shared_line(connection: sqlite3.Connection, key: ResourceKey, action: str,
+                       fields: Fields) -> None:
+    values = _assignments(fields, _LINE_COLUMNS)
+    if action == "delete":
+        _expect_one(connection.execute("DELETE FROM shared_lines WHERE number = ?",
+                                       (key.number,)), key)
+        return
+    if action == "create":
+        values.update(number=key.number, site=key.site)
+        _insert(connection, "shared_lines", values)
+    elif values:
+        _update(connection, "shared_lines", "number", key.number, values, key)
+    if "members" in fields:
+        connection.execute("DELETE FROM shared_line_members WHERE shared_line = ?", (key.number,))
+        connection.executemany(
+            "INSERT INTO shared_line_members (shared_line, extension, button, ring_delay) "
+            "VALUES (?, ?, ?, ?)",
+            [(key.number, extension, member["button"], member["ring_delay"])
+             for extension, member in fields["members"].items()],
+        )
+
+
+def _insert(connection: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
+    names = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    connection.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", tuple(values.values()))
+
+
+def _update(connection: sqlite3.Connection, table: str, id_column: str, number: str,
+            values: dict[str, Any], key: ResourceKey) -> None:
+    setters = ", ".join(f"{name} = ?" for name in values)
+    _expect_one(connection.execute(f"UPDATE {table} SET {setters} WHERE {id_column} = ?",
+                                   (*values.values(), number)), key)
+
+
+def _expect_one(cursor: sqlite3.Cursor, key: ResourceKey) -> None:
+    if cursor.rowcount != 1:
+        raise sqlite3.IntegrityError(f"{key} does not exist in the tenant")

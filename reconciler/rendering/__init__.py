@@ -1,0 +1,1 @@
+"""Turning a plan into something a person or a program reads."""

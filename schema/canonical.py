@@ -1,0 +1,53 @@
+"""The canonical form a resource is compared in: a plain, JSON-able dict.
+
+Only the fields an administrator wrote are managed: a field left out of the
+YAML is the portal's business and never shows up as a change (kopf's "diff the
+essence"). Explicit `null` is kept, so it clears the portal's value. The
+password is write-only in the portal and is never part of the canonical form.
+
+Members are keyed by extension, so reordering them in YAML is not a change and
+a diff names the member that changed rather than a list index.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schema.resources import HotDeskUser, Member, Resource, SharedLine, User
+from schema.state import Fields, Kind
+
+IDENTITY_FIELDS = {"extension", "number"}
+WRITE_ONLY_FIELDS = {"password"}
+_ALWAYS_MANAGED = {"name", "package", "devices", "members"}
+
+
+def kind_of(resource: Resource) -> Kind:
+    if isinstance(resource, User):
+        return Kind.USER
+    if isinstance(resource, HotDeskUser):
+        return Kind.HOT_DESK_USER
+    return Kind.SHARED_LINE
+
+
+def number_of(resource: Resource) -> str:
+    return resource.number if isinstance(resource, SharedLine) else resource.extension
+
+
+def canonical_members(members: list[Member]) -> dict[str, dict[str, Any]]:
+    return {m.extension: {"button": m.button, "ring_delay": m.ring_delay} for m in members}
+
+
+def canonical_fields(resource: Resource) -> Fields:
+    """The managed fields of a declared resource, in canonical form."""
+    managed = (resource.model_fields_set | _ALWAYS_MANAGED) - IDENTITY_FIELDS - WRITE_ONLY_FIELDS
+    fields: Fields = {}
+    for name in sorted(managed):
+        if name not in type(resource).model_fields:
+            continue
+        value = getattr(resource, name)
+        if name == "members":
+            value = canonical_members(value)
+        elif isinstance(value, list):
+            value = list(value)
+        fields[name] = value
+    return fields

@@ -1,0 +1,63 @@
+"""The desired state as written: each resource with the place it was declared."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from schema.canonical import canonical_fields, kind_of, number_of
+from schema.locations import Location
+from schema.resources import Resource
+from schema.settings import TenantSettings
+from schema.state import Fields, Kind, ResourceKey
+
+Path = tuple[str | int, ...]
+
+
+class SourceMap(Protocol):
+    """Finds where a value below some YAML node was written."""
+
+    def locate(self, path: Path = ()) -> Location: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """A resource from the config, with its site and the YAML it came from."""
+
+    site: str
+    resource: Resource
+    source: SourceMap
+
+    @property
+    def kind(self) -> Kind:
+        return kind_of(self.resource)
+
+    @property
+    def number(self) -> str:
+        return number_of(self.resource)
+
+    @property
+    def key(self) -> ResourceKey:
+        return ResourceKey(self.site, self.kind, self.number)
+
+    def at(self, *path: str | int) -> Location:
+        return self.source.locate(path)
+
+    def fields(self) -> Fields:
+        return canonical_fields(self.resource)
+
+
+@dataclass(slots=True)
+class TenantConfig:
+    """Everything under sites/: the tenant settings and every declared resource."""
+
+    settings: TenantSettings
+    settings_source: SourceMap
+    declared: list[Declared] = field(default_factory=list)
+
+    def of_kind(self, *kinds: Kind) -> Iterator[Declared]:
+        return (d for d in self.declared if d.kind in kinds)
+
+    def sites(self) -> list[str]:
+        return sorted({d.site for d in self.declared})

@@ -1,0 +1,95 @@
+"""The three resources an administrator declares: users, hot desk users and shared lines.
+
+Field names follow the Customer Manager portal's forms (User > User Setup and
+Call Manager > Shared Line). An omitted optional field means "leave the portal's
+value alone"; an explicit `null` means "clear it" (see `schema.canonical`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic_core import PydanticCustomError
+
+from schema import rulebook
+from schema.fields import (
+    Button,
+    DisplayName,
+    Email,
+    Number,
+    PasswordRef,
+    PhoneNumber,
+    PortalId,
+    RingDelay,
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class _UserFields(_Strict):
+    """What User Setup holds for any user, with or without a device of its own."""
+
+    extension: Number
+    name: DisplayName
+    package: str
+    portal_id: PortalId | None = None
+    email: Email | None = None
+    direct_dial_number: PhoneNumber | None = None
+    call_barring: str | None = None
+    outgoing_caller_id: PhoneNumber | None = None
+    group_member_type: Literal["single_site", "multi_site"] = "single_site"
+    aad_id: Email | None = None
+    password: PasswordRef | None = None
+
+
+def _at_least_one_device(devices: list[str]) -> list[str]:
+    if not devices:
+        raise PydanticCustomError(
+            rulebook.USER_NEEDS_DEVICE.id,
+            "a user needs at least one device; a user without a device of its own "
+            "belongs under hot_desk_users",
+        )
+    return devices
+
+
+class User(_UserFields):
+    """A hard-phone user: an extension with devices of its own."""
+
+    devices: Annotated[list[str], AfterValidator(_at_least_one_device)]
+
+
+class HotDeskUser(_UserFields):
+    """A virtual user registered in User Setup; it logs in at any hot desk phone."""
+
+
+class Member(_Strict):
+    """A user's appearance on a shared line: which button, and how long to wait to ring."""
+
+    extension: Number
+    button: Button | None = None
+    ring_delay: RingDelay = 0
+
+
+class SharedLine(_Strict):
+    """A shared line (Call Manager > Shared Line); `number` is the portal's Digit Number."""
+
+    number: Number
+    direct_dial_number: PhoneNumber | None = None
+    autodial_digit: PhoneNumber | None = None
+    forward_to_vm: StrictBool = False
+    description: str | None = None
+    members: list[Member] = Field(default_factory=list)
+
+
+Resource = User | HotDeskUser | SharedLine
+
+
+class SiteFile(_Strict):
+    """One YAML file under sites/<site>/; any of the three lists may be present."""
+
+    users: list[User] = Field(default_factory=list)
+    hot_desk_users: list[HotDeskUser] = Field(default_factory=list)
+    shared_lines: list[SharedLine] = Field(default_factory=list)

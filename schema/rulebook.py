@@ -1,0 +1,157 @@
+"""Every rule the reconciler enforces, once, with a stable identifier and its source.
+
+Field checks (in `schema.fields`) and cross-object checks (in `schema.rules`) both
+name their rule from here, and README's rule table is tested against this list,
+so a rule cannot exist without being documented.
+
+`basis` follows ../shared/domain/FACTS.md section 12: "documented" (a vendor or
+reseller page says so), "inferred" (we assume it), "page" (only the announcement
+page this project started from shows it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Basis = Literal["documented", "inferred", "page", "tool"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    summary: str
+    basis: Basis
+    source: str
+
+
+RULES: dict[str, Rule] = {}
+
+
+def _rule(rule_id: str, summary: str, basis: Basis, source: str) -> Rule:
+    rule = Rule(rule_id, summary, basis, source)
+    RULES[rule_id] = rule
+    return rule
+
+
+# --- the shape of the files -------------------------------------------------
+YAML_SYNTAX = _rule("yaml.syntax", "Files are valid YAML.", "tool", "PyYAML")
+YAML_DUPLICATE_KEY = _rule(
+    "yaml.duplicate-key", "A mapping names each key once.", "tool", "YAML 1.2 spec"
+)
+UNKNOWN_FIELD = _rule("schema.unknown-field", "Only known fields are accepted.", "tool", "design")
+MISSING_FIELD = _rule("schema.missing-field", "Required fields are present.", "tool", "portal form")
+WRONG_TYPE = _rule("schema.type", "Each field has the type the model gives it.", "tool", "design")
+CONFIG_LAYOUT = _rule(
+    "config.layout",
+    "sites/tenant.yaml exists; each site is a folder of .yaml files.",
+    "tool",
+    "design",
+)
+
+# --- numbers ----------------------------------------------------------------
+NUMBER_FORMAT = _rule(
+    "numbering.format",
+    "Extensions and shared-line digit numbers are 2-5 digit strings; leading zeros count.",
+    "page",
+    "announcement page: Extension and Digit Number '2 - 5 Digit'",
+)
+NUMBER_DUPLICATE = _rule(
+    "numbering.duplicate",
+    "A number is used once in the tenant across users, hot desk users and shared lines.",
+    "inferred",
+    "FACTS 12.15; on-prem 'conflicts in the Numbering Plan are not allowed'",
+)
+PHONE_NUMBER_FORMAT = _rule(
+    "field.phone-number",
+    "Direct dial, caller ID and autodial values are digits (an optional leading +).",
+    "inferred",
+    "announcement page shows digits only",
+)
+
+# --- users --------------------------------------------------------------------
+NAME_EMPTY = _rule("user.name", "A user has a non-empty name.", "page", "announcement page")
+EMAIL_FORMAT = _rule(
+    "user.email-format", "An e-mail address is well formed (or absent).", "inferred", "FACTS 12.10"
+)
+PORTAL_ID_FORMAT = _rule(
+    "user.portal-id-format",
+    "A portal ID is written login@domain, as the portal shows it.",
+    "page",
+    "announcement page: Portal ID 0901@35.com",
+)
+INLINE_PASSWORD = _rule(
+    "secrets.inline-password",
+    "A password is a reference {env: VAR}, never an inline value.",
+    "tool",
+    "design: secrets never live in git",
+)
+USER_NEEDS_DEVICE = _rule(
+    "user.devices",
+    "A hard-phone user names at least one device.",
+    "page",
+    "announcement page: Device column",
+)
+
+# --- shared lines -----------------------------------------------------------
+RING_DELAY_STEP = _rule(
+    "shared_line.ring-delay",
+    "A member's ring delay is 0-30 seconds in steps of 3.",
+    "documented",
+    "ipecskb shared-line-option-ring-delay",
+)
+BUTTON_RANGE = _rule(
+    "shared_line.button", "A member's button is a positive whole number.", "inferred", "design"
+)
+MEMBER_UNKNOWN = _rule(
+    "membership.unknown-member",
+    "Every shared-line member is a user or hot desk user of the tenant.",
+    "inferred",
+    "FACTS 12.13",
+)
+MEMBER_DUPLICATE = _rule(
+    "membership.duplicate-member",
+    "A member appears once per shared line.",
+    "inferred",
+    "FACTS 12.13",
+)
+HOT_DESK_MEMBER_PLATFORM = _rule(
+    "membership.hot-desk-platform",
+    "A hot desk user can be a shared-line member only on platform 6.0 or later.",
+    "page",
+    "announcement page: 'Feature first available: iPECS Cloud version 6.0'",
+)
+HOT_DESK_MEMBER_LICENSING = _rule(
+    "membership.hot-desk-licensing",
+    "A hot desk user can be a shared-line member only with iPECS Shared licensing.",
+    "page",
+    "announcement page: 'iPECS Shared licensing is required'",
+)
+
+# --- licences -----------------------------------------------------------------
+SHARED_LINE_LICENCES = _rule(
+    "licences.shared-lines",
+    "No more shared lines than licences.shared_lines.",
+    "page",
+    "announcement page: 'Shared Line List (20 Licenses)'",
+)
+PACKAGE_UNKNOWN = _rule(
+    "licences.unknown-package",
+    "A user's package is one the tenant owns (listed under packages).",
+    "documented",
+    "ipecskb add-user-with-change-order",
+)
+PACKAGE_SEATS = _rule(
+    "licences.package-seats",
+    "No more users on a package than the seats owned.",
+    "inferred",
+    "FACTS 12.5",
+)
+
+# --- tenant settings ----------------------------------------------------------
+PLATFORM_VERSION_FORMAT = _rule(
+    "tenant.platform-version",
+    "platform_version is written as dotted numbers, e.g. \"6.0\".",
+    "tool",
+    "design",
+)

@@ -1,0 +1,42 @@
+"""sites/tenant.yaml: the tenant's facts (platform, licences, packages) and settings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from schema.fields import PlatformVersion, version_tuple
+from schema.state import TenantFacts
+
+
+class Licences(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    shared_lines: Annotated[int, Field(ge=0)] = 0
+    shared_licensing: StrictBool = False
+
+
+class TenantSettings(BaseModel):
+    """Facts about the tenant that rules depend on; they must match the live tenant."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tenant: str
+    platform_version: PlatformVersion
+    licences: Licences = Field(default_factory=Licences)
+    # User pack name -> seats owned. Listed in upgrade order (cheapest first).
+    packages: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+
+    def platform_at_least(self, version: str) -> bool:
+        return version_tuple(self.platform_version) >= version_tuple(version)
+
+
+def declared_facts(settings: TenantSettings) -> TenantFacts:
+    """The facts tenant.yaml states, in the form a live tenant reports them."""
+    return TenantFacts(
+        platform_version=settings.platform_version,
+        shared_line_licences=settings.licences.shared_lines,
+        shared_licensing=settings.licences.shared_licensing,
+        packages=dict(settings.packages),
+    )

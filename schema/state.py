@@ -1,0 +1,55 @@
+"""How a tenant's resources are named and held, the same for config and live state.
+
+A resource is keyed by (site, kind, number) and its managed values are a plain
+dict in canonical form (`schema.canonical`). Providers build these dicts straight
+from storage, so reading a 100,000-number tenant never builds pydantic models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+
+class Kind(StrEnum):
+    USER = "user"
+    HOT_DESK_USER = "hot_desk_user"
+    SHARED_LINE = "shared_line"
+
+    @property
+    def is_user(self) -> bool:
+        return self is not Kind.SHARED_LINE
+
+
+class ResourceKey(NamedTuple):
+    site: str
+    kind: Kind
+    number: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.value} {self.number}"
+
+
+Fields = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TenantFacts:
+    """What a live tenant reports about itself; compared with sites/tenant.yaml."""
+
+    platform_version: str
+    shared_line_licences: int
+    shared_licensing: bool
+    packages: dict[str, int]
+
+
+@dataclass(slots=True)
+class TenantState:
+    """Every managed resource of a tenant, as canonical fields, plus its facts if known."""
+
+    resources: dict[ResourceKey, Fields] = field(default_factory=dict)
+    facts: TenantFacts | None = None
+
+    def by_number(self) -> dict[str, ResourceKey]:
+        return {key.number: key for key in self.resources}
