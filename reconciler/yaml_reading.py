@@ -32,7 +32,7 @@ _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
 
 
-class LocatedDict(dict[str, Any]):
+class LocatedDict(dict[Any, Any]):
     """A mapping that knows where it, its keys and its values were written."""
 
     __slots__ = ("file", "key_marks", "mark", "value_marks")
@@ -94,7 +94,8 @@ class LocatedLoader(_BaseLoader):  # type: ignore[misc]
         self.problems: list[Problem] = []
 
     def _problem(self, rule: rulebook.Rule, message: str, mark: tuple[int, int]) -> None:
-        self.problems.append(Problem(rule.id, message, Location(self.file, mark[0] + 1, mark[1] + 1)))
+        where = Location(self.file, mark[0] + 1, mark[1] + 1)
+        self.problems.append(Problem(rule.id, message, where))
 
     def construct_located_mapping(self, node: MappingNode) -> LocatedDict:
         self.flatten_mapping(node)
@@ -160,9 +161,8 @@ def read_yaml(path: FilePath, shown_as: str) -> ReadResult:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
-        return ReadResult(None, [Problem(rulebook.YAML_SYNTAX.id,
-                                         f"file is not UTF-8 text ({error.reason}); save it as UTF-8",
-                                         Location(shown_as))])
+        message = f"file is not UTF-8 text ({error.reason}); save it as UTF-8"
+        return ReadResult(None, [Problem(rulebook.YAML_SYNTAX.id, message, Location(shown_as))])
     except OSError as error:
         return ReadResult(None, [Problem(rulebook.CONFIG_LAYOUT.id,
                                          f"cannot read file: {error.strerror}",

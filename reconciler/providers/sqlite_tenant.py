@@ -133,7 +133,8 @@ class SqliteTenant:
     def _read_resources(self, connection: sqlite3.Connection) -> dict[ResourceKey, Fields]:
         state: dict[ResourceKey, Fields] = {}
         columns = ", ".join(_USER_COLUMNS)
-        for row in connection.execute(f"SELECT site, kind, extension, devices, {columns} FROM users"):
+        query = f"SELECT site, kind, extension, devices, {columns} FROM users"
+        for row in connection.execute(query):
             kind = Kind(row[1])
             fields: Fields = dict(zip(_USER_COLUMNS, row[4:], strict=True))
             if kind is Kind.USER:

@@ -1,0 +1,70 @@
+"""Shared test helpers: config trees written from YAML text, and the CLI run in-process."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from reconciler.cli import cli
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_SITES = REPO / "sites"
+
+TENANT_YAML = """\
+tenant: Test Tenant
+platform_version: "6.0"
+licences:
+  shared_lines: 5
+  shared_licensing: true
+packages:
+  Basic: 10
+  Premium: 10
+"""
+
+Run = Callable[..., Result]
+WriteTree = Callable[..., Path]
+
+
+@pytest.fixture
+def write_tree(tmp_path: Path) -> WriteTree:
+    """Write a config tree: {relative path: YAML text}; tenant.yaml defaults to TENANT_YAML."""
+
+    def write(files: dict[str, str], *, tenant: str | None = TENANT_YAML,
+              root: str = "sites") -> Path:
+        base = tmp_path / root
+        base.mkdir(parents=True, exist_ok=True)
+        if tenant is not None:
+            (base / "tenant.yaml").write_text(tenant)
+        for relative, content in files.items():
+            path = base / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(content))
+        return base
+
+    return write
+
+
+@pytest.fixture
+def example_sites(tmp_path: Path) -> Path:
+    """A private copy of the worked example, safe to edit."""
+    target = tmp_path / "sites"
+    shutil.copytree(EXAMPLE_SITES, target)
+    return target
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """Run `reconcile ...` in-process from tmp_path, with a private default tenant."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RECONCILER_TENANT", raising=False)
+
+    def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None
+               ) -> Result:
+        return CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+
+    return invoke
