@@ -108,7 +108,7 @@ def _no_inline_secret(value: Any) -> Any:
         raise _fail(
             rulebook.INLINE_PASSWORD,
             "password is written inline; never commit a password, write "
-            "`password: {{env: VARIABLE_NAME}}` and export the variable where apply runs",
+            "`password: {env: VARIABLE_NAME}` and export the variable where apply runs",
         )
     return value
 
