@@ -15,6 +15,7 @@ from reconciler import secrets
 from reconciler.errors import ApplyError, TenantError
 from reconciler.plans import Action, Change, Plan
 from reconciler.providers.base import Provider
+from schema.state import TenantFacts
 
 Progress = Callable[[int, int, Change], None]
 
@@ -24,11 +25,17 @@ class ApplyReport:
     applied: list[Change] = field(default_factory=list)
 
 
-def apply_plan(plan: Plan, provider: Provider, progress: Progress | None = None,
+def apply_plan(plan: Plan, provider: Provider, facts: TenantFacts,
+               progress: Progress | None = None,
                environ: Mapping[str, str] | None = None) -> ApplyReport:
-    """Apply every change in order; raise ApplyError naming the step that failed."""
+    """Apply every change in order; raise ApplyError naming the step that failed.
+
+    `facts` initialise a tenant that does not exist yet, once nothing can stop
+    the apply before its first write.
+    """
     refs = [change.password for change in plan.changes if change.password is not None]
     passwords = secrets.resolve(refs, environ)
+    provider.initialise(facts)
     report = ApplyReport()
     total = len(plan.changes)
     for index, change in enumerate(plan.changes, start=1):

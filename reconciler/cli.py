@@ -148,8 +148,7 @@ def apply(config_dir: Path, tenant_url: str, auto_approve: bool) -> int:
                 return EXIT_OK
             if not auto_approve:
                 _confirm(plan)
-            provider.initialise(declared_facts(config.settings))
-            report = apply_plan(plan, provider, _progress)
+            report = apply_plan(plan, provider, declared_facts(config.settings), _progress)
             click.echo(f"Apply complete: {len(report.applied)} change(s) applied.")
     finally:
         provider.close()

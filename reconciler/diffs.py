@@ -54,7 +54,9 @@ def diff_fields(live: Fields, desired: Fields) -> tuple[DiffItem, ...]:
     current = project(live, desired)
     if current == desired:
         return ()
-    report = DeepDiff(current, desired, view="tree")
+    # threshold_to_diff_deeper=0: always name the member that changed, even when
+    # no member is kept (deepdiff would otherwise report the whole mapping).
+    report = DeepDiff(current, desired, view="tree", threshold_to_diff_deeper=0)
     items: dict[tuple[str, ...], DiffItem] = {}
     for report_type, levels in report.items():
         for level in levels:

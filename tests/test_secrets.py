@@ -1,0 +1,63 @@
+"""Passwords are references: plans never read them, applies read them before any write."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from reconciler.providers.sqlite_tenant import password_matches
+from tests.conftest import Run, WriteTree
+
+USERS = """\
+users:
+  - extension: "1001"
+    name: Alice
+    package: Basic
+    devices: ["1030"]
+    password: {env: ALICE_PW}
+"""
+SECRET = "s3cret-Value1"
+
+
+def test_plan_needs_no_secret_and_names_the_variable(run: Run, write_tree: WriteTree) -> None:
+    write_tree({"Main/u.yaml": USERS})
+    result = run("plan", env={"ALICE_PW": SECRET})
+    assert result.exit_code == 0
+    assert "password (sensitive, from $ALICE_PW)" in result.stdout
+    assert SECRET not in result.output
+    assert run("plan", env={"ALICE_PW": None}).exit_code == 0  # type: ignore[dict-item]
+
+
+def test_apply_with_missing_variable_writes_nothing(run: Run, write_tree: WriteTree,
+                                                    tmp_path: Path) -> None:
+    write_tree({"Main/u.yaml": USERS})
+    result = run("apply", "--auto-approve", env={"ALICE_PW": None})  # type: ignore[dict-item]
+    assert result.exit_code == 1
+    assert "error: environment variable ALICE_PW is not set; export it before apply" \
+        in result.stderr
+    assert not (tmp_path / ".reconciler" / "tenant.db").exists()
+
+
+def test_apply_sets_the_password_without_printing_it(run: Run, write_tree: WriteTree,
+                                                     tmp_path: Path) -> None:
+    write_tree({"Main/u.yaml": USERS})
+    result = run("apply", "--auto-approve", env={"ALICE_PW": SECRET})
+    assert result.exit_code == 0, result.stderr
+    assert SECRET not in result.output
+    db = tmp_path / ".reconciler" / "tenant.db"
+    with sqlite3.connect(db) as connection:
+        stored = connection.execute("SELECT password_hash FROM users").fetchone()[0]
+    assert password_matches(SECRET, stored)
+    assert SECRET.encode() not in db.read_bytes()
+    # The portal never returns a password: the next plan has nothing to say about it.
+    assert run("plan", "--detailed-exitcode", env={"ALICE_PW": "another-one1"}).exit_code == 0
+
+
+def test_password_length_is_checked_at_apply_without_echo(run: Run, write_tree: WriteTree
+                                                          ) -> None:
+    write_tree({"Main/u.yaml": USERS})
+    result = run("apply", "--auto-approve", env={"ALICE_PW": "short"})
+    assert result.exit_code == 1
+    assert "the password in ALICE_PW is 5 characters; the portal accepts 8 to 15" \
+        in result.stderr
+    assert "short\n" not in result.output and "'short'" not in result.output
