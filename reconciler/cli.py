@@ -19,6 +19,7 @@ import click
 
 from reconciler import __version__
 from reconciler.applying import apply_plan
+from reconciler.bulk import bulk_phase
 from reconciler.config_loading import load_config
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.plans import Change, Plan, build_plan
@@ -89,7 +90,8 @@ def cli() -> None:
 @config_dir_argument
 def validate(config_dir: Path) -> int:
     """Check CONFIG_DIR (default ./sites) against every rule; no tenant needed."""
-    config = load_config(config_dir)
+    with bulk_phase():
+        config = load_config(config_dir)
     click.echo(f"{config_dir}: valid ({len(config.declared)} resources in "
                f"{len(config.sites())} site(s)).")
     return EXIT_OK
@@ -103,10 +105,11 @@ class _Planned:
 
 
 def _plan(config_dir: Path, tenant_url: str) -> _Planned:
-    config = load_config(config_dir)
-    provider = open_provider(tenant_url)
-    state = provider.read_state()
-    return _Planned(config, provider, build_plan(config, state))
+    with bulk_phase():
+        config = load_config(config_dir)
+        provider = open_provider(tenant_url)
+        state = provider.read_state()
+        return _Planned(config, provider, build_plan(config, state))
 
 
 def _describe(provider: Provider) -> str:
@@ -138,11 +141,13 @@ def plan(config_dir: Path, tenant_url: str, detailed_exitcode: bool) -> int:
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 def apply(config_dir: Path, tenant_url: str, auto_approve: bool) -> int:
     """Plan against the tenant, confirm, and apply the changes in order."""
-    config = load_config(config_dir)
+    with bulk_phase():
+        config = load_config(config_dir)
     provider = open_provider(tenant_url)
     try:
         with provider.lock():
-            plan = build_plan(config, provider.read_state())
+            with bulk_phase():
+                plan = build_plan(config, provider.read_state())
             click.echo(text.render(plan, _describe(provider)), nl=False)
             if plan.is_empty:
                 return EXIT_OK

@@ -18,14 +18,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from reconciler.diffs import DiffItem, Operation, diff_fields
+from reconciler.errors import ConfigError
+from schema import rulebook
 from schema.declarations import Declared, TenantConfig
 from schema.fields import SecretRef
 from schema.locations import Location
 from schema.resources import HotDeskUser, User
+from schema.rules.live import check_against_live
 from schema.state import Fields, Kind, ResourceKey, TenantState
 
 
@@ -51,6 +54,17 @@ class Change:
     password: SecretRef | None = None
     origin: Location | None = None
     note: str = ""
+    #: For the two halves of a replace (a delete and a create of the same number),
+    #: the key of the other half.
+    replace_pair: ResourceKey | None = None
+
+    @property
+    def label(self) -> str:
+        """What a reviewer counts it as: a replace's two steps are one replace."""
+        return "replace" if self.replace_pair is not None else self.action.value
+
+
+LABELS = ("create", "update", "replace", "delete")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +76,17 @@ class Plan:
     def is_empty(self) -> bool:
         return not self.changes
 
-    def counts(self) -> Counter[Action]:
-        return Counter(change.action for change in self.changes)
+    def counts(self) -> Counter[str]:
+        """Changes per label; a replace counts once, on its delete step."""
+        return Counter(change.label for change in self.changes
+                       if not (change.replace_pair and change.action is Action.CREATE))
 
 
 def build_plan(config: TenantConfig, live: TenantState) -> Plan:
+    """Plan the changes; raise ConfigError if the config cannot apply to this tenant."""
+    problems = check_against_live(config, live)
+    if problems:
+        raise ConfigError(problems)
     desired = {declared.key: declared for declared in config.declared}
     creates = [_create(d) for key, d in desired.items() if key not in live.resources]
     deletes = [Change(Action.DELETE, key) for key in live.resources if key not in desired]
@@ -76,6 +96,7 @@ def build_plan(config: TenantConfig, live: TenantState) -> Plan:
         if key in live.resources
         for change in _update(declared, live.resources[key])
     ]
+    creates, deletes = _pair_replacements(creates, deletes)
     departing = {c.key.number for c in deletes if c.key.kind.is_user}
     arriving = {c.key.number for c in creates if c.key.kind.is_user}
     line_deletes = [c for c in deletes if c.key.kind is Kind.SHARED_LINE]
@@ -94,6 +115,34 @@ def build_plan(config: TenantConfig, live: TenantState) -> Plan:
         *_sorted(line_updates),
     ]
     return Plan(config.settings.tenant, tuple(ordered))
+
+
+def _pair_replacements(creates: list[Change], deletes: list[Change]
+                       ) -> tuple[list[Change], list[Change]]:
+    """Mark a delete and a create of the same user number as one replace.
+
+    The portal cannot change a user's type (hard phone vs hot desk) or move it to
+    another site in place: it is deleted and created again, and its call
+    recordings go with it. The plan says so.
+    """
+    created = {c.key.number: c for c in creates if c.key.kind.is_user}
+    paired: dict[ResourceKey, ResourceKey] = {}
+    for delete in deletes:
+        create = created.get(delete.key.number)
+        if delete.key.kind.is_user and create is not None:
+            paired[delete.key] = create.key
+            paired[create.key] = delete.key
+
+    def mark(change: Change) -> Change:
+        other = paired.get(change.key)
+        if other is None:
+            return change
+        what = "type" if other.kind is not change.key.kind else "site"
+        return replace(change, replace_pair=other, note=(
+            f"a user's {what} cannot change in place [{rulebook.KIND_CHANGE.id}]; "
+            "download its call recordings before applying"))
+
+    return [mark(c) for c in creates], [mark(c) for c in deletes]
 
 
 def _sorted(changes: Iterable[Change]) -> list[Change]:

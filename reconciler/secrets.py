@@ -11,9 +11,7 @@ import os
 from collections.abc import Iterable, Mapping
 
 from reconciler.errors import SecretError
-from schema.fields import SecretRef
-
-MIN_PASSWORD, MAX_PASSWORD = 8, 15
+from schema.fields import SecretRef, password_length_problem
 
 
 def resolve(refs: Iterable[SecretRef], environ: Mapping[str, str] | None = None
@@ -26,12 +24,8 @@ def resolve(refs: Iterable[SecretRef], environ: Mapping[str, str] | None = None
         value = environ.get(ref.env)
         if value is None:
             problems.append(f"environment variable {ref.env} is not set; export it before apply")
-        elif not MIN_PASSWORD <= len(value) <= MAX_PASSWORD:
-            # The length is safe to say; the value never is.
-            problems.append(
-                f"the password in {ref.env} is {len(value)} characters; the portal accepts "
-                f"{MIN_PASSWORD} to {MAX_PASSWORD}"
-            )
+        elif (why := password_length_problem(len(value))) is not None:
+            problems.append(f"the password in {ref.env} {why}")
         else:
             values[ref] = value
     if problems:

@@ -41,8 +41,9 @@ def canonical_fields(resource: Resource) -> Fields:
     """The managed fields of a declared resource, in canonical form."""
     managed = (resource.model_fields_set | _ALWAYS_MANAGED) - IDENTITY_FIELDS - WRITE_ONLY_FIELDS
     fields: Fields = {}
+    model_fields = type(resource).model_fields
     for name in sorted(managed):
-        if name not in type(resource).model_fields:
+        if name not in model_fields or model_fields[name].exclude:
             continue
         value = getattr(resource, name)
         if name == "members":

@@ -20,6 +20,8 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PORTAL_ID = re.compile(r"[^@\s]+@[^@\s]+")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _VERSION = re.compile(r"[0-9]+(\.[0-9]+)*")
+_MAC = re.compile(r"[0-9A-Fa-f]{2}([:.-]?[0-9A-Fa-f]{2}){5}")
+_FEATURE_CODE = re.compile(r"[0-9]{1,5}")
 
 
 def _fail(rule: rulebook.Rule, message: str, **context: Any) -> PydanticCustomError:
@@ -84,6 +86,28 @@ def _version(value: str) -> str:
     return value
 
 
+def _mac(value: str) -> str:
+    """Accept 001A2B3C4D5E, 00:1a:2b:3c:4d:5e or 00-1A-...; keep one spelling so
+    that rewriting a MAC in another style is not a change."""
+    if not _MAC.fullmatch(value):
+        raise _fail(
+            rulebook.MAC_FORMAT,
+            "'{value}' is not a MAC address; write its 12 hex digits, e.g. 001A2B3C4D5E",
+            value=value,
+        )
+    return re.sub(r"[:.-]", "", value).upper()
+
+
+def _feature_code(value: str) -> str:
+    if not _FEATURE_CODE.fullmatch(value):
+        raise _fail(
+            rulebook.FEATURE_CODE_FORMAT,
+            "feature code '{value}' is not 1-5 digits; copy it from the portal, quoted",
+            value=value,
+        )
+    return value
+
+
 def _ring_delay(value: int) -> int:
     if not 0 <= value <= 30 or value % 3:
         raise _fail(
@@ -120,6 +144,8 @@ PortalId = Annotated[str, AfterValidator(_portal_id)]
 DisplayName = Annotated[str, AfterValidator(_name)]
 PlatformVersion = Annotated[str, AfterValidator(_version)]
 RingDelay = Annotated[int, AfterValidator(_ring_delay)]
+MacAddress = Annotated[str, AfterValidator(_mac)]
+FeatureCode = Annotated[str, AfterValidator(_feature_code)]
 Button = Annotated[int, AfterValidator(_button)]
 
 
@@ -145,6 +171,18 @@ def _env_name(value: str) -> str:
 
 
 PasswordRef = Annotated[SecretRef, BeforeValidator(_no_inline_secret)]
+
+
+MIN_PASSWORD, MAX_PASSWORD = 8, 15
+
+
+def password_length_problem(length: int) -> str | None:
+    """Why a password of this length is refused, or None. Takes the length, never
+    the password, so no caller can put the value in a message by mistake."""
+    if MIN_PASSWORD <= length <= MAX_PASSWORD:
+        return None
+    return (f"is {length} characters; the portal accepts {MIN_PASSWORD} to {MAX_PASSWORD} "
+            f"[{rulebook.PASSWORD_LENGTH.id}]")
 
 
 def version_tuple(version: str) -> tuple[int, ...]:

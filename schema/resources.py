@@ -7,7 +7,7 @@ value alone"; an explicit `null` means "clear it" (see `schema.canonical`).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 from pydantic_core import PydanticCustomError
@@ -17,6 +17,7 @@ from schema.fields import (
     Button,
     DisplayName,
     Email,
+    MacAddress,
     Number,
     PasswordRef,
     PhoneNumber,
@@ -59,10 +60,26 @@ class User(_UserFields):
     """A hard-phone user: an extension with devices of its own."""
 
     devices: Annotated[list[str], AfterValidator(_at_least_one_device)]
+    mac: MacAddress | None = None
+
+
+def _no_device_of_its_own(value: Any) -> Any:
+    raise PydanticCustomError(
+        rulebook.HOT_DESK_NO_DEVICE.id,
+        "a hot desk user has no device or MAC of its own (it logs in at any hot desk "
+        "phone); remove this field, or declare the user under users",
+    )
+
+
+_NotForHotDesk = Annotated[Any, AfterValidator(_no_device_of_its_own)]
 
 
 class HotDeskUser(_UserFields):
     """A virtual user registered in User Setup; it logs in at any hot desk phone."""
+
+    # Declared only to refuse them with a clear rule rather than "unknown field".
+    devices: _NotForHotDesk = Field(default=None, exclude=True)
+    mac: _NotForHotDesk = Field(default=None, exclude=True)
 
 
 class Member(_Strict):

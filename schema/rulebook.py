@@ -62,6 +62,24 @@ NUMBER_DUPLICATE = _rule(
     "inferred",
     "FACTS 12.15; on-prem 'conflicts in the Numbering Plan are not allowed'",
 )
+NUMBER_PREFIX = _rule(
+    "numbering.prefix-collision",
+    "No number is the start of another (a 2-digit 55 blocks every number starting 55).",
+    "inferred",
+    "FACTS 12.15; on-prem numbering plan conflicts",
+)
+FEATURE_CODE_COLLISION = _rule(
+    "numbering.feature-code-collision",
+    "No number equals, starts or is started by one of the tenant's feature codes.",
+    "inferred",
+    "FACTS 12.15-16: feature codes are set per customer",
+)
+DIRECT_DIAL_DUPLICATE = _rule(
+    "numbering.direct-dial-duplicate",
+    "A direct dial number rings one user or shared line.",
+    "inferred",
+    "a DDI routes to one destination",
+)
 PHONE_NUMBER_FORMAT = _rule(
     "field.phone-number",
     "Direct dial, caller ID and autodial values are digits (an optional leading +).",
@@ -91,6 +109,75 @@ USER_NEEDS_DEVICE = _rule(
     "A hard-phone user names at least one device.",
     "page",
     "announcement page: Device column",
+)
+
+AAD_DUPLICATE = _rule(
+    "user.aad-duplicate",
+    "An MS AAD account (aad_id) is assigned to one user only.",
+    "documented",
+    "ipecskb AAD integration: 'Each MS AAD account can ONLY be used once'",
+)
+AAD_PLATFORM = _rule(
+    "user.aad-platform",
+    "aad_id needs platform 5.0 or later.",
+    "documented",
+    "goldstar AAD login: introduced with Cloud Version 5",
+)
+PORTAL_ID_DUPLICATE = _rule(
+    "user.portal-id-duplicate",
+    "A portal ID (login) belongs to one user only.",
+    "inferred",
+    "FACTS 12.10",
+)
+DEVICE_COMBINATION = _rule(
+    "user.device-combination",
+    "devices is one client (single client), one desk phone, or a desk phone plus a client "
+    "(multi client).",
+    "documented",
+    "goldstar iPECS2Teams user setup: single client vs multi client",
+)
+MAC_REQUIRED = _rule(
+    "user.mac-required",
+    "A multi-client user (desk phone plus client) names its desk phone's MAC address.",
+    "documented",
+    "goldstar iPECS2Teams user setup: 'device type and MAC address'",
+)
+MAC_WITHOUT_PHONE = _rule(
+    "user.mac-without-phone",
+    "A single-client user has a client only, so no MAC address.",
+    "documented",
+    "goldstar iPECS2Teams user setup",
+)
+MAC_FORMAT = _rule(
+    "user.mac-format", "A MAC address is 12 hex digits.", "inferred", "FACTS 12.7"
+)
+MAC_DUPLICATE = _rule(
+    "user.mac-duplicate", "A MAC address is used by one user only.", "inferred", "FACTS 12.7"
+)
+HOT_DESK_NO_DEVICE = _rule(
+    "hot_desk.no-device",
+    "A hot desk user has no device and no MAC of its own.",
+    "inferred",
+    "FACTS 12.11",
+)
+PASSWORD_LENGTH = _rule(
+    "secrets.password-length",
+    "A portal password is 8-15 characters (checked when apply reads it).",
+    "documented",
+    "berrytelecom, yourcommsgroup password reset",
+)
+KIND_CHANGE = _rule(
+    "user.kind-change",
+    "A user's type (hard phone or hot desk) cannot change in place: the plan replaces it "
+    "(delete, then create) and warns to download its call recordings first.",
+    "documented",
+    "goldstar change-from-hard-phone-to-hot-virtual-desk-user",
+)
+PACKAGE_DOWNGRADE = _rule(
+    "licences.package-downgrade",
+    "A user's package may only be upgraded (to a package later in tenant.yaml's list).",
+    "documented",
+    "goldstar user licence change: 'a downgrade is not possible'",
 )
 
 # --- shared lines -----------------------------------------------------------
@@ -128,6 +215,13 @@ HOT_DESK_MEMBER_LICENSING = _rule(
     "announcement page: 'iPECS Shared licensing is required'",
 )
 
+RING_DELAY_PLATFORM = _rule(
+    "shared_line.ring-delay-platform",
+    "A ring delay above 0 needs platform 4.0 or later.",
+    "documented",
+    "ipecskb ring delay: 'Feature first available: iPECS Cloud version 4.0'",
+)
+
 # --- licences -----------------------------------------------------------------
 SHARED_LINE_LICENCES = _rule(
     "licences.shared-lines",
@@ -149,6 +243,18 @@ PACKAGE_SEATS = _rule(
 )
 
 # --- tenant settings ----------------------------------------------------------
+FACTS_MISMATCH = _rule(
+    "tenant.facts-mismatch",
+    "tenant.yaml's platform version, licences and packages agree with what the tenant reports.",
+    "tool",
+    "design: rules are only as good as the facts they use",
+)
+FEATURE_CODE_FORMAT = _rule(
+    "tenant.feature-code-format",
+    "A feature code is 1-5 digits.",
+    "documented",
+    "ipecskb ACD multi logon: codes such as 551 are set per customer",
+)
 PLATFORM_VERSION_FORMAT = _rule(
     "tenant.platform-version",
     "platform_version is written as dotted numbers, e.g. \"6.0\".",

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from schema.fields import PlatformVersion, version_tuple
+from schema.fields import FeatureCode, PlatformVersion, version_tuple
 from schema.state import TenantFacts
 
 
@@ -27,6 +27,14 @@ class TenantSettings(BaseModel):
     licences: Licences = Field(default_factory=Licences)
     # User pack name -> seats owned. Listed in upgrade order (cheapest first).
     packages: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    # Feature code name -> code, as set in this customer's portal (they differ per
+    # customer, so none are assumed). Extensions must not collide with them.
+    feature_codes: dict[str, FeatureCode] = Field(default_factory=dict)
+
+    def package_rank(self, package: str) -> int | None:
+        """Position in the upgrade order: later packages include earlier ones' features."""
+        names = list(self.packages)
+        return names.index(package) if package in self.packages else None
 
     def platform_at_least(self, version: str) -> bool:
         return version_tuple(self.platform_version) >= version_tuple(version)

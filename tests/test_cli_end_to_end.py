@@ -24,7 +24,7 @@ def test_example_plan_creates_hot_desk_user_and_its_shared_line(
     assert "+ create hot_desk_user 0901" in out
     assert "+ create shared_line 555" in out
     assert "member 0901 (button 1, ring delay 0s)" in out
-    assert out.rstrip().endswith("Plan: 8 to create, 0 to update, 0 to delete.")
+    assert out.rstrip().endswith("Plan: 8 to create, 0 to update, 0 to replace, 0 to delete.")
     # The hot desk user exists before the shared line that lists it.
     assert out.index("create hot_desk_user 0901") < out.index("create shared_line 555")
 
@@ -61,7 +61,7 @@ def test_edit_after_apply_plans_an_update_with_old_and_new(run: Run, example_sit
     assert result.exit_code == 2
     assert "~ update shared_line 3748" in result.stdout
     assert 'direct_dial_number: "024801030" -> "024801099"' in result.stdout
-    assert "Plan: 0 to create, 1 to update, 0 to delete." in result.stdout
+    assert "Plan: 0 to create, 1 to update, 0 to replace, 0 to delete." in result.stdout
 
 
 def test_tenant_option_and_environment_variable(run: Run, example_sites: Path,

@@ -106,15 +106,16 @@ def test_user_moves_site_keeping_membership(write_tree: WriteTree, tmp_path: Pat
 
 
 def test_package_move_waits_for_a_free_seat(write_tree: WriteTree, tmp_path: Path) -> None:
-    tenant_yaml = ('tenant: T\nplatform_version: "6.0"\npackages:\n  Basic: 3\n  Premium: 1\n')
+    tenant_yaml = ('tenant: T\nplatform_version: "6.0"\npackages:\n'
+                   '  Basic: 3\n  Premium: 1\n  Gold: 1\n')
     tenant = SqliteTenant(tmp_path / "t.db")
     sites = write_tree({"Main/u.yaml": USERS.replace("Alice, package: Basic",
                                                      "Alice, package: Premium")},
                        tenant=tenant_yaml)
     _plan_and_apply(sites, tenant)
     # Premium is full: hot desk user 2001 (sorted first) must wait for 1001 to leave it.
-    write_tree({"Main/u.yaml": USERS.replace("Desk, package: Basic", "Desk, package: Premium")},
-               tenant=tenant_yaml)
+    write_tree({"Main/u.yaml": USERS.replace("Alice, package: Basic", "Alice, package: Gold")
+                .replace("Desk, package: Basic", "Desk, package: Premium")}, tenant=tenant_yaml)
     plan = _plan_and_apply(sites, tenant)
     assert _steps(plan) == ["update user 1001", "update hot_desk_user 2001"]
 
@@ -150,7 +151,7 @@ def test_plan_text_shows_member_and_field_changes(run: Run, write_tree: WriteTre
     assert '  ~ update user 1002\n      name: "Bob" -> "Robert"\n' in out
     assert ("  ~ update shared_line 300\n      members: - 1001\n"
             "      members: + 2001 (button 2, ring delay 6s)\n") in out
-    assert out.rstrip().endswith("Plan: 0 to create, 2 to update, 0 to delete.")
+    assert out.rstrip().endswith("Plan: 0 to create, 2 to update, 0 to replace, 0 to delete.")
 
 
 def test_plan_is_deterministic(run: Run, example_sites: Path) -> None:

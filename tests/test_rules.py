@@ -256,3 +256,138 @@ def test_problems_are_sorted_by_file_and_line(write_tree: WriteTree, tmp_path: P
     })
     assert [f.split(":", 2)[:2] for f in found] == [["A/u.yaml", "2"], ["A/u.yaml", "3"],
                                                    ["B/u.yaml", "2"]]
+
+
+def _with(field_lines: str, name: str = "Alice") -> str:
+    return USERS.replace(f"name: {name}", f"name: {name}\n{field_lines}")
+
+
+def test_prefix_collision(write_tree: WriteTree) -> None:
+    found = problems(write_tree, {"Main/u.yaml": USERS,
+                                  "Main/s.yaml": 'shared_lines:\n  - number: "10"\n'})
+    assert len(found) == 2
+    assert found[0].startswith("Main/u.yaml:2:16: number 1001 starts with shared_line 10 (")
+    assert found[0].endswith("Main/s.yaml:2:13), so it can never be dialled; renumber one of "
+                             "them [numbering.prefix-collision]")
+    assert found[1].startswith("Main/u.yaml:6:16: number 1002 starts with shared_line 10")
+
+
+def test_feature_code_collision(write_tree: WriteTree) -> None:
+    tenant = TENANT_YAML + 'feature_codes:\n  acd_agent_all_group_log_off: "200"\n'
+    assert problems(write_tree, {"Main/u.yaml": USERS}, tenant) == [
+        "Main/u.yaml:11:16: number 2001 collides with feature code acd_agent_all_group_log_off "
+        "(200); a number may not equal, start or be started by a feature code, renumber it "
+        "[numbering.feature-code-collision]"
+    ]
+
+
+def test_feature_code_format(write_tree: WriteTree) -> None:
+    tenant = TENANT_YAML + "feature_codes:\n  park: '*55'\n"
+    assert problems(write_tree, {}, tenant) == [
+        "tenant.yaml:10:9: feature code '*55' is not 1-5 digits; copy it from the portal, "
+        "quoted [tenant.feature-code-format]"
+    ]
+
+
+def test_direct_dial_duplicate(write_tree: WriteTree) -> None:
+    found = problems(write_tree, {
+        "Main/u.yaml": _with('    direct_dial_number: "024801028"'),
+        "Main/s.yaml": 'shared_lines:\n  - number: "300"\n    direct_dial_number: "024801028"\n',
+    })
+    assert len(found) == 1
+    assert found[0].startswith("Main/u.yaml:4:25: direct dial number 024801028 already rings "
+                               "shared_line 300 (")
+    assert found[0].endswith("[numbering.direct-dial-duplicate]")
+
+
+def test_aad_duplicate_and_platform(write_tree: WriteTree) -> None:
+    users = _with("    aad_id: boss@example.com").replace(
+        "name: Bob", "name: Bob\n    aad_id: boss@example.com")
+    found = problems(write_tree, {"Main/u.yaml": users})
+    assert len(found) == 1
+    assert found[0].startswith("Main/u.yaml:9:13: MS AAD account boss@example.com is already "
+                               "used by user 1001 (")
+    assert found[0].endswith("each MS AAD account belongs to one user [user.aad-duplicate]")
+    old = TENANT_YAML.replace('"6.0"', '"4.2"')
+    assert problems(write_tree, {"Main/u.yaml": _with("    aad_id: a@example.com")}, old) == [
+        "Main/u.yaml:4:13: aad_id needs platform 5.0 or later (tenant.yaml says 4.2); remove it "
+        "until the tenant is upgraded [user.aad-platform]"
+    ]
+
+
+def test_portal_id_duplicate(write_tree: WriteTree) -> None:
+    users = _with("    portal_id: a@35.com").replace("name: Desk", "name: Desk\n    "
+                                                        "portal_id: a@35.com")
+    found = problems(write_tree, {"Main/u.yaml": users})
+    assert len(found) == 1
+    assert found[0].startswith("Main/u.yaml:14:16: portal ID a@35.com is already used by user "
+                               "1001")
+
+
+def test_device_combination(write_tree: WriteTree) -> None:
+    found = problems(write_tree, {"Main/u.yaml": USERS.replace(
+        'devices: ["1030"]\n  - extension: "1002"', 'devices: ["1030", "IP-DECT 110"]\n  - '
+        'extension: "1002"')})
+    assert found == [
+        "Main/u.yaml:5:14: user 1001 lists 2 desk phone(s) and 0 client(s); a user has one "
+        "client, one desk phone, or one desk phone plus one client (known clients: "
+        "MS Teams Connect, "
+        "UCE, iPECS One, iPECS One Premium, iPECS One Standard) "
+        "[user.device-combination]"
+    ]
+
+
+def test_multi_client_needs_a_mac(write_tree: WriteTree) -> None:
+    users = USERS.replace('devices: ["1030"]\n  - extension: "1002"',
+                          'devices: ["1030", iPECS One Premium]\n  - extension: "1002"')
+    assert problems(write_tree, {"Main/u.yaml": users}) == [
+        "Main/u.yaml:5:14: user 1001 is multi client (1030 plus iPECS One Premium) and needs "
+        "the 1030's MAC address; add mac: <12 hex digits> [user.mac-required]"
+    ]
+    with_mac = users.replace("name: Alice", 'name: Alice\n    mac: "00:1a:2b:3c:4d:5e"')
+    assert problems(write_tree, {"Main/u.yaml": with_mac}) == []
+
+
+def test_single_client_has_no_mac(write_tree: WriteTree) -> None:
+    users = USERS.replace('devices: ["1030"]\n  - extension: "1002"',
+                          'devices: [MS Teams Connect]\n  - extension: "1002"')
+    users = users.replace("name: Alice", 'name: Alice\n    mac: "001A2B3C4D5E"')
+    assert problems(write_tree, {"Main/u.yaml": users}) == [
+        "Main/u.yaml:4:10: user 1001 is single client (MS Teams Connect) and has no desk phone "
+        "for this MAC address; remove mac or add the desk phone to devices "
+        "[user.mac-without-phone]"
+    ]
+
+
+def test_mac_format_and_duplicate(write_tree: WriteTree) -> None:
+    assert problems(write_tree, {"Main/u.yaml": _with("    mac: 00-1A-2B")}) == [
+        "Main/u.yaml:4:10: '00-1A-2B' is not a MAC address; write its 12 hex digits, e.g. "
+        "001A2B3C4D5E [user.mac-format]"
+    ]
+    # The same MAC in two spellings is still the same phone.
+    users = _with("    mac: 001a2b3c4d5e").replace("name: Bob", "name: Bob\n    mac: "
+                                                     "00:1A:2B:3C:4D:5E")
+    found = problems(write_tree, {"Main/u.yaml": users})
+    assert len(found) == 1
+    assert found[0].startswith("Main/u.yaml:9:10: MAC address 001A2B3C4D5E is already used")
+
+
+def test_hot_desk_user_has_no_device(write_tree: WriteTree) -> None:
+    users = USERS.replace("name: Desk",
+                          'name: Desk\n    devices: ["1030"]\n    mac: "001A2B3C4D5E"')
+    assert problems(write_tree, {"Main/u.yaml": users}) == [
+        f"Main/u.yaml:{line_no}:{col}: a hot desk user has no device or MAC of its own (it logs "
+        "in at any hot desk phone); remove this field, or declare the user under users "
+        "[hot_desk.no-device]"
+        for line_no, col in ((13, 14), (14, 10))
+    ]
+
+
+def test_ring_delay_needs_platform_4(write_tree: WriteTree) -> None:
+    old = TENANT_YAML.replace('"6.0"', '"3.0"').replace("shared_licensing: true",
+                                                       "shared_licensing: false")
+    assert problems(write_tree, {"Main/u.yaml": USERS, "Main/s.yaml": line(
+        '{extension: "1001", ring_delay: 6}', '{extension: "1002", ring_delay: 0}')}, old) == [
+        "Main/s.yaml:4:41: ring_delay needs platform 4.0 or later (tenant.yaml says 3.0); use 0 "
+        "until the tenant is upgraded [shared_line.ring-delay-platform]"
+    ]

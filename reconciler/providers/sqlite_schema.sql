@@ -36,9 +36,13 @@ CREATE TABLE users (
                        CHECK (group_member_type IN ('single_site', 'multi_site')),
     aad_id             TEXT UNIQUE,
     devices            TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(devices)),
+    mac                TEXT UNIQUE CHECK (mac IS NULL OR (length(mac) = 12
+                                          AND upper(mac) NOT GLOB '*[^0-9A-F]*')),
     password_hash      TEXT,
-    CHECK ((kind = 'user') = (json_array_length(devices) > 0))
+    CHECK ((kind = 'user') = (json_array_length(devices) > 0)),
+    CHECK (kind = 'user' OR mac IS NULL)
 );
+CREATE UNIQUE INDEX users_direct_dial ON users (direct_dial_number);
 
 CREATE TABLE shared_lines (
     number             TEXT PRIMARY KEY
@@ -49,6 +53,7 @@ CREATE TABLE shared_lines (
     forward_to_vm      INTEGER NOT NULL DEFAULT 0 CHECK (forward_to_vm IN (0, 1)),
     description        TEXT
 );
+CREATE UNIQUE INDEX shared_lines_direct_dial ON shared_lines (direct_dial_number);
 
 CREATE TABLE shared_line_members (
     shared_line TEXT NOT NULL REFERENCES shared_lines (number) ON DELETE CASCADE,
@@ -76,6 +81,62 @@ BEGIN SELECT RAISE(ABORT, 'portal: number is already used by a user'); END;
 CREATE TRIGGER shared_lines_renumber_free BEFORE UPDATE OF number ON shared_lines
 WHEN EXISTS (SELECT 1 FROM users WHERE extension = NEW.number)
 BEGIN SELECT RAISE(ABORT, 'portal: number is already used by a user'); END;
+
+-- No number starts another. Both directions use the primary-key indexes: the new
+-- number's own prefixes by equality, the numbers it would start by a range
+-- (':' sorts right after '9'), so a 100,000-number tenant stays fast.
+CREATE VIEW numbers AS
+    SELECT extension AS number FROM users UNION ALL SELECT number FROM shared_lines;
+
+CREATE TRIGGER users_no_prefix BEFORE INSERT ON users
+WHEN EXISTS (SELECT 1 FROM numbers WHERE number IN (substr(NEW.extension, 1, 2),
+             substr(NEW.extension, 1, 3), substr(NEW.extension, 1, 4)) AND number <> NEW.extension)
+  OR EXISTS (SELECT 1 FROM users WHERE extension > NEW.extension AND extension < NEW.extension || ':')
+  OR EXISTS (SELECT 1 FROM shared_lines WHERE number > NEW.extension AND number < NEW.extension || ':')
+BEGIN SELECT RAISE(ABORT, 'portal: number starts, or starts with, another number'); END;
+
+CREATE TRIGGER shared_lines_no_prefix BEFORE INSERT ON shared_lines
+WHEN EXISTS (SELECT 1 FROM numbers WHERE number IN (substr(NEW.number, 1, 2),
+             substr(NEW.number, 1, 3), substr(NEW.number, 1, 4)) AND number <> NEW.number)
+  OR EXISTS (SELECT 1 FROM users WHERE extension > NEW.number AND extension < NEW.number || ':')
+  OR EXISTS (SELECT 1 FROM shared_lines WHERE number > NEW.number AND number < NEW.number || ':')
+BEGIN SELECT RAISE(ABORT, 'portal: number starts, or starts with, another number'); END;
+
+-- A direct dial number rings one destination, user or shared line.
+CREATE TRIGGER users_direct_dial_free BEFORE INSERT ON users
+WHEN EXISTS (SELECT 1 FROM shared_lines WHERE direct_dial_number = NEW.direct_dial_number)
+BEGIN SELECT RAISE(ABORT, 'portal: direct dial number already rings a shared line'); END;
+
+CREATE TRIGGER users_direct_dial_change_free BEFORE UPDATE OF direct_dial_number ON users
+WHEN EXISTS (SELECT 1 FROM shared_lines WHERE direct_dial_number = NEW.direct_dial_number)
+BEGIN SELECT RAISE(ABORT, 'portal: direct dial number already rings a shared line'); END;
+
+CREATE TRIGGER shared_lines_direct_dial_free BEFORE INSERT ON shared_lines
+WHEN EXISTS (SELECT 1 FROM users WHERE direct_dial_number = NEW.direct_dial_number)
+BEGIN SELECT RAISE(ABORT, 'portal: direct dial number already rings a user'); END;
+
+CREATE TRIGGER shared_lines_direct_dial_change_free BEFORE UPDATE OF direct_dial_number ON shared_lines
+WHEN EXISTS (SELECT 1 FROM users WHERE direct_dial_number = NEW.direct_dial_number)
+BEGIN SELECT RAISE(ABORT, 'portal: direct dial number already rings a user'); END;
+
+-- Packages are upgraded, never downgraded.
+CREATE TRIGGER users_package_no_downgrade BEFORE UPDATE OF package ON users
+WHEN (SELECT rank FROM packages WHERE name = NEW.package)
+     < (SELECT rank FROM packages WHERE name = OLD.package)
+BEGIN SELECT RAISE(ABORT, 'portal: a package can only be upgraded'); END;
+
+-- Features by platform version.
+CREATE TRIGGER users_aad_platform BEFORE INSERT ON users
+WHEN NEW.aad_id IS NOT NULL AND (SELECT platform_major FROM tenant_facts) < 5
+BEGIN SELECT RAISE(ABORT, 'portal: AAD ID needs platform 5.0'); END;
+
+CREATE TRIGGER users_aad_change_platform BEFORE UPDATE OF aad_id ON users
+WHEN NEW.aad_id IS NOT NULL AND (SELECT platform_major FROM tenant_facts) < 5
+BEGIN SELECT RAISE(ABORT, 'portal: AAD ID needs platform 5.0'); END;
+
+CREATE TRIGGER members_ring_delay_platform BEFORE INSERT ON shared_line_members
+WHEN NEW.ring_delay > 0 AND (SELECT platform_major FROM tenant_facts) < 4
+BEGIN SELECT RAISE(ABORT, 'portal: ring delay needs platform 4.0'); END;
 
 -- User type is fixed once created (hard phone vs hot/virtual desk).
 CREATE TRIGGER users_kind_fixed BEFORE UPDATE OF kind ON users

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from reconciler.diffs import DiffItem, Operation
-from reconciler.plans import Action, Change, Plan
+from reconciler.plans import LABELS, Action, Change, Plan
 from reconciler.rendering.values import show, show_secret
 
 _SIGNS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
@@ -38,12 +38,23 @@ def render(plan: Plan, tenant_description: str) -> str:
 
 def summary(plan: Plan) -> str:
     counts = plan.counts()
-    parts = [f"{counts[action]} to {action.value}" for action in Action]
+    parts = [f"{counts[label]} to {label}" for label in LABELS]
     return f"Plan: {', '.join(parts)}."
 
 
+def _head(change: Change) -> str:
+    if change.replace_pair is None:
+        return f"  {_SIGNS[change.action]} {change.action.value} {change.key}"
+    old, new = ((change.key, change.replace_pair) if change.action is Action.DELETE
+                else (change.replace_pair, change.key))
+    step = "1 of 2: delete" if change.action is Action.DELETE else "2 of 2: create"
+    return f"-/+ replace {old} with {new} ({step})".join(("  ", ""))
+
+
 def _change_lines(change: Change) -> list[str]:
-    head = f"  {_SIGNS[change.action]} {change.action.value} {change.key}"
+    head = _head(change)
+    if change.replace_pair is not None and change.action is Action.DELETE:
+        return [head, f"      ! {change.note}"]
     if change.action is Action.CREATE:
         values = [f"{name} {show(value)}" for name, value in change.fields.items()
                   if name != "members"]

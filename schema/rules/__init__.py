@@ -10,12 +10,13 @@ from collections.abc import Callable, Iterable
 
 from schema.declarations import TenantConfig
 from schema.problems import Problem, sorted_problems
-from schema.rules import licensing, membership, numbering
+from schema.rules import licensing, membership, numbering, users
 
 Check = Callable[[TenantConfig], Iterable[Problem]]
 
 CHECKS: tuple[Check, ...] = (
     *numbering.CHECKS,
+    *users.CHECKS,
     *membership.CHECKS,
     *licensing.CHECKS,
 )

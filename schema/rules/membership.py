@@ -75,4 +75,18 @@ def hot_desk_members(config: TenantConfig) -> Iterator[Problem]:
             )
 
 
-CHECKS = (unknown_members, duplicate_members, hot_desk_members)
+def ring_delay_needs_platform_4(config: TenantConfig) -> Iterator[Problem]:
+    settings = config.settings
+    if settings.platform_at_least("4.0"):
+        return
+    for line, index, member in _members(config):
+        if member.ring_delay:
+            yield Problem(
+                rulebook.RING_DELAY_PLATFORM.id,
+                f"ring_delay needs platform 4.0 or later (tenant.yaml says "
+                f"{settings.platform_version}); use 0 until the tenant is upgraded",
+                line.at("members", index, "ring_delay"),
+            )
+
+
+CHECKS = (unknown_members, duplicate_members, hot_desk_members, ring_delay_needs_platform_4)

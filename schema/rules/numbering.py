@@ -28,4 +28,60 @@ def duplicate_numbers(config: TenantConfig) -> Iterator[Problem]:
         )
 
 
-CHECKS = (duplicate_numbers,)
+def prefix_collisions(config: TenantConfig) -> Iterator[Problem]:
+    """A number that starts another blocks it: dialling 55 connects before 551 is complete.
+
+    Each number looks up its own shorter prefixes (at most 3 for a 5-digit number)
+    in a set, so this stays linear in the size of the tenant.
+    """
+    owners = {d.number: d for d in config.declared}
+    for declared in config.declared:
+        number = declared.number
+        for length in range(2, len(number)):
+            blocker = owners.get(number[:length])
+            if blocker is not None:
+                yield Problem(
+                    rulebook.NUMBER_PREFIX.id,
+                    f"number {number} starts with {blocker.kind.value} {blocker.number} "
+                    f"({blocker.at(_number_field(blocker))}), so it can never be dialled; "
+                    "renumber one of them",
+                    declared.at(_number_field(declared)),
+                )
+                break
+
+
+def feature_code_collisions(config: TenantConfig) -> Iterator[Problem]:
+    codes = config.settings.feature_codes
+    if not codes:
+        return
+    for declared in config.declared:
+        number = declared.number
+        for name, code in codes.items():
+            if number.startswith(code) or code.startswith(number):
+                yield Problem(
+                    rulebook.FEATURE_CODE_COLLISION.id,
+                    f"number {number} collides with feature code {name} ({code}); a number "
+                    "may not equal, start or be started by a feature code, renumber it",
+                    declared.at(_number_field(declared)),
+                )
+
+
+def duplicate_direct_dial_numbers(config: TenantConfig) -> Iterator[Problem]:
+    first: dict[str, Declared] = {}
+    for declared in config.declared:
+        value = declared.resource.direct_dial_number
+        if value is None:
+            continue
+        earlier = first.setdefault(value, declared)
+        if earlier is not declared:
+            yield Problem(
+                rulebook.DIRECT_DIAL_DUPLICATE.id,
+                f"direct dial number {value} already rings {earlier.kind.value} "
+                f"{earlier.number} ({earlier.at('direct_dial_number')}); a direct dial "
+                "number has one destination",
+                declared.at("direct_dial_number"),
+            )
+
+
+CHECKS = (duplicate_numbers, prefix_collisions, feature_code_collisions,
+          duplicate_direct_dial_numbers)

@@ -1,0 +1,109 @@
+"""Time validate, plan and apply on a generated tenant at the size of the numbering plan.
+
+Usage: .venv/bin/python benchmarks/tenant_at_scale.py [--numbers N] [--sites S]
+
+It writes a config tree with N numbers (70% users, 20% hot desk users, 10% shared
+lines, each line with up to 4 members) over S sites, then times each stage. The
+machine is noisy: compare figures as ratios within one run, not across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from reconciler.applying import apply_plan
+from reconciler.bulk import bulk_phase
+from reconciler.config_loading import load_config
+from reconciler.plans import build_plan
+from reconciler.providers import SqliteTenant
+from schema.settings import declared_facts
+
+T = TypeVar("T")
+
+
+def write_tenant(root: Path, numbers: int, sites: int, renamed: int = 0) -> None:
+    users = int(numbers * 0.7)
+    desks = int(numbers * 0.2)
+    lines = numbers - users - desks
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "tenant.yaml").write_text(
+        f'tenant: Bench\nplatform_version: "6.0"\nlicences:\n  shared_lines: {lines}\n'
+        f"  shared_licensing: true\npackages:\n  Basic: {users + desks}\n"
+    )
+    per_site: dict[int, list[str]] = {s: [] for s in range(sites)}
+    for i in range(users):
+        name = f"User {i}" + (" (renamed)" if i < renamed else "")
+        per_site[i % sites].append(
+            f'  - {{extension: "{i:05d}", name: "{name}", package: Basic, '
+            f'devices: ["1030", iPECS One Premium], mac: "02{i:010X}", '
+            f"email: u{i}@example.com}}\n")
+    desk_lines: dict[int, list[str]] = {s: [] for s in range(sites)}
+    for i in range(desks):
+        desk_lines[i % sites].append(
+            f'  - {{extension: "{users + i:05d}", name: "Desk {i}", package: Basic}}\n')
+    line_lines: dict[int, list[str]] = {s: [] for s in range(sites)}
+    for i in range(lines):
+        members = ", ".join(f'{{extension: "{(i * 4 + k) % (users + desks):05d}", '
+                            f"button: {k + 1}}}" for k in range(4))
+        line_lines[i % sites].append(
+            f'  - {{number: "{users + desks + i:05d}", members: [{members}]}}\n')
+    for site in range(sites):
+        folder = root / f"site{site:03d}"
+        folder.mkdir(exist_ok=True)
+        (folder / "users.yaml").write_text("users:\n" + "".join(per_site[site]))
+        (folder / "hot-desk.yaml").write_text("hot_desk_users:\n" + "".join(desk_lines[site]))
+        (folder / "lines.yaml").write_text("shared_lines:\n" + "".join(line_lines[site]))
+
+
+def bulk(action: Callable[..., T], *args: object) -> T:
+    """Run as the CLI does: inside a bulk phase (collector paused)."""
+    with bulk_phase():
+        return action(*args)
+
+
+def timed(label: str, action: Callable[[], T]) -> tuple[T, float]:
+    start = time.perf_counter()
+    result = action()
+    elapsed = time.perf_counter() - start
+    print(f"{label:<48} {elapsed:8.2f} s")
+    return result, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--numbers", type=int, default=100_000)
+    parser.add_argument("--sites", type=int, default=50)
+    args = parser.parse_args()
+    if args.numbers > 100_000:
+        parser.error("the 2-5 digit numbering plan holds at most 100000 numbers")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "sites"
+        write_tenant(root, args.numbers, args.sites)
+        tenant = SqliteTenant(Path(tmp) / "tenant.db")
+        print(f"tenant of {args.numbers} numbers over {args.sites} sites")
+        _, with_gc = timed("validate, collector running (before)", lambda: load_config(root))
+        config, paused = timed("validate (load + rules)", lambda: bulk(load_config, root))
+        print(f"{'  collector paused vs running':<48} {with_gc / paused:8.2f} x faster")
+        state, _ = timed("read state (empty tenant)", tenant.read_state)
+        plan, _ = timed("build plan (all creates)", lambda: bulk(build_plan, config, state))
+        timed(f"apply ({len(plan.changes)} creates)",
+              lambda: apply_plan(plan, tenant, declared_facts(config.settings)))
+        _, load = timed("validate again", lambda: bulk(load_config, root))
+        state, read = timed("read state (full tenant)", lambda: bulk(tenant.read_state))
+        empty, compare = timed("build plan (no changes)", lambda: bulk(build_plan, config, state))
+        assert empty.is_empty
+        print(f"{'no-change plan, end to end':<48} {load + read + compare:8.2f} s")
+        write_tenant(root, args.numbers, args.sites, renamed=args.numbers // 100)
+        config = load_config(root)
+        changed, _ = timed("build plan (1% renamed)", lambda: bulk(build_plan, config, state))
+        print(f"{'changes in that plan':<48} {len(changed.changes):8d}")
+        tenant.close()
+
+
+if __name__ == "__main__":
+    main()

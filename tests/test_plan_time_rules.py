@@ -1,0 +1,71 @@
+"""Rules that need the live tenant: facts agree, packages only go up, types are replaced."""
+
+from __future__ import annotations
+
+from tests.conftest import TENANT_YAML, Run, WriteTree
+
+USERS = """\
+users:
+  - {extension: "1001", name: Alice, package: Premium, devices: ["1030"]}
+hot_desk_users:
+  - {extension: "2001", name: Desk, package: Basic}
+shared_lines:
+  - number: "300"
+    members: [{extension: "2001", button: 1}]
+"""
+
+
+def test_package_downgrade_is_refused_naming_both(run: Run, write_tree: WriteTree) -> None:
+    write_tree({"Main/u.yaml": USERS})
+    assert run("apply", "--auto-approve").exit_code == 0
+    write_tree({"Main/u.yaml": USERS.replace("package: Premium", "package: Basic")})
+    result = run("plan")
+    assert result.exit_code == 1
+    assert "sites/Main/u.yaml:2:47: user 1001 is on package 'Premium'; moving it to 'Basic' " \
+        "is a downgrade, which the portal does not allow" in result.stderr
+    assert "[licences.package-downgrade]" in result.stderr
+
+
+def test_package_upgrade_is_planned(run: Run, write_tree: WriteTree) -> None:
+    write_tree({"Main/u.yaml": USERS})
+    run("apply", "--auto-approve")
+    write_tree({"Main/u.yaml": USERS.replace("Desk, package: Basic", "Desk, package: Premium")})
+    result = run("plan")
+    assert result.exit_code == 0, result.stderr
+    assert 'package: "Basic" -> "Premium"' in result.stdout
+
+
+def test_facts_must_match_the_tenant(run: Run, write_tree: WriteTree) -> None:
+    write_tree({"Main/u.yaml": USERS})
+    run("apply", "--auto-approve")
+    write_tree({}, tenant=TENANT_YAML.replace("shared_lines: 5", "shared_lines: 9")
+               .replace("Basic: 10", "Basic: 12"))
+    result = run("plan")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:2] == [
+        "sites/tenant.yaml:4:17: tenant.yaml says licences.shared_lines is 9 but the tenant "
+        "reports 5; make tenant.yaml match the tenant (the rules depend on it) "
+        "[tenant.facts-mismatch]",
+        "sites/tenant.yaml:7:10: tenant.yaml says packages.Basic is 12 but the tenant reports "
+        "10; make tenant.yaml match the tenant (the rules depend on it) [tenant.facts-mismatch]",
+    ]
+
+
+def test_type_change_is_a_replace_with_a_warning(run: Run, write_tree: WriteTree) -> None:
+    write_tree({"Main/u.yaml": USERS})
+    run("apply", "--auto-approve")
+    write_tree({"Main/u.yaml": USERS.replace(
+        'hot_desk_users:\n  - {extension: "2001", name: Desk, package: Basic}',
+        'hot_desk_users: []\nusers_more: x').replace("users_more: x\n", "").replace(
+        "users:\n", 'users:\n  - {extension: "2001", name: Desk, package: Basic, '
+        'devices: ["1030"]}\n', 1)})
+    result = run("plan")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "  -/+ replace hot_desk_user 2001 with user 2001 (1 of 2: delete)\n" \
+           "      ! a user's type cannot change in place [user.kind-change]; download its call " \
+           "recordings before applying\n" in out
+    assert "  -/+ replace hot_desk_user 2001 with user 2001 (2 of 2: create): " in out
+    assert out.rstrip().endswith("Plan: 0 to create, 2 to update, 1 to replace, 0 to delete.")
+    assert run("apply", "--auto-approve").exit_code == 0
+    assert run("plan", "--detailed-exitcode").exit_code == 0
