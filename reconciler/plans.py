@@ -4,6 +4,8 @@ Order matters because the tenant checks every step (numbers are unique, members
 must exist, seats and licences are counted). The phases below keep every
 intermediate state valid:
 
+    0. release unique values moving to another  (a direct dial number, portal ID,
+       resource that stays                        AAD ID or MAC is held by one at a time)
     1. delete shared lines that are gone        (frees numbers and licences)
     2. detach members whose user is leaving     (a user with memberships cannot go)
     3. delete users and hot desk users          (frees numbers and seats)
@@ -24,6 +26,7 @@ from enum import StrEnum
 from reconciler.diffs import DiffItem, Operation, diff_fields
 from reconciler.errors import ConfigError
 from schema import rulebook
+from schema.canonical import UNIQUE_FIELDS
 from schema.declarations import Declared, TenantConfig
 from schema.fields import SecretRef
 from schema.locations import Location
@@ -101,11 +104,14 @@ def build_plan(config: TenantConfig, live: TenantState) -> Plan:
     arriving = {c.key.number for c in creates if c.key.kind.is_user}
     line_deletes = [c for c in deletes if c.key.kind is Kind.SHARED_LINE]
     user_deletes = [c for c in deletes if c.key.kind.is_user]
+    releases, claimants = _releases([*creates, *updates], live, {c.key for c in deletes})
     detaches, line_updates = _split_line_updates(
-        [c for c in updates if c.key.kind is Kind.SHARED_LINE], live, desired, departing, arriving
+        [c for c in updates if c.key.kind is Kind.SHARED_LINE], live, desired, departing,
+        arriving, claimants,
     )
     user_updates = [c for c in updates if c.key.kind.is_user]
     ordered = [
+        *_sorted(releases),
         *_sorted(line_deletes),
         *_sorted(detaches),
         *_sorted(user_deletes),
@@ -169,16 +175,52 @@ def _update(declared: Declared, live: Fields) -> Iterator[Change]:
                      diffs, origin=declared.at())
 
 
+def _releases(claims: list[Change], live: TenantState, deleted: set[ResourceKey]
+              ) -> tuple[list[Change], set[ResourceKey]]:
+    """Steps that free unique values another resource takes, and who takes them.
+
+    When a direct dial number (or portal ID, AAD ID, MAC) moves from one resource
+    to another that both stay, the holder must let go first; for a swap, each
+    must let go before either takes. So every holder that stays gets a release
+    step (the field cleared) before anything else, and sets its own new value in
+    its normal update later. A holder being deleted needs none: deletes come
+    before the claims. Returns the release steps and the keys of claimants.
+    """
+    held = {(name, fields[name]): key for key, fields in live.resources.items()
+            for name in UNIQUE_FIELDS if fields.get(name) is not None}
+    released: dict[ResourceKey, dict[str, str]] = {}
+    claimants: set[ResourceKey] = set()
+    for claim in claims:
+        for name in UNIQUE_FIELDS:
+            holder = held.get((name, claim.fields.get(name)))
+            if holder is None or holder == claim.key:
+                continue
+            claimants.add(claim.key)
+            if holder not in deleted:
+                released.setdefault(holder, {})[name] = f"{claim.key}"
+    steps = [
+        Change(
+            Action.UPDATE, holder, dict.fromkeys(sorted(fields)),
+            tuple(DiffItem(Operation.CHANGE, (name,), live.resources[holder][name], None)
+                  for name in sorted(fields)),
+            note="releases " + ", ".join(f"{name} for {to}" for name, to in sorted(fields.items())),
+        )
+        for holder, fields in released.items()
+    ]
+    return steps, claimants
+
+
 def _split_line_updates(
     updates: list[Change], live: TenantState, desired: dict[ResourceKey, Declared],
-    departing: set[str], arriving: set[str],
+    departing: set[str], arriving: set[str], claimants: set[ResourceKey],
 ) -> tuple[list[Change], list[Change]]:
     """Shared-line changes that must happen before users leave, and those after.
 
     A shared line holding a member whose user is deleted (or replaced) must drop
     that member first. If its new member list needs no user that is still to
-    be created, its whole update runs early; otherwise it is split into an
-    early detach and a late update.
+    be created, and it takes no value another resource holds now, its whole
+    update runs early; otherwise it is split into an early detach and a late
+    update.
     """
     early: list[Change] = []
     late = {change.key: change for change in updates}
@@ -189,7 +231,7 @@ def _split_line_updates(
         if not leaving:
             continue
         wanted = desired[key].fields()["members"]
-        if not arriving & set(wanted):
+        if not arriving & set(wanted) and key not in claimants:
             early.append(late.pop(key))
             continue
         kept = {ext: m for ext, m in fields["members"].items() if ext not in leaving}

@@ -17,6 +17,9 @@ from schema.resources import HotDeskUser, Member, Resource, SharedLine, User
 from schema.state import Fields, Kind
 
 IDENTITY_FIELDS = {"extension", "number"}
+# Values the portal lets only one resource hold at a time. A direct dial number
+# is unique across users and shared lines alike; the others exist on users only.
+UNIQUE_FIELDS = ("direct_dial_number", "portal_id", "aad_id", "mac")
 WRITE_ONLY_FIELDS = {"password"}
 _ALWAYS_MANAGED = {"name", "package", "devices", "members"}
 

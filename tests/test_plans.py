@@ -156,3 +156,21 @@ def test_plan_text_shows_member_and_field_changes(run: Run, write_tree: WriteTre
 
 def test_plan_is_deterministic(run: Run, example_sites: Path) -> None:
     assert run("plan").stdout == run("plan").stdout
+
+
+def test_direct_dial_swap_between_user_and_line_releases_first(
+    write_tree: WriteTree, tmp_path: Path
+) -> None:
+    # Found by the property test: each side must let go before either takes.
+    tenant = SqliteTenant(tmp_path / "t.db")
+    users = USERS.replace("name: Bob,", 'name: Bob, direct_dial_number: "0248010",')
+    line = 'shared_lines:\n  - {number: "300", direct_dial_number: "0248011"}\n'
+    sites = write_tree({"Main/u.yaml": users, "Main/s.yaml": line})
+    _plan_and_apply(sites, tenant)
+    write_tree({"Main/u.yaml": users.replace("0248010", "0248011"),
+                "Main/s.yaml": line.replace("0248011", "0248010")})
+    plan = _plan_and_apply(sites, tenant)
+    assert _steps(plan) == ["update shared_line 300", "update user 1002",
+                            "update user 1002", "update shared_line 300"]
+    assert plan.changes[0].note == "releases direct_dial_number for user 1002"
+    assert plan.changes[0].fields == {"direct_dial_number": None}

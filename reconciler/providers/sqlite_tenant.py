@@ -220,9 +220,22 @@ class SqliteTenant:
         self._write(key, "delete", {}, None)
 
 
+_SQLITE_MEANINGS = {
+    "FOREIGN KEY constraint failed": "a shared-line member is not a user of the tenant, or a "
+                                     "user still belongs to a shared line",
+    "UNIQUE constraint failed: users.extension": "the extension is already taken",
+    "UNIQUE constraint failed: shared_lines.number": "the number is already taken",
+}
+
+
 def _portal_message(error: sqlite3.Error) -> str:
-    text = str(error)
-    return text.removeprefix("portal: ")
+    """The tenant's refusal in a user's words: our triggers speak already; SQLite's
+    own constraint messages are translated."""
+    text = str(error).removeprefix("portal: ")
+    if text.startswith("UNIQUE constraint failed: ") and text not in _SQLITE_MEANINGS:
+        column = text.rsplit(".", 1)[-1]
+        return f"the {column} is already used by another resource"
+    return _SQLITE_MEANINGS.get(text, text)
 
 
 def _assignments(fields: Fields, columns: tuple[str, ...]) -> dict[str, Any]:
