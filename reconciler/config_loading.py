@@ -11,6 +11,7 @@ its file, and every problem of every file is reported in one run.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,13 +21,13 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from reconciler.errors import ConfigError, ReconcilerError
-from reconciler.yaml_reading import LocatedDict, LocatedList, read_yaml
+from reconciler.yaml_reading import LocatedDict, LocatedList, ReadResult, read_yaml
 from schema import rulebook, rules
-from schema.declarations import Declared, TenantConfig
+from schema.declarations import Declared, DeclaredSite, TenantConfig
 from schema.locations import Location
 from schema.problems import Problem, sorted_problems
-from schema.resources import HotDeskUser, SharedLine, SiteFile, User
-from schema.settings import TenantSettings
+from schema.resources import HotDeskUser, SharedLine, User
+from schema.settings import SiteSettings, TenantSettings
 
 TENANT_FILE = "tenant.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -35,19 +36,42 @@ _LISTS: dict[str, type[BaseModel]] = {
     "hot_desk_users": HotDeskUser,
     "shared_lines": SharedLine,
 }
+_TOP_LEVEL = ["site", *_LISTS]
+
+
+class _Reading:
+    """What loading gathers as it goes: problems, site settings, the config's digest."""
+
+    def __init__(self, config_dir: Path) -> None:
+        self.config_dir = config_dir
+        self.problems: list[Problem] = []
+        self.sites: dict[str, DeclaredSite] = {}
+        self._digest = hashlib.sha256()
+
+    def read(self, path: Path) -> ReadResult:
+        result = read_yaml(path, _shown(path))
+        self.problems.extend(result.problems)
+        relative = path.relative_to(self.config_dir).as_posix()
+        self._digest.update(f"{relative}\0{len(result.content)}\0".encode())
+        self._digest.update(result.content)
+        return result
+
+    def digest(self) -> str:
+        return "sha256:" + self._digest.hexdigest()
 
 
 def load_config(config_dir: Path) -> TenantConfig:
     """Load and validate everything; raise ConfigError with every problem, sorted."""
     _check_config_dir(config_dir)
-    problems: list[Problem] = []
-    settings, settings_source = _load_settings(config_dir, problems)
+    reading = _Reading(config_dir)
+    problems = reading.problems
+    settings, settings_source = _load_settings(config_dir, reading)
     declared: list[Declared] = []
     for site, file in _site_files(config_dir, problems):
-        declared.extend(_load_site_file(site, file, _shown(file), problems))
+        declared.extend(_load_site_file(site, file, reading))
     if settings is None or settings_source is None:
         raise ConfigError(sorted_problems(problems))
-    config = TenantConfig(settings, settings_source, declared)
+    config = TenantConfig(settings, settings_source, declared, reading.sites, reading.digest())
     problems.extend(rules.check(config))
     if problems:
         raise ConfigError(sorted_problems(problems))
@@ -76,10 +100,11 @@ def _shown(path: Path) -> str:
 
 
 def _load_settings(
-    config_dir: Path, problems: list[Problem]
+    config_dir: Path, reading: _Reading
 ) -> tuple[TenantSettings | None, LocatedDict | None]:
     path = config_dir / TENANT_FILE
     shown = _shown(path)
+    problems = reading.problems
     if not path.is_file():
         problems.append(Problem(
             rulebook.CONFIG_LAYOUT.id,
@@ -88,8 +113,7 @@ def _load_settings(
             Location(shown),
         ))
         return None, None
-    result = read_yaml(path, shown)
-    problems.extend(result.problems)
+    result = reading.read(path)
     data = _mapping_or_problem(result.data, shown, problems, "the tenant settings")
     if data is None:
         return None, None
@@ -130,12 +154,10 @@ def _mapping_or_problem(
     return None
 
 
-def _load_site_file(
-    site: str, file: Path, shown: str, problems: list[Problem]
-) -> Iterator[Declared]:
-    result = read_yaml(file, shown)
-    problems.extend(result.problems)
-    data = result.data
+def _load_site_file(site: str, file: Path, reading: _Reading) -> Iterator[Declared]:
+    shown = _shown(file)
+    problems = reading.problems
+    data = reading.read(file).data
     if data is None:
         return
     if not isinstance(data, LocatedDict):
@@ -147,8 +169,11 @@ def _load_site_file(
         ))
         return
     for key in data:
+        if key == "site":
+            _load_site_settings(site, data, reading)
+            continue
         if key not in _LISTS:
-            problems.append(_unknown_field(data, (key,), list(SiteFile.model_fields)))
+            problems.append(_unknown_field(data, (key,), _TOP_LEVEL))
             continue
         items = data[key]
         if items is None:
@@ -170,6 +195,25 @@ def _load_site_file(
             resource = _validate(_LISTS[key], item, problems)
             if isinstance(resource, User | HotDeskUser | SharedLine):
                 yield Declared(site, resource, item)
+
+
+def _load_site_settings(site: str, data: LocatedDict, reading: _Reading) -> None:
+    block = data["site"]
+    if not isinstance(block, LocatedDict):
+        reading.problems.append(Problem(
+            rulebook.WRONG_TYPE.id, f"site should be a mapping of settings (prune, ignore, "
+            f"safety), not a {_yaml_type(block)}", data.locate(("site",))))
+        return
+    earlier = reading.sites.get(site)
+    if earlier is not None:
+        reading.problems.append(Problem(
+            rulebook.SITE_SETTINGS_DUPLICATE.id,
+            f"site {site} already has settings at {earlier.source.locate()}; keep one site: "
+            "mapping per site", data.locate(("site",), key=True)))
+        return
+    settings = _validate(SiteSettings, block, reading.problems)
+    if isinstance(settings, SiteSettings):
+        reading.sites[site] = DeclaredSite(settings, block)
 
 
 def _validate(model: type[BaseModel], data: LocatedDict, problems: list[Problem]) -> Any:

@@ -147,19 +147,22 @@ for _tag in ("int", "float", "timestamp"):
 
 
 class ReadResult:
-    """What reading one file gave: its data (None if unreadable) and any problems."""
+    """What reading one file gave: its data (None if unreadable), any problems, and
+    its bytes, so callers can fingerprint exactly what was read."""
 
-    __slots__ = ("data", "problems")
+    __slots__ = ("content", "data", "problems")
 
-    def __init__(self, data: Any, problems: list[Problem]) -> None:
+    def __init__(self, data: Any, problems: list[Problem], content: bytes = b"") -> None:
         self.data = data
         self.problems = problems
+        self.content = content
 
 
 def read_yaml(path: FilePath, shown_as: str) -> ReadResult:
     """Parse one file; syntax errors and duplicate keys come back as problems."""
     try:
-        text = path.read_text(encoding="utf-8")
+        content = path.read_bytes()
+        text = content.decode("utf-8")
     except UnicodeDecodeError as error:
         message = f"file is not UTF-8 text ({error.reason}); save it as UTF-8"
         return ReadResult(None, [Problem(rulebook.YAML_SYNTAX.id, message, Location(shown_as))])
@@ -175,10 +178,10 @@ def read_yaml(path: FilePath, shown_as: str) -> ReadResult:
         where = Location(shown_as, mark.line + 1, mark.column + 1) if mark else Location(shown_as)
         what = " ".join(part for part in (error.context, error.problem) if part)
         return ReadResult(None, [Problem(rulebook.YAML_SYNTAX.id,
-                                         f"invalid YAML: {what}", where)])
+                                         f"invalid YAML: {what}", where)], content)
     except yaml.YAMLError as error:
         return ReadResult(None, [Problem(rulebook.YAML_SYNTAX.id, f"invalid YAML: {error}",
-                                         Location(shown_as))])
+                                         Location(shown_as))], content)
     finally:
         loader.dispose()
-    return ReadResult(data, loader.problems)
+    return ReadResult(data, loader.problems, content)

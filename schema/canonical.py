@@ -16,7 +16,7 @@ from typing import Any
 from schema.resources import HotDeskUser, Member, Resource, SharedLine, User
 from schema.state import Fields, Kind
 
-IDENTITY_FIELDS = {"extension", "number"}
+IDENTITY_FIELDS = {"extension", "number", "previous_extension", "previous_number"}
 # Values the portal lets only one resource hold at a time. A direct dial number
 # is unique across users and shared lines alike; the others exist on users only.
 UNIQUE_FIELDS = ("direct_dial_number", "portal_id", "aad_id", "mac")
@@ -34,6 +34,12 @@ def kind_of(resource: Resource) -> Kind:
 
 def number_of(resource: Resource) -> str:
     return resource.number if isinstance(resource, SharedLine) else resource.extension
+
+
+def previous_number_of(resource: Resource) -> str | None:
+    if isinstance(resource, SharedLine):
+        return resource.previous_number
+    return resource.previous_extension
 
 
 def canonical_members(members: list[Member]) -> dict[str, dict[str, Any]]:

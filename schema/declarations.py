@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Protocol
 
-from schema.canonical import canonical_fields, kind_of, number_of
+from schema.canonical import canonical_fields, kind_of, number_of, previous_number_of
 from schema.locations import Location
 from schema.resources import Resource
-from schema.settings import TenantSettings
+from schema.settings import Safety, SiteSettings, TenantSettings
 from schema.state import Fields, Kind, ResourceKey
 
 Path = tuple[str | int, ...]
@@ -41,11 +42,24 @@ class Declared:
     def key(self) -> ResourceKey:
         return ResourceKey(self.site, self.kind, self.number)
 
+    @property
+    def previous_key(self) -> ResourceKey | None:
+        previous = previous_number_of(self.resource)
+        return None if previous is None else ResourceKey(self.site, self.kind, previous)
+
     def at(self, *path: str | int) -> Location:
         return self.source.locate(path)
 
     def fields(self) -> Fields:
         return canonical_fields(self.resource)
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredSite:
+    """A site's own settings (the `site:` mapping), with where they were written."""
+
+    settings: SiteSettings
+    source: SourceMap
 
 
 @dataclass(slots=True)
@@ -55,6 +69,19 @@ class TenantConfig:
     settings: TenantSettings
     settings_source: SourceMap
     declared: list[Declared] = field(default_factory=list)
+    site_settings: dict[str, DeclaredSite] = field(default_factory=dict)
+    #: sha256 of every config file's path and bytes: what a saved plan was made from.
+    digest: str = ""
+
+    def site(self, name: str) -> SiteSettings:
+        declared = self.site_settings.get(name)
+        return declared.settings if declared else SiteSettings()
+
+    def safety(self, site: str) -> Safety:
+        return self.site(site).safety or self.settings.safety
+
+    def is_ignored(self, site: str, number: str) -> bool:
+        return any(fnmatchcase(number, pattern) for pattern in self.site(site).ignore)
 
     def of_kind(self, *kinds: Kind) -> Iterator[Declared]:
         return (d for d in self.declared if d.kind in kinds)

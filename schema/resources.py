@@ -24,6 +24,7 @@ from schema.fields import (
     PortalId,
     RingDelay,
 )
+from schema.settings import SiteSettings
 
 
 class _Strict(BaseModel):
@@ -44,6 +45,11 @@ class _UserFields(_Strict):
     group_member_type: Literal["single_site", "multi_site"] = "single_site"
     aad_id: Email | None = None
     password: PasswordRef | None = None
+    # Raise to set the password again: the portal never returns passwords, so a
+    # plan cannot see that one differs; this counter is how the config says so.
+    password_rotation: Annotated[int, Field(ge=0)] | None = None
+    # The number this user had before: renumber it in place, keeping memberships.
+    previous_extension: Number | None = None
 
 
 def _at_least_one_device(devices: list[str]) -> list[str]:
@@ -99,6 +105,7 @@ class SharedLine(_Strict):
     forward_to_vm: StrictBool = False
     description: str | None = None
     members: list[Member] = Field(default_factory=list)
+    previous_number: Number | None = None
 
 
 Resource = User | HotDeskUser | SharedLine
@@ -107,6 +114,7 @@ Resource = User | HotDeskUser | SharedLine
 class SiteFile(_Strict):
     """One YAML file under sites/<site>/; any of the three lists may be present."""
 
+    site: SiteSettings | None = None
     users: list[User] = Field(default_factory=list)
     hot_desk_users: list[HotDeskUser] = Field(default_factory=list)
     shared_lines: list[SharedLine] = Field(default_factory=list)

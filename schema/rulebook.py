@@ -242,6 +242,45 @@ PACKAGE_SEATS = _rule(
     "FACTS 12.5",
 )
 
+# --- ownership and renumbering ---------------------------------------------------------
+DECLARED_AND_IGNORED = _rule(
+    "ownership.declared-and-ignored",
+    "A resource is not both declared and matched by its site's ignore list.",
+    "tool",
+    "design: ignore means hands off",
+)
+OWNERSHIP_CONFLICT = _rule(
+    "ownership.conflict",
+    "A declared resource needs no number or unique value held by a resource this tool "
+    "leaves alone (unmanaged or ignored).",
+    "tool",
+    "design: unmanaged resources are never changed silently",
+)
+SITE_SETTINGS_DUPLICATE = _rule(
+    "config.site-settings-duplicate",
+    "A site's `site:` settings are written in one file only.",
+    "tool",
+    "design",
+)
+PREVIOUS_DECLARED = _rule(
+    "renumber.previous-declared",
+    "previous_extension / previous_number is not also declared as a resource.",
+    "tool",
+    "design: a number cannot be both kept and renumbered",
+)
+RENUMBER_TARGET_EXISTS = _rule(
+    "renumber.target-exists",
+    "A renumber's new number is not already a resource of the tenant.",
+    "tool",
+    "design",
+)
+ROTATION_WITHOUT_PASSWORD = _rule(
+    "secrets.rotation-without-password",
+    "password_rotation comes with a password reference to set.",
+    "tool",
+    "design",
+)
+
 # --- tenant settings ----------------------------------------------------------
 FACTS_MISMATCH = _rule(
     "tenant.facts-mismatch",

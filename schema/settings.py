@@ -17,6 +17,27 @@ class Licences(BaseModel):
     shared_licensing: StrictBool = False
 
 
+class Safety(BaseModel):
+    """How much a plan may destroy before apply wants --force (octoDNS's UnsafePlan)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_delete_percent: Annotated[float, Field(ge=0, le=100)] = 30.0
+    min_resources: Annotated[int, Field(ge=0)] = 10
+
+
+class SiteSettings(BaseModel):
+    """The optional `site:` mapping of a site's files: ownership and safety for the site."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Delete resources of this site that exist in the tenant but were never managed.
+    prune: StrictBool = False
+    # Numbers or glob patterns ("09*") this tool never touches in this site.
+    ignore: list[str] = Field(default_factory=list)
+    safety: Safety | None = None
+
+
 class TenantSettings(BaseModel):
     """Facts about the tenant that rules depend on; they must match the live tenant."""
 
@@ -30,6 +51,7 @@ class TenantSettings(BaseModel):
     # Feature code name -> code, as set in this customer's portal (they differ per
     # customer, so none are assumed). Extensions must not collide with them.
     feature_codes: dict[str, FeatureCode] = Field(default_factory=dict)
+    safety: Safety = Field(default_factory=Safety)
 
     def package_rank(self, package: str) -> int | None:
         """Position in the upgrade order: later packages include earlier ones' features."""

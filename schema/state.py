@@ -46,10 +46,16 @@ class TenantFacts:
 
 @dataclass(slots=True)
 class TenantState:
-    """Every managed resource of a tenant, as canonical fields, plus its facts if known."""
+    """Every resource of a tenant, as canonical fields, plus its facts if known.
+
+    `managed` holds the keys this tool created or adopted (the tenant's marker,
+    like Argo CD's tracking annotation); the rest were made by hand and are left
+    alone unless their site opts in to pruning.
+    """
 
     resources: dict[ResourceKey, Fields] = field(default_factory=dict)
     facts: TenantFacts | None = None
+    managed: set[ResourceKey] = field(default_factory=set)
 
     def by_number(self) -> dict[str, ResourceKey]:
         return {key.number: key for key in self.resources}

@@ -24,7 +24,7 @@ def test_example_plan_creates_hot_desk_user_and_its_shared_line(
     assert "+ create hot_desk_user 0901" in out
     assert "+ create shared_line 555" in out
     assert "member 0901 (button 1, ring delay 0s)" in out
-    assert out.rstrip().endswith("Plan: 8 to create, 0 to update, 0 to replace, 0 to delete.")
+    assert "\nPlan: 8 to create, 0 to update, 0 to replace, 0 to delete.\n" in out
     # The hot desk user exists before the shared line that lists it.
     assert out.index("create hot_desk_user 0901") < out.index("create shared_line 555")
 

@@ -84,8 +84,8 @@ def test_all_problems_reported_at_once(run: Run, write_tree: WriteTree) -> None:
     lines = result.stderr.splitlines()
     assert lines[0].startswith("sites/Main/a.yaml:2:16: '1' is not a 2-5 digit number")
     assert lines[1] == "sites/Main/b.yaml:3:5: unknown field 'colour'; allowed: number, " \
-        "direct_dial_number, autodial_digit, forward_to_vm, description, members " \
-        "[schema.unknown-field]"
+        "direct_dial_number, autodial_digit, forward_to_vm, description, members, " \
+        "previous_number [schema.unknown-field]"
     assert lines[-1] == "error: 2 problems found in the configuration"
 
 

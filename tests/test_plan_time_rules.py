@@ -66,6 +66,6 @@ def test_type_change_is_a_replace_with_a_warning(run: Run, write_tree: WriteTree
            "      ! a user's type cannot change in place [user.kind-change]; download its call " \
            "recordings before applying\n" in out
     assert "  -/+ replace hot_desk_user 2001 with user 2001 (2 of 2: create): " in out
-    assert out.rstrip().endswith("Plan: 0 to create, 2 to update, 1 to replace, 0 to delete.")
+    assert "\nPlan: 0 to create, 2 to update, 1 to replace, 0 to delete.\n" in out
     assert run("apply", "--auto-approve").exit_code == 0
     assert run("plan", "--detailed-exitcode").exit_code == 0

@@ -148,10 +148,10 @@ def test_plan_text_shows_member_and_field_changes(run: Run, write_tree: WriteTre
     write_tree({"Main/u.yaml": USERS.replace("name: Bob", "name: Robert"),
                 "Main/s.yaml": _line("2001").replace("button: 1", "button: 2, ring_delay: 6")})
     out = run("plan").stdout
-    assert '  ~ update user 1002\n      name: "Bob" -> "Robert"\n' in out
-    assert ("  ~ update shared_line 300\n      members: - 1001\n"
+    assert '  ~ update user 1002  # sites/Main/u.yaml:3\n      name: "Bob" -> "Robert"\n' in out
+    assert ("  ~ update shared_line 300  # sites/Main/s.yaml:2\n      members: - 1001\n"
             "      members: + 2001 (button 2, ring delay 6s)\n") in out
-    assert out.rstrip().endswith("Plan: 0 to create, 2 to update, 0 to replace, 0 to delete.")
+    assert "\nPlan: 0 to create, 2 to update, 0 to replace, 0 to delete.\n" in out
 
 
 def test_plan_is_deterministic(run: Run, example_sites: Path) -> None:

@@ -23,7 +23,7 @@ def test_plan_needs_no_secret_and_names_the_variable(run: Run, write_tree: Write
     write_tree({"Main/u.yaml": USERS})
     result = run("plan", env={"ALICE_PW": SECRET})
     assert result.exit_code == 0
-    assert "password (sensitive, from $ALICE_PW)" in result.stdout
+    assert "password (sensitive, will be set) from $ALICE_PW" in result.stdout
     assert SECRET not in result.output
     assert run("plan", env={"ALICE_PW": None}).exit_code == 0  # type: ignore[dict-item]
 

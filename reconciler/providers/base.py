@@ -33,10 +33,18 @@ class Provider(Protocol):
         """Hold the tenant for one apply; a second apply fails instead of waiting."""
         ...
 
-    def create(self, key: ResourceKey, fields: Fields, password: str | None) -> None: ...
+    def create(self, key: ResourceKey, fields: Fields, password: str | None) -> None:
+        """Create a resource, marked as managed by this tool."""
+        ...
 
-    def update(self, key: ResourceKey, fields: Fields, password: str | None) -> None:
-        """Set `fields` (only those given) on an existing resource."""
+    def update(self, key: ResourceKey, fields: Fields, password: str | None,
+               adopt: bool = False) -> None:
+        """Set `fields` (only those given) on an existing resource; with `adopt`, also
+        mark it as managed by this tool."""
+        ...
+
+    def renumber(self, key: ResourceKey, number: str) -> None:
+        """Give a resource a new number, keeping everything else (memberships too)."""
         ...
 
     def delete(self, key: ResourceKey) -> None: ...

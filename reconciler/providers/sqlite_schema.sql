@@ -39,6 +39,9 @@ CREATE TABLE users (
     mac                TEXT UNIQUE CHECK (mac IS NULL OR (length(mac) = 12
                                           AND upper(mac) NOT GLOB '*[^0-9A-F]*')),
     password_hash      TEXT,
+    password_rotation  INTEGER NOT NULL DEFAULT 0 CHECK (password_rotation >= 0),
+    -- 1: created or adopted by ipecs-reconciler; 0: made by hand in the portal.
+    managed            INTEGER NOT NULL DEFAULT 0 CHECK (managed IN (0, 1)),
     CHECK ((kind = 'user') = (json_array_length(devices) > 0)),
     CHECK (kind = 'user' OR mac IS NULL)
 );
@@ -51,13 +54,17 @@ CREATE TABLE shared_lines (
     direct_dial_number TEXT,
     autodial_digit     TEXT,
     forward_to_vm      INTEGER NOT NULL DEFAULT 0 CHECK (forward_to_vm IN (0, 1)),
-    description        TEXT
+    description        TEXT,
+    managed            INTEGER NOT NULL DEFAULT 0 CHECK (managed IN (0, 1))
 );
 CREATE UNIQUE INDEX shared_lines_direct_dial ON shared_lines (direct_dial_number);
 
 CREATE TABLE shared_line_members (
-    shared_line TEXT NOT NULL REFERENCES shared_lines (number) ON DELETE CASCADE,
-    extension   TEXT NOT NULL REFERENCES users (extension) ON DELETE RESTRICT,
+    shared_line TEXT NOT NULL REFERENCES shared_lines (number)
+                ON DELETE CASCADE ON UPDATE CASCADE,
+    -- Renumbering a user carries its memberships along, as the portal keeps them.
+    extension   TEXT NOT NULL REFERENCES users (extension)
+                ON DELETE RESTRICT ON UPDATE CASCADE,
     button      INTEGER CHECK (button IS NULL OR button >= 1),
     ring_delay  INTEGER NOT NULL DEFAULT 0
                 CHECK (ring_delay BETWEEN 0 AND 30 AND ring_delay % 3 = 0),
@@ -100,6 +107,27 @@ WHEN EXISTS (SELECT 1 FROM numbers WHERE number IN (substr(NEW.number, 1, 2),
              substr(NEW.number, 1, 3), substr(NEW.number, 1, 4)) AND number <> NEW.number)
   OR EXISTS (SELECT 1 FROM users WHERE extension > NEW.number AND extension < NEW.number || ':')
   OR EXISTS (SELECT 1 FROM shared_lines WHERE number > NEW.number AND number < NEW.number || ':')
+BEGIN SELECT RAISE(ABORT, 'portal: number starts, or starts with, another number'); END;
+
+CREATE TRIGGER users_renumber_no_prefix BEFORE UPDATE OF extension ON users
+WHEN NEW.extension <> OLD.extension AND (
+     EXISTS (SELECT 1 FROM numbers WHERE number IN (substr(NEW.extension, 1, 2),
+             substr(NEW.extension, 1, 3), substr(NEW.extension, 1, 4))
+             AND number <> NEW.extension AND number <> OLD.extension)
+  OR EXISTS (SELECT 1 FROM users WHERE extension > NEW.extension
+             AND extension < NEW.extension || ':' AND extension <> OLD.extension)
+  OR EXISTS (SELECT 1 FROM shared_lines WHERE number > NEW.extension
+             AND number < NEW.extension || ':'))
+BEGIN SELECT RAISE(ABORT, 'portal: number starts, or starts with, another number'); END;
+
+CREATE TRIGGER shared_lines_renumber_no_prefix BEFORE UPDATE OF number ON shared_lines
+WHEN NEW.number <> OLD.number AND (
+     EXISTS (SELECT 1 FROM numbers WHERE number IN (substr(NEW.number, 1, 2),
+             substr(NEW.number, 1, 3), substr(NEW.number, 1, 4))
+             AND number <> NEW.number AND number <> OLD.number)
+  OR EXISTS (SELECT 1 FROM users WHERE extension > NEW.number AND extension < NEW.number || ':')
+  OR EXISTS (SELECT 1 FROM shared_lines WHERE number > NEW.number
+             AND number < NEW.number || ':' AND number <> OLD.number))
 BEGIN SELECT RAISE(ABORT, 'portal: number starts, or starts with, another number'); END;
 
 -- A direct dial number rings one destination, user or shared line.

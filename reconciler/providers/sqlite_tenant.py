@@ -13,7 +13,7 @@ import json
 import os
 import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -23,10 +23,10 @@ from reconciler.errors import TenantError, TenantUnreachable
 from schema.fields import version_tuple
 from schema.state import Fields, Kind, ResourceKey, TenantFacts, TenantState
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _USER_COLUMNS = (
     "name", "package", "portal_id", "email", "direct_dial_number", "call_barring",
-    "outgoing_caller_id", "group_member_type", "aad_id", "mac",
+    "outgoing_caller_id", "group_member_type", "aad_id", "mac", "password_rotation",
 )
 _LINE_COLUMNS = ("direct_dial_number", "autodial_digit", "forward_to_vm", "description")
 _PBKDF2_ROUNDS = 50_000
@@ -122,7 +122,9 @@ class SqliteTenant:
             return TenantState()
         connection = self._connect()
         try:
-            return TenantState(self._read_resources(connection), self._read_facts(connection))
+            managed: set[ResourceKey] = set()
+            resources = self._read_resources(connection, managed)
+            return TenantState(resources, self._read_facts(connection), managed)
         except sqlite3.Error as error:
             raise TenantError(f"cannot read tenant {self.description}: {error}") from error
 
@@ -135,29 +137,37 @@ class SqliteTenant:
         packages = dict(connection.execute("SELECT name, seats FROM packages ORDER BY rank"))
         return TenantFacts(row[0], row[1], bool(row[2]), packages)
 
-    def _read_resources(self, connection: sqlite3.Connection) -> dict[ResourceKey, Fields]:
+    def _read_resources(self, connection: sqlite3.Connection, managed: set[ResourceKey],
+                        ) -> dict[ResourceKey, Fields]:
         state: dict[ResourceKey, Fields] = {}
         columns = ", ".join(_USER_COLUMNS)
-        query = f"SELECT site, kind, extension, devices, {columns} FROM users"
+        query = f"SELECT site, kind, extension, devices, managed, {columns} FROM users"
         for row in connection.execute(query):
             kind = Kind(row[1])
-            fields: Fields = dict(zip(_USER_COLUMNS, row[4:], strict=True))
+            fields: Fields = dict(zip(_USER_COLUMNS, row[5:], strict=True))
             if kind is Kind.USER:
                 fields["devices"] = json.loads(row[3])
             else:
                 del fields["mac"]
-            state[ResourceKey(row[0], kind, row[2])] = fields
+            key = ResourceKey(row[0], kind, row[2])
+            state[key] = fields
+            if row[4]:
+                managed.add(key)
         members: dict[str, dict[str, dict[str, Any]]] = {}
         for line, extension, button, delay in connection.execute(
             "SELECT shared_line, extension, button, ring_delay FROM shared_line_members"
         ):
             members.setdefault(line, {})[extension] = {"button": button, "ring_delay": delay}
         columns = ", ".join(_LINE_COLUMNS)
-        for row in connection.execute(f"SELECT site, number, {columns} FROM shared_lines"):
-            fields = dict(zip(_LINE_COLUMNS, row[2:], strict=True))
+        query = f"SELECT site, number, managed, {columns} FROM shared_lines"
+        for row in connection.execute(query):
+            fields = dict(zip(_LINE_COLUMNS, row[3:], strict=True))
             fields["forward_to_vm"] = bool(fields["forward_to_vm"])
             fields["members"] = members.get(row[1], {})
-            state[ResourceKey(row[0], Kind.SHARED_LINE, row[1])] = fields
+            key = ResourceKey(row[0], Kind.SHARED_LINE, row[1])
+            state[key] = fields
+            if row[2]:
+                managed.add(key)
         return state
 
     # --- writing ------------------------------------------------------------
@@ -198,26 +208,59 @@ class SqliteTenant:
             raise
         connection.execute("COMMIT")
 
-    def _write(self, key: ResourceKey, action: str, fields: Fields, password: str | None,
+    def _write(self, key: ResourceKey, action: str, write: Callable[[sqlite3.Connection], None]
                ) -> None:
         try:
             with self._transaction() as connection:
-                if key.kind is Kind.SHARED_LINE:
-                    _write_shared_line(connection, key, action, fields)
-                else:
-                    _write_user(connection, key, action, fields, password)
+                write(connection)
         except sqlite3.Error as error:
             raise TenantError(f"the tenant refused to {action} {key}: {_portal_message(error)}"
                               ) from error
 
     def create(self, key: ResourceKey, fields: Fields, password: str | None) -> None:
-        self._write(key, "create", fields, password)
+        table, id_column, columns = _TABLES[key.kind.is_user]
+        values = {id_column: key.number, "site": key.site, "managed": 1,
+                  **_column_values(fields, columns, password)}
+        if key.kind.is_user:
+            values["kind"] = key.kind.value
 
-    def update(self, key: ResourceKey, fields: Fields, password: str | None) -> None:
-        self._write(key, "update", fields, password)
+        def write(connection: sqlite3.Connection) -> None:
+            _insert(connection, table, values)
+            if "members" in fields:
+                _set_members(connection, key.number, fields["members"])
+
+        self._write(key, "create", write)
+
+    def update(self, key: ResourceKey, fields: Fields, password: str | None,
+               adopt: bool = False) -> None:
+        table, id_column, columns = _TABLES[key.kind.is_user]
+        values = _column_values(fields, columns, password)
+        if adopt:
+            values["managed"] = 1
+
+        def write(connection: sqlite3.Connection) -> None:
+            if values:
+                _update(connection, table, id_column, key, values)
+            if "members" in fields:
+                _set_members(connection, key.number, fields["members"])
+
+        self._write(key, "adopt" if adopt else "update", write)
+
+    def renumber(self, key: ResourceKey, number: str) -> None:
+        table, id_column, _ = _TABLES[key.kind.is_user]
+        self._write(key, f"renumber to {number}",
+                    lambda connection: _update(connection, table, id_column, key,
+                                               {id_column: number}))
 
     def delete(self, key: ResourceKey) -> None:
-        self._write(key, "delete", {}, None)
+        table, _, _ = _TABLES[key.kind.is_user]
+        where, arguments = _where(key)
+        self._write(key, "delete", lambda connection: _expect_one(connection.execute(
+            f"DELETE FROM {table} WHERE {where}", arguments), key))
+
+
+_TABLES = {True: ("users", "extension", _USER_COLUMNS),
+           False: ("shared_lines", "number", _LINE_COLUMNS)}
 
 
 _SQLITE_MEANINGS = {
@@ -238,50 +281,27 @@ def _portal_message(error: sqlite3.Error) -> str:
     return _SQLITE_MEANINGS.get(text, text)
 
 
-def _assignments(fields: Fields, columns: tuple[str, ...]) -> dict[str, Any]:
+def _column_values(fields: Fields, columns: tuple[str, ...], password: str | None
+                   ) -> dict[str, Any]:
     values = {name: fields[name] for name in columns if name in fields}
     if "forward_to_vm" in values:
         values["forward_to_vm"] = int(values["forward_to_vm"])
-    return values
-
-
-def _write_user(connection: sqlite3.Connection, key: ResourceKey, action: str, fields: Fields,
-                password: str | None) -> None:
-    values = _assignments(fields, _USER_COLUMNS)
     if "devices" in fields:
         values["devices"] = json.dumps(fields["devices"])
     if password is not None:
         values["password_hash"] = hash_password(password)
-    if action == "delete":
-        _expect_one(connection.execute("DELETE FROM users WHERE extension = ? AND kind = ?",
-                                       (key.number, key.kind.value)), key)
-    elif action == "create":
-        values.update(extension=key.number, site=key.site, kind=key.kind.value)
-        _insert(connection, "users", values)
-    elif values:
-        _update(connection, "users", "extension", key.number, values, key)
+    return values
 
 
-def _write_shared_line(connection: sqlite3.Connection, key: ResourceKey, action: str,
-                       fields: Fields) -> None:
-    values = _assignments(fields, _LINE_COLUMNS)
-    if action == "delete":
-        _expect_one(connection.execute("DELETE FROM shared_lines WHERE number = ?",
-                                       (key.number,)), key)
-        return
-    if action == "create":
-        values.update(number=key.number, site=key.site)
-        _insert(connection, "shared_lines", values)
-    elif values:
-        _update(connection, "shared_lines", "number", key.number, values, key)
-    if "members" in fields:
-        connection.execute("DELETE FROM shared_line_members WHERE shared_line = ?", (key.number,))
-        connection.executemany(
-            "INSERT INTO shared_line_members (shared_line, extension, button, ring_delay) "
-            "VALUES (?, ?, ?, ?)",
-            [(key.number, extension, member["button"], member["ring_delay"])
-             for extension, member in fields["members"].items()],
-        )
+def _set_members(connection: sqlite3.Connection, number: str,
+                 members: dict[str, dict[str, Any]]) -> None:
+    connection.execute("DELETE FROM shared_line_members WHERE shared_line = ?", (number,))
+    connection.executemany(
+        "INSERT INTO shared_line_members (shared_line, extension, button, ring_delay) "
+        "VALUES (?, ?, ?, ?)",
+        [(number, extension, member["button"], member["ring_delay"])
+         for extension, member in members.items()],
+    )
 
 
 def _insert(connection: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
@@ -290,11 +310,19 @@ def _insert(connection: sqlite3.Connection, table: str, values: dict[str, Any]) 
     connection.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", tuple(values.values()))
 
 
-def _update(connection: sqlite3.Connection, table: str, id_column: str, number: str,
-            values: dict[str, Any], key: ResourceKey) -> None:
+def _where(key: ResourceKey) -> tuple[str, tuple[str, ...]]:
+    """Match a resource by its whole key: number, site and (for users) kind."""
+    if key.kind.is_user:
+        return "extension = ? AND site = ? AND kind = ?", (key.number, key.site, key.kind.value)
+    return "number = ? AND site = ?", (key.number, key.site)
+
+
+def _update(connection: sqlite3.Connection, table: str, id_column: str, key: ResourceKey,
+            values: dict[str, Any]) -> None:
     setters = ", ".join(f"{name} = ?" for name in values)
-    _expect_one(connection.execute(f"UPDATE {table} SET {setters} WHERE {id_column} = ?",
-                                   (*values.values(), number)), key)
+    where, arguments = _where(key)
+    _expect_one(connection.execute(f"UPDATE {table} SET {setters} WHERE {where}",
+                                   (*values.values(), *arguments)), key)
 
 
 def _expect_one(cursor: sqlite3.Cursor, key: ResourceKey) -> None:

@@ -1,82 +1,105 @@
-"""The plan as a reviewer reads it in a terminal or a pull request.
+"""The plan as a reviewer reads it in a terminal or a CI log.
 
-One line per change, grouped by site, in the order they will be applied:
+One line per change, grouped by site, in the order they will be applied, each
+naming the YAML that asks for it; updates list old -> new per field:
 
-    + create user 0997: name "0997", package "Empty User Pack"
-    ~ update shared_line 555
+    + create user 0997: name "0997", package "Empty User Pack"  # sites/Main/users.yaml:4
+    ~ update shared_line 555  # sites/Main/shared-lines.yaml:3
         direct_dial_number: "024801027" -> "024801028"
-    - delete hot_desk_user 0901
+    - delete hot_desk_user 0901  # no longer in the config
+
+Colour is used only when the output is a terminal.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from reconciler.diffs import DiffItem, Operation
-from reconciler.plans import LABELS, Action, Change, Plan
-from reconciler.rendering.values import show, show_secret
+import click
 
-_SIGNS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
+from reconciler.plans import Action, Change, Plan
+from reconciler.rendering.values import create_values, detail_lines, show, summary, title
+
+_SIGNS = {Action.CREATE: "+", Action.UPDATE: "~", Action.RENUMBER: "~", Action.DELETE: "-"}
+_COLOURS = {"+": "green", "~": "yellow", "-": "red", "-/+": "magenta"}
 
 
-def render(plan: Plan, tenant_description: str) -> str:
-    lines = [f"Tenant {show(plan.tenant)} at {tenant_description}", ""]
-    if plan.is_empty:
-        lines.append("No changes. The tenant matches the configuration.")
-        return "\n".join(lines) + "\n"
+def render(plan: Plan, tenant_description: str, colour: bool = False) -> str:
+    paint = _painter(colour)
+    lines = [f"Tenant {show(plan.tenant)} at {tenant_description}"]
+    if plan.sites or plan.excluded_sites:
+        lines.append(_filters(plan))
+    lines.append("")
     by_site: dict[str, list[Change]] = defaultdict(list)
     for change in plan.changes:
         by_site[change.key.site].append(change)
     for site in sorted(by_site):
         lines.append(f"Site {site}")
         for change in by_site[site]:
-            lines.extend(_change_lines(change))
+            lines.extend(_change_lines(change, paint))
         lines.append("")
-    lines.append(summary(plan))
+    if plan.unmanaged:
+        lines.append("Left alone (not managed by this tool; `prune: true` on the site deletes):")
+        lines.extend(f"  {key.site}: {key}" for key in plan.unmanaged)
+        lines.append("")
+    for reason in plan.needs_force:
+        lines.append(paint("-", f"! apply needs --force: {reason}"))
+    if plan.needs_force:
+        lines.append("")
+    if plan.is_empty:
+        lines.append("No changes. The tenant matches the configuration.")
+    else:
+        lines.append(summary(plan))
+        lines.extend(_site_kind_counts(plan))
     return "\n".join(lines) + "\n"
 
 
-def summary(plan: Plan) -> str:
-    counts = plan.counts()
-    parts = [f"{counts[label]} to {label}" for label in LABELS]
-    return f"Plan: {', '.join(parts)}."
+def _painter(colour: bool):  # type: ignore[no-untyped-def]
+    def paint(sign: str, text: str) -> str:
+        return click.style(text, fg=_COLOURS[sign]) if colour else text
+
+    return paint
 
 
-def _head(change: Change) -> str:
-    if change.replace_pair is None:
-        return f"  {_SIGNS[change.action]} {change.action.value} {change.key}"
-    old, new = ((change.key, change.replace_pair) if change.action is Action.DELETE
-                else (change.replace_pair, change.key))
-    step = "1 of 2: delete" if change.action is Action.DELETE else "2 of 2: create"
-    return f"-/+ replace {old} with {new} ({step})".join(("  ", ""))
+def _filters(plan: Plan) -> str:
+    parts = []
+    if plan.sites:
+        parts.append("sites " + ", ".join(plan.sites))
+    if plan.excluded_sites:
+        parts.append("excluding " + ", ".join(plan.excluded_sites))
+    return "Limited to " + "; ".join(parts)
 
 
-def _change_lines(change: Change) -> list[str]:
-    head = _head(change)
-    if change.replace_pair is not None and change.action is Action.DELETE:
-        return [head, f"      ! {change.note}"]
+def _sign(change: Change) -> str:
+    return "-/+" if change.replace_pair is not None else _SIGNS[change.action]
+
+
+def _change_lines(change: Change, paint) -> list[str]:  # type: ignore[no-untyped-def]
+    sign = _sign(change)
+    head = f"  {sign} {title(change)}"
     if change.action is Action.CREATE:
-        values = [f"{name} {show(value)}" for name, value in change.fields.items()
-                  if name != "members"]
-        values += [f"member {ext} ({show(m)})"
-                   for ext, m in change.fields.get("members", {}).items()]
-        if change.password is not None:
-            values.append(f"password {show_secret(change.password)}")
-        return [f"{head}: {', '.join(values)}" if values else head]
-    if change.action is Action.DELETE:
-        return [head]
-    lines = [head + (f"  ({change.note})" if change.note else "")]
-    lines += [f"      {_diff_line(item)}" for item in change.diffs]
-    if change.password is not None:
-        lines.append(f"      password: {show_secret(change.password)}")
+        values = create_values(change)
+        head += f": {', '.join(values)}" if values else ""
+    head += _provenance(change)
+    details = detail_lines(change)
+    if change.note and change.replace_pair is None and change.action is not Action.DELETE:
+        head += f"  ({change.note})"
+    return [paint(sign, head), *(f"      {line}" for line in details)]
+
+
+def _provenance(change: Change) -> str:
+    """Where the change comes from: the YAML line asking for it, or for a delete the
+    reason the tenant's resource goes."""
+    if change.origin is not None:
+        return f"  # {change.origin.path}:{change.origin.line}"
+    if change.action is Action.DELETE and change.replace_pair is None:
+        return "  # " + (change.note or "no longer in the config")
+    return ""
+
+
+def _site_kind_counts(plan: Plan) -> list[str]:
+    lines = []
+    for (site, kind), counts in plan.counts_by_site_and_kind().items():
+        parts = ", ".join(f"{n} to {label}" for label, n in sorted(counts.items()))
+        lines.append(f"  {site} {kind}: {parts}")
     return lines
-
-
-def _diff_line(item: DiffItem) -> str:
-    where = ".".join(item.path)
-    if item.path[0] == "members" and len(item.path) == 2:
-        if item.operation is Operation.ADD:
-            return f"members: + {item.path[1]} ({show(item.new)})"
-        if item.operation is Operation.REMOVE:
-            return f"members: - {item.path[1]}"
-    return f"{where}: {show(item.old)} -> {show(item.new)}"

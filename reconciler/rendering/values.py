@@ -1,10 +1,12 @@
-"""How a single value is written in a rendered plan."""
+"""How single values and changes are spelled, the same in every format."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from reconciler.diffs import DiffItem, Operation
+from reconciler.plans import LABELS, Action, Change, Plan
 from schema.fields import SecretRef
 
 
@@ -21,4 +23,57 @@ def show_member(member: dict[str, Any]) -> str:
 
 
 def show_secret(ref: SecretRef) -> str:
-    return f"(sensitive, from {ref.describe()})"
+    """A write-only value: never its content, only that it is set and from where."""
+    return f"(sensitive, will be set) from {ref.describe()}"
+
+
+def title(change: Change) -> str:
+    """'create user 0997', 'replace hot_desk_user 2001 with user 2001 (1 of 2: delete)'."""
+    if change.replace_pair is not None:
+        old, new = ((change.key, change.replace_pair) if change.action is Action.DELETE
+                    else (change.replace_pair, change.key))
+        step = "1 of 2: delete" if change.action is Action.DELETE else "2 of 2: create"
+        return f"replace {old} with {new} ({step})"
+    if change.action is Action.RENUMBER:
+        return f"renumber {change.key} to {change.fields['number']}"
+    verb = "adopt" if change.adopt else change.action.value
+    return f"{verb} {change.key}"
+
+
+def create_values(change: Change) -> list[str]:
+    values = [f"{name} {show(value)}" for name, value in change.fields.items()
+              if name != "members"]
+    values += [f"member {ext} ({show(m)})" for ext, m in change.fields.get("members", {}).items()]
+    if change.password is not None:
+        values.append(f"password {show_secret(change.password)}")
+    return values
+
+
+def detail_lines(change: Change) -> list[str]:
+    """The field-by-field lines under an update (old -> new), and warnings."""
+    if change.action is Action.DELETE:
+        return [f"! {change.note}"] if change.replace_pair is not None else []
+    if change.action is not Action.UPDATE:
+        return []
+    lines = [diff_line(item) for item in change.diffs]
+    if change.password is not None:
+        lines.append(f"password: {show_secret(change.password)}")
+    return lines
+
+
+def diff_line(item: DiffItem) -> str:
+    if item.path[0] == "members" and len(item.path) == 2:
+        if item.operation is Operation.ADD:
+            return f"members: + {item.path[1]} ({show(item.new)})"
+        if item.operation is Operation.REMOVE:
+            return f"members: - {item.path[1]}"
+    return f"{'.'.join(item.path)}: {show(item.old)} -> {show(item.new)}"
+
+
+def summary(plan: Plan) -> str:
+    """'Plan: 8 to create, 0 to update, 0 to replace, 0 to delete.' Adoptions and
+    renumbers are listed only when the plan has some."""
+    counts = plan.counts()
+    parts = [f"{counts[label]} to {label}" for label in LABELS
+             if label not in ("adopt", "renumber") or counts[label]]
+    return f"Plan: {', '.join(parts)}."

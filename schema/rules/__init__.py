@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 
 from schema.declarations import TenantConfig
 from schema.problems import Problem, sorted_problems
-from schema.rules import licensing, membership, numbering, users
+from schema.rules import licensing, membership, numbering, ownership, users
 
 Check = Callable[[TenantConfig], Iterable[Problem]]
 
@@ -19,6 +19,7 @@ CHECKS: tuple[Check, ...] = (
     *users.CHECKS,
     *membership.CHECKS,
     *licensing.CHECKS,
+    *ownership.CHECKS,
 )
 
 

@@ -2,17 +2,90 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 
 from schema import rulebook
+from schema.canonical import UNIQUE_FIELDS
 from schema.declarations import TenantConfig
+from schema.locations import Location
+from schema.ownership import find_renumbers, sort_leftovers
 from schema.problems import Problem, sorted_problems
 from schema.settings import declared_facts
-from schema.state import TenantState
+from schema.state import Kind, ResourceKey, TenantState
 
 
 def check_against_live(config: TenantConfig, live: TenantState) -> list[Problem]:
-    return sorted_problems([*facts_agree(config, live), *no_package_downgrades(config, live)])
+    return sorted_problems([
+        *facts_agree(config, live),
+        *no_package_downgrades(config, live),
+        *renumber_targets_free(config, live),
+        *no_conflict_with_left_alone(config, live),
+    ])
+
+
+def renumber_targets_free(config: TenantConfig, live: TenantState) -> Iterator[Problem]:
+    for declared in config.declared:
+        previous = declared.previous_key
+        if previous is not None and previous in live.resources \
+                and declared.key in live.resources:
+            field = "previous_number" if declared.kind is Kind.SHARED_LINE \
+                else "previous_extension"
+            yield Problem(
+                rulebook.RENUMBER_TARGET_EXISTS.id,
+                f"{declared.kind.value} {previous.number} cannot be renumbered to "
+                f"{declared.number}: the tenant already has {declared.key}; remove {field} "
+                f"(and {previous.number} is deleted) or choose a free number",
+                declared.at(field),
+            )
+
+
+def no_conflict_with_left_alone(config: TenantConfig, live: TenantState) -> Iterator[Problem]:
+    """A declared resource may not need what an untouchable tenant resource holds."""
+    declared_keys = {d.key for d in config.declared}
+    leftovers = sort_leftovers(config, live, declared_keys, set(find_renumbers(config, live)))
+    if not leftovers.left_alone:
+        return
+    numbers = {key.number: key for key in leftovers.left_alone}
+    ordered = sorted(numbers)
+    values = {(name, live.resources[key][name]): key for key in leftovers.left_alone
+              for name in UNIQUE_FIELDS if live.resources[key].get(name) is not None}
+    for declared in config.declared:
+        holder = _number_holder(declared.number, numbers, ordered)
+        fields = declared.fields()
+        held = [(name, values[(name, fields[name])]) for name in UNIQUE_FIELDS
+                if (name, fields.get(name)) in values]
+        if holder is not None:
+            yield _conflict(declared.at(), f"number {declared.number}", holder,
+                            "equal to or starting" if holder.number != declared.number
+                            else "used by")
+        for name, owner in held:
+            yield _conflict(declared.at(name), f"{name} {fields[name]}", owner, "held by")
+
+
+def _number_holder(number: str, numbers: dict[str, ResourceKey], ordered: list[str]
+                   ) -> ResourceKey | None:
+    """The left-alone resource whose number equals, starts or is started by `number`."""
+    if number in numbers:
+        return numbers[number]
+    for length in range(2, len(number)):
+        if number[:length] in numbers:
+            return numbers[number[:length]]
+    # Numbers that `number` starts sort right after it.
+    after = bisect.bisect_right(ordered, number)
+    if after < len(ordered) and ordered[after].startswith(number):
+        return numbers[ordered[after]]
+    return None
+
+
+def _conflict(where: Location, what: str, holder: ResourceKey, relation: str) -> Problem:
+    return Problem(
+        rulebook.OWNERSHIP_CONFLICT.id,
+        f"{what} collides with {holder} in site {holder.site} ({relation}), which this tool "
+        "does not manage and leaves alone; change it in the portal, declare it here to "
+        "adopt it, or set prune: true on its site",
+        where,
+    )
 
 
 def facts_agree(config: TenantConfig, live: TenantState) -> Iterator[Problem]:

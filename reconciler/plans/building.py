@@ -1,0 +1,136 @@
+"""Building the plan: the smallest ordered list of changes taking the tenant to the config.
+
+Order matters because the tenant checks every step (numbers are unique, members
+must exist, seats and licences are counted). These phases keep every
+intermediate state valid:
+
+    0. release unique values that move between resources that both stay
+    1. delete shared lines that are gone           (frees numbers and licences)
+    2. detach members whose user is leaving         (a user with memberships cannot go)
+    3. delete users and hot desk users              (frees numbers and seats)
+    4. renumber in place                            (numbers are free now; swaps park)
+    5. update (and adopt), then create, users       (a member must exist before it joins)
+    6. create, then update, shared lines            (members now exist)
+
+Within a phase changes are sorted by (site, kind, number), so the same inputs
+always give the same plan, byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from reconciler.errors import ConfigError
+from reconciler.plans.changes import Action, Change, Plan
+from reconciler.plans.detaching import late_update, split_line_updates
+from reconciler.plans.releasing import releases
+from reconciler.plans.renumbering import renumber_steps
+from reconciler.plans.replacing import pair_replacements
+from reconciler.plans.safety import reasons_to_force
+from reconciler.plans.seating import in_seat_order
+from schema.declarations import Declared, TenantConfig
+from schema.ownership import find_renumbers, sort_leftovers
+from schema.resources import HotDeskUser, User
+from schema.rules.live import check_against_live
+from schema.state import Fields, Kind, ResourceKey, TenantState
+
+
+def build_plan(config: TenantConfig, live: TenantState, sites: Iterable[str] = (),
+               exclude_sites: Iterable[str] = ()) -> Plan:
+    """Plan the changes; raise ConfigError if the config cannot apply to this tenant.
+
+    With `sites` (or `exclude_sites`), only changes to those sites are planned;
+    rules are still checked on the whole tenant.
+    """
+    problems = check_against_live(config, live)
+    if problems:
+        raise ConfigError(problems)
+    desired = {declared.key: declared for declared in config.declared}
+    moves = find_renumbers(config, live)
+    old_keys = {new: old for old, new in moves.items()}
+    now = _after_renumbering(live, moves)
+    leftovers = sort_leftovers(config, live, set(desired), set(moves))
+
+    creates = [_create(d) for key, d in desired.items() if key not in now.resources]
+    deletes = [Change(Action.DELETE, key, note="no longer in the config" if key in live.managed
+                      else "not managed by this tool; pruned (site prune: true)")
+               for key in leftovers.delete]
+    updates = [change for key, declared in desired.items() if key in now.resources
+               for change in late_update(declared, now.resources[key],
+                                         adopt=key not in now.managed)]
+    creates, deletes = pair_replacements(creates, deletes)
+
+    departing = {c.key.number for c in deletes if c.key.kind.is_user}
+    arriving = {c.key.number for c in creates if c.key.kind.is_user} | \
+        {new.number for new in moves.values() if new.kind.is_user}
+    freed, claimants = releases([*creates, *updates], now, {c.key for c in deletes}, old_keys)
+    late_only = claimants | set(old_keys) | {
+        key for key, d in desired.items()
+        if key.kind is Kind.SHARED_LINE and arriving & set(d.fields()["members"])}
+    detaches, line_updates = split_line_updates(
+        [c for c in updates if c.key.kind is Kind.SHARED_LINE], now, desired, departing,
+        late_only, old_keys)
+    present = {key.number for key in live.resources} - {c.key.number for c in deletes}
+    renumbers = renumber_steps(moves, present, {d.number for d in config.declared},
+                               {key: d.at() for key, d in desired.items()})
+
+    ordered = [
+        *_sorted(freed),
+        *_sorted(c for c in deletes if c.key.kind is Kind.SHARED_LINE),
+        *_sorted(detaches),
+        *_sorted(c for c in deletes if c.key.kind.is_user),
+        *renumbers,
+        *in_seat_order(_sorted(c for c in updates if c.key.kind.is_user), now,
+                       config.settings.packages),
+        *_sorted(c for c in creates if c.key.kind.is_user),
+        *_sorted(c for c in creates if c.key.kind is Kind.SHARED_LINE),
+        *_sorted(line_updates),
+    ]
+    chosen = _SiteFilter(sites, exclude_sites)
+    changes = [c for c in ordered if chosen(c.key.site)]
+    return Plan(
+        config.settings.tenant, tuple(changes),
+        unmanaged=tuple(k for k in leftovers.unmanaged if chosen(k.site)),
+        needs_force=tuple(reasons_to_force(changes, config, live)),
+        sites=tuple(sorted(set(sites))), excluded_sites=tuple(sorted(set(exclude_sites))),
+    )
+
+
+class _SiteFilter:
+    def __init__(self, sites: Iterable[str], excluded: Iterable[str]) -> None:
+        self.sites = set(sites)
+        self.excluded = set(excluded)
+
+    def __call__(self, site: str) -> bool:
+        return (not self.sites or site in self.sites) and site not in self.excluded
+
+
+def _after_renumbering(live: TenantState, moves: dict[ResourceKey, ResourceKey]
+                       ) -> TenantState:
+    """The tenant as it will be once every renumber is done: keys and members renamed.
+
+    Every later phase is planned against this, so a renumbered user is updated,
+    not deleted and created, and its memberships follow it."""
+    if not moves:
+        return live
+    numbers = {old.number: new.number for old, new in moves.items() if old.kind.is_user}
+    resources: dict[ResourceKey, Fields] = {}
+    for key, fields in live.resources.items():
+        if key.kind is Kind.SHARED_LINE and numbers.keys() & fields["members"].keys():
+            fields = {**fields, "members": {numbers.get(ext, ext): m
+                                            for ext, m in fields["members"].items()}}
+        resources[moves.get(key, key)] = fields
+    managed = {moves.get(key, key) for key in live.managed}
+    return TenantState(resources, live.facts, managed)
+
+
+def _sorted(changes: Iterable[Change]) -> list[Change]:
+    return sorted(changes, key=lambda c: c.key)
+
+
+
+def _create(declared: Declared) -> Change:
+    resource = declared.resource
+    password = resource.password if isinstance(resource, User | HotDeskUser) else None
+    return Change(Action.CREATE, declared.key, declared.fields(), password=password,
+                  origin=declared.at())

@@ -1,0 +1,91 @@
+"""The vocabulary of a plan: one Change per atomic tenant write, and the Plan itself."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from reconciler.diffs import DiffItem
+from schema.fields import SecretRef
+from schema.locations import Location
+from schema.state import Fields, ResourceKey
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    RENUMBER = "renumber"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One step of a plan; applying it is one atomic write to the tenant.
+
+    `key` names the resource as it is when the step runs. `fields` holds the
+    values to write: every managed field for a create, only the changed ones for
+    an update, `{"number": new}` for a renumber, nothing for a delete. A password
+    is never a value here, only the reference it will be read from at apply time.
+    """
+
+    action: Action
+    key: ResourceKey
+    fields: Fields = field(default_factory=dict)
+    diffs: tuple[DiffItem, ...] = ()
+    password: SecretRef | None = None
+    #: The YAML that asks for this change (None for a delete: nothing asks for it).
+    origin: Location | None = None
+    note: str = ""
+    #: For the two halves of a replace (a delete and a create of the same number),
+    #: the key of the other half.
+    replace_pair: ResourceKey | None = None
+    #: Mark the resource as managed by this tool (it was made by hand).
+    adopt: bool = False
+
+    @property
+    def label(self) -> str:
+        """What a reviewer counts it as: a replace's two steps are one replace."""
+        if self.replace_pair is not None:
+            return "replace"
+        if self.adopt:
+            return "adopt"
+        return self.action.value
+
+    @property
+    def counted(self) -> bool:
+        """False for the second half of a replace, so a replace counts once."""
+        return not (self.replace_pair is not None and self.action is Action.CREATE)
+
+
+LABELS = ("create", "update", "adopt", "renumber", "replace", "delete")
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    tenant: str
+    changes: tuple[Change, ...]
+    #: Tenant resources that are not in the config and are left alone.
+    unmanaged: tuple[ResourceKey, ...] = ()
+    #: Why apply needs --force (too much destroyed, or always-guarded deletes).
+    needs_force: tuple[str, ...] = ()
+    #: The sites this plan was limited to (empty: all), and those left out.
+    sites: tuple[str, ...] = ()
+    excluded_sites: tuple[str, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes
+
+    def counts(self) -> Counter[str]:
+        """Changes per label; a replace counts once."""
+        return Counter(change.label for change in self.changes if change.counted)
+
+    def counts_by_site_and_kind(self) -> dict[tuple[str, str], Counter[str]]:
+        """Changes per label for each (site, kind), sorted: for summary tables."""
+        table: dict[tuple[str, str], Counter[str]] = {}
+        for change in self.changes:
+            if change.counted:
+                row = table.setdefault((change.key.site, change.key.kind.value), Counter())
+                row[change.label] += 1
+        return dict(sorted(table.items()))

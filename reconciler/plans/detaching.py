@@ -1,0 +1,59 @@
+"""Shared-line members leave before their user is deleted."""
+
+from __future__ import annotations
+
+from reconciler.diffs import DiffItem, Operation, diff_fields
+from reconciler.plans.changes import Action, Change
+from schema.declarations import Declared
+from schema.state import Fields, Kind, ResourceKey, TenantState
+
+
+def split_line_updates(
+    updates: list[Change], live: TenantState, desired: dict[ResourceKey, Declared],
+    departing: set[str], late_only: set[ResourceKey], old_keys: dict[ResourceKey, ResourceKey],
+) -> tuple[list[Change], list[Change]]:
+    """Shared-line changes that must happen before users leave, and those after.
+
+    A shared line (declared, or left alone as unmanaged) holding a member whose
+    user is deleted or replaced must drop that member first. A declared line
+    whose whole update can run early (it needs no user still to be created, no
+    renumber, no value another holds) does so; otherwise it is split into an
+    early detach and a late update. `live` is the state after renumbering, and
+    `old_keys` maps a renumbered line back to the key it has before that.
+    """
+    early: list[Change] = []
+    late = {change.key: change for change in updates}
+    for key, fields in live.resources.items():
+        if key.kind is not Kind.SHARED_LINE:
+            continue
+        leaving = departing & set(fields["members"])
+        if not leaving:
+            continue
+        if key in desired and key not in late_only and key in late:
+            early.append(late.pop(key))
+            continue
+        kept = {ext: m for ext, m in fields["members"].items() if ext not in leaving}
+        note = ("members leave before their user is deleted" if key in desired else
+                "members leave before their user is deleted (this line is not managed)")
+        early.append(Change(
+            Action.UPDATE, old_keys.get(key, key), {"members": kept},
+            tuple(DiffItem(Operation.REMOVE, ("members", ext), fields["members"][ext], None)
+                  for ext in sorted(leaving)),
+            origin=desired[key].at() if key in desired else None, note=note,
+        ))
+        late.pop(key, None)
+        if key in desired:
+            adopt = key not in live.managed
+            late.update((c.key, c) for c in late_update(desired[key], {**fields,
+                                                                        "members": kept}, adopt))
+    return early, list(late.values())
+
+
+def late_update(declared: Declared, live: Fields, adopt: bool = False) -> list[Change]:
+    desired = declared.fields()
+    diffs = diff_fields(live, desired)
+    if not diffs and not adopt:
+        return []
+    changed = {item.path[0] for item in diffs}
+    return [Change(Action.UPDATE, declared.key, {name: desired[name] for name in sorted(changed)},
+                   diffs, origin=declared.at(), adopt=adopt)]

@@ -1,0 +1,41 @@
+"""Safety rails: how much a plan may destroy before apply wants --force.
+
+Deletes and replaces are counted per site and kind against the managed
+resources there; over the site's (or tenant's) limit, and only where there are
+at least `min_resources`, apply refuses without --force (octoDNS's
+TooMuchChange). Deleting a shared line or a hot desk user always needs --force:
+both carry other people's calls.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from reconciler.plans.changes import Action, Change
+from schema.declarations import TenantConfig
+from schema.state import Kind, TenantState
+
+_PLURAL = {Kind.USER: "users", Kind.HOT_DESK_USER: "hot desk users",
+           Kind.SHARED_LINE: "shared lines"}
+
+
+def reasons_to_force(changes: list[Change], config: TenantConfig, live: TenantState
+                     ) -> list[str]:
+    destroyed = Counter((c.key.site, c.key.kind) for c in changes if c.action is Action.DELETE)
+    managed = Counter((key.site, key.kind) for key in live.managed)
+    reasons = []
+    for (site, kind), count in sorted(destroyed.items()):
+        limits = config.safety(site)
+        total = managed[(site, kind)]
+        if total < limits.min_resources or total == 0:
+            continue
+        percent = 100.0 * count / total
+        if percent > limits.max_delete_percent:
+            reasons.append(
+                f"[{site}] {count} of {total} {_PLURAL[kind]} ({percent:.1f}%) would be deleted "
+                f"or replaced; over the {limits.max_delete_percent:.1f}% limit; use --force"
+            )
+    for change in changes:
+        if change.action is Action.DELETE and change.key.kind is not Kind.USER:
+            reasons.append(f"[{change.key.site}] deleting {change.key} always needs --force")
+    return reasons
