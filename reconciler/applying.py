@@ -27,12 +27,15 @@ class ApplyReport:
 
 def apply_plan(plan: Plan, provider: Provider, facts: TenantFacts,
                progress: Progress | None = None,
-               environ: Mapping[str, str] | None = None) -> ApplyReport:
+               environ: Mapping[str, str] | None = None, force: bool = False) -> ApplyReport:
     """Apply every change in order; raise ApplyError naming the step that failed.
 
     `facts` initialise a tenant that does not exist yet, once nothing can stop
-    the apply before its first write.
+    the apply before its first write. A plan over its safety limits is refused
+    before anything is written, unless `force`.
     """
+    if plan.needs_force and not force:
+        raise ApplyError("refusing to apply:\n  " + "\n  ".join(plan.needs_force))
     refs = [change.password for change in plan.changes if change.password is not None]
     passwords = secrets.resolve(refs, environ)
     provider.initialise(facts)
@@ -58,6 +61,8 @@ def _write(provider: Provider, change: Change, password: str | None) -> None:
     if change.action is Action.CREATE:
         provider.create(change.key, change.fields, password)
     elif change.action is Action.UPDATE:
-        provider.update(change.key, change.fields, password)
+        provider.update(change.key, change.fields, password, adopt=change.adopt)
+    elif change.action is Action.RENUMBER:
+        provider.renumber(change.key, change.fields["number"])
     else:
         provider.delete(change.key)

@@ -23,8 +23,11 @@ from reconciler.bulk import bulk_phase
 from reconciler.config_loading import load_config
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.plans import Change, Plan, build_plan
+from reconciler.plans.serializing import checksum
 from reconciler.providers import DEFAULT_TENANT_URL, Provider, open_provider
-from reconciler.rendering import text
+from reconciler.rendering import json_document, markdown, runbook, text
+from reconciler.rendering.values import title
+from reconciler.saved_plans import ensure_unchanged, read_plan_file, write_plan_file
 from schema.declarations import TenantConfig
 from schema.settings import declared_facts
 
@@ -80,6 +83,15 @@ def tenant_option(command: F) -> F:
     )(command)
 
 
+def site_filter_options(command: F) -> F:
+    command = click.option(
+        "--exclude-site", "exclude_sites", multiple=True, metavar="NAME",
+        help="Leave this site out (repeatable).")(command)
+    return click.option(
+        "--site", "sites", multiple=True, metavar="NAME",
+        help="Only this site (repeatable); rules still see the whole tenant.")(command)
+
+
 @click.group(cls=ReconcileGroup)
 @click.version_option(__version__, prog_name="ipecs-reconciler")
 def cli() -> None:
@@ -88,13 +100,44 @@ def cli() -> None:
 
 @cli.command()
 @config_dir_argument
-def validate(config_dir: Path) -> int:
+@site_filter_options
+def validate(config_dir: Path, sites: tuple[str, ...], exclude_sites: tuple[str, ...]) -> int:
     """Check CONFIG_DIR (default ./sites) against every rule; no tenant needed."""
-    with bulk_phase():
-        config = load_config(config_dir)
-    click.echo(f"{config_dir}: valid ({len(config.declared)} resources in "
-               f"{len(config.sites())} site(s)).")
+    try:
+        with bulk_phase():
+            config = load_config(config_dir)
+    except ConfigError as error:
+        if not (sites or exclude_sites):
+            raise
+        kept = [p for p in error.problems if _problem_in_sites(p.location.path, config_dir,
+                                                               sites, exclude_sites)]
+        if kept:
+            raise ConfigError(kept) from error
+        config = None
+    if config is not None:
+        _check_site_names(sites + exclude_sites, set(config.sites()))
+    click.echo(f"{config_dir}: valid" + (f" ({len(config.declared)} resources in "
+                                         f"{len(config.sites())} site(s))." if config else
+                                         " for the chosen sites."))
     return EXIT_OK
+
+
+def _problem_in_sites(path: str, config_dir: Path, sites: tuple[str, ...],
+                      exclude_sites: tuple[str, ...]) -> bool:
+    """A problem counts for a site filter if it is in a chosen site's folder or outside
+    every site folder (tenant.yaml concerns everyone)."""
+    parts = Path(os.path.relpath(Path(path).resolve(), config_dir.resolve())).parts
+    if len(parts) < 2:
+        return True
+    site = parts[0]
+    return (not sites or site in sites) and site not in exclude_sites
+
+
+def _check_site_names(names: tuple[str, ...], known: set[str]) -> None:
+    unknown = sorted(set(names) - known)
+    if unknown:
+        listed = ", ".join(sorted(known)) or "none"
+        raise ReconcilerError(f"no site named {', '.join(unknown)}; sites are: {listed}")
 
 
 @dataclass(slots=True)
@@ -104,12 +147,15 @@ class _Planned:
     plan: Plan
 
 
-def _plan(config_dir: Path, tenant_url: str) -> _Planned:
+def _plan(config_dir: Path, tenant_url: str, sites: tuple[str, ...],
+          exclude_sites: tuple[str, ...], provider: Provider | None = None) -> _Planned:
     with bulk_phase():
         config = load_config(config_dir)
-        provider = open_provider(tenant_url)
+        provider = provider or open_provider(tenant_url)
         state = provider.read_state()
-        return _Planned(config, provider, build_plan(config, state))
+        _check_site_names(sites + exclude_sites,
+                          set(config.sites()) | {key.site for key in state.resources})
+        return _Planned(config, provider, build_plan(config, state, sites, exclude_sites))
 
 
 def _describe(provider: Provider) -> str:
@@ -118,16 +164,42 @@ def _describe(provider: Provider) -> str:
     return f"{provider.description} (does not exist yet; apply creates it)"
 
 
+FORMATS = ("text", "markdown", "json", "runbook")
+
+
+def _render(planned: _Planned, output_format: str) -> str:
+    plan, digest = planned.plan, planned.config.digest
+    if output_format == "json":
+        return json_document.render(plan, digest)
+    plan_checksum = checksum(plan)
+    if output_format == "markdown":
+        return markdown.render(plan, _describe(planned.provider), plan_checksum)
+    if output_format == "runbook":
+        return runbook.render(plan, plan_checksum)
+    colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    rendered = text.render(plan, _describe(planned.provider), colour=colour)
+    return rendered + f"\nPlan checksum: {plan_checksum}\n"
+
+
 @cli.command()
 @config_dir_argument
 @tenant_option
+@site_filter_options
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 when there are no changes, 2 when there are, 1 on error.")
-def plan(config_dir: Path, tenant_url: str, detailed_exitcode: bool) -> int:
+@click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also save the plan as JSON, for `apply --plan`.")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text",
+              show_default=True, help="How to print the plan.")
+def plan(config_dir: Path, tenant_url: str, sites: tuple[str, ...],
+         exclude_sites: tuple[str, ...], detailed_exitcode: bool, out_file: Path | None,
+         output_format: str) -> int:
     """Show the changes that would make the tenant match CONFIG_DIR; writes nothing."""
-    planned = _plan(config_dir, tenant_url)
+    planned = _plan(config_dir, tenant_url, sites, exclude_sites)
     try:
-        click.echo(text.render(planned.plan, _describe(planned.provider)), nl=False)
+        if out_file is not None:
+            write_plan_file(out_file, planned.plan, planned.config.digest)
+        click.echo(_render(planned, output_format), nl=False)
     finally:
         planned.provider.close()
     if detailed_exitcode and not planned.plan.is_empty:
@@ -138,26 +210,54 @@ def plan(config_dir: Path, tenant_url: str, detailed_exitcode: bool) -> int:
 @cli.command()
 @config_dir_argument
 @tenant_option
+@site_filter_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
-def apply(config_dir: Path, tenant_url: str, auto_approve: bool) -> int:
+@click.option("--force", is_flag=True,
+              help="Apply even if the plan deletes more than the safety limits allow.")
+@click.option("--plan", "plan_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Apply only if a fresh plan is the one saved in this file.")
+@click.option("--checksum", "expected_checksum", metavar="SHA",
+              help="Apply only if a fresh plan has this checksum (printed by `plan`).")
+def apply(config_dir: Path, tenant_url: str, sites: tuple[str, ...],
+          exclude_sites: tuple[str, ...], auto_approve: bool, force: bool,
+          plan_file: Path | None, expected_checksum: str | None) -> int:
     """Plan against the tenant, confirm, and apply the changes in order."""
-    with bulk_phase():
-        config = load_config(config_dir)
+    saved = read_plan_file(plan_file) if plan_file is not None else None
+    if saved is not None:
+        sites, exclude_sites = _filters_of(saved, sites, exclude_sites)
     provider = open_provider(tenant_url)
     try:
         with provider.lock():
-            with bulk_phase():
-                plan = build_plan(config, provider.read_state())
-            click.echo(text.render(plan, _describe(provider)), nl=False)
-            if plan.is_empty:
+            planned = _plan(config_dir, tenant_url, sites, exclude_sites, provider)
+            if saved is not None:
+                ensure_unchanged(saved["checksum"], planned.plan, planned.config.digest, saved)
+            if expected_checksum is not None:
+                ensure_unchanged(expected_checksum, planned.plan, planned.config.digest)
+            click.echo(_render(planned, "text"), nl=False)
+            if planned.plan.is_empty:
                 return EXIT_OK
+            if planned.plan.needs_force and not force:
+                raise ReconcilerError("refusing to apply:\n  "
+                                      + "\n  ".join(planned.plan.needs_force))
             if not auto_approve:
-                _confirm(plan)
-            report = apply_plan(plan, provider, declared_facts(config.settings), _progress)
+                _confirm(planned.plan)
+            report = apply_plan(planned.plan, provider, declared_facts(planned.config.settings),
+                                _progress, force=force)
             click.echo(f"Apply complete: {len(report.applied)} change(s) applied.")
     finally:
         provider.close()
     return EXIT_OK
+
+
+def _filters_of(saved: dict[str, Any], sites: tuple[str, ...], exclude_sites: tuple[str, ...]
+                ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A saved plan carries its site filters; others given with it would contradict it."""
+    recorded = (tuple(saved["sites"]), tuple(saved["excluded_sites"]))
+    if (sites or exclude_sites) and (tuple(sorted(set(sites))),
+                                     tuple(sorted(set(exclude_sites)))) != recorded:
+        raise click.UsageError("--site/--exclude-site differ from the saved plan's; leave "
+                               "them out, the plan file carries its own")
+    return recorded
 
 
 def _confirm(plan: Plan) -> None:
@@ -170,7 +270,7 @@ def _confirm(plan: Plan) -> None:
 
 
 def _progress(index: int, total: int, change: Change) -> None:
-    click.echo(f"[{index}/{total}] {change.action.value} {change.key.site} {change.key}: done")
+    click.echo(f"[{index}/{total}] {title(change)} ({change.key.site}): done")
 
 
 def main() -> None:

@@ -67,5 +67,9 @@ def test_type_change_is_a_replace_with_a_warning(run: Run, write_tree: WriteTree
            "recordings before applying\n" in out
     assert "  -/+ replace hot_desk_user 2001 with user 2001 (2 of 2: create): " in out
     assert "\nPlan: 0 to create, 2 to update, 1 to replace, 0 to delete.\n" in out
-    assert run("apply", "--auto-approve").exit_code == 0
+    # Deleting a hot desk user, even to replace it, always needs --force.
+    refused = run("apply", "--auto-approve")
+    assert refused.exit_code == 1
+    assert "[Main] deleting hot_desk_user 2001 always needs --force" in refused.stderr
+    assert run("apply", "--auto-approve", "--force").exit_code == 0
     assert run("plan", "--detailed-exitcode").exit_code == 0

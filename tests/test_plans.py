@@ -33,7 +33,7 @@ def _line(*extensions: str) -> str:
 def _plan_and_apply(sites: Path, tenant: SqliteTenant) -> Plan:
     config = load_config(sites)
     plan = build_plan(config, tenant.read_state())
-    apply_plan(plan, tenant, declared_facts(config.settings))
+    apply_plan(plan, tenant, declared_facts(config.settings), force=True)
     assert build_plan(config, tenant.read_state()).is_empty
     return plan
 

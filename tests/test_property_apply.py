@@ -231,6 +231,6 @@ def test_whatever_validate_and_plan_accept_apply_carries_out(
         except ConfigError as error:
             _rejected_with_known_rules(error)
             return
-        apply_plan(plan, tenant, declared_facts(config.settings))
+        apply_plan(plan, tenant, declared_facts(config.settings), force=True)
         assert build_plan(config, tenant.read_state()).is_empty
         tenant.close()

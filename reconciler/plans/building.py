@@ -69,7 +69,7 @@ def build_plan(config: TenantConfig, live: TenantState, sites: Iterable[str] = (
         if key.kind is Kind.SHARED_LINE and arriving & set(d.fields()["members"])}
     detaches, line_updates = split_line_updates(
         [c for c in updates if c.key.kind is Kind.SHARED_LINE], now, desired, departing,
-        late_only, old_keys)
+        late_only, old_keys, {c.key for c in deletes})
     present = {key.number for key in live.resources} - {c.key.number for c in deletes}
     renumbers = renumber_steps(moves, present, {d.number for d in config.declared},
                                {key: d.at() for key, d in desired.items()})

@@ -5,12 +5,14 @@ from __future__ import annotations
 from reconciler.diffs import DiffItem, Operation, diff_fields
 from reconciler.plans.changes import Action, Change
 from schema.declarations import Declared
+from schema.resources import HotDeskUser, User
 from schema.state import Fields, Kind, ResourceKey, TenantState
 
 
 def split_line_updates(
     updates: list[Change], live: TenantState, desired: dict[ResourceKey, Declared],
     departing: set[str], late_only: set[ResourceKey], old_keys: dict[ResourceKey, ResourceKey],
+    deleted: set[ResourceKey],
 ) -> tuple[list[Change], list[Change]]:
     """Shared-line changes that must happen before users leave, and those after.
 
@@ -24,7 +26,7 @@ def split_line_updates(
     early: list[Change] = []
     late = {change.key: change for change in updates}
     for key, fields in live.resources.items():
-        if key.kind is not Kind.SHARED_LINE:
+        if key.kind is not Kind.SHARED_LINE or key in deleted:
             continue
         leaving = departing & set(fields["members"])
         if not leaving:
@@ -50,10 +52,17 @@ def split_line_updates(
 
 
 def late_update(declared: Declared, live: Fields, adopt: bool = False) -> list[Change]:
+    """The update taking a tenant resource to its declared fields, if any differ.
+
+    The portal never returns a password, so it cannot be compared: a raised
+    `password_rotation` is the config's way of asking to set it again."""
     desired = declared.fields()
     diffs = diff_fields(live, desired)
     if not diffs and not adopt:
         return []
     changed = {item.path[0] for item in diffs}
+    resource = declared.resource
+    password = resource.password if "password_rotation" in changed and isinstance(
+        resource, User | HotDeskUser) else None
     return [Change(Action.UPDATE, declared.key, {name: desired[name] for name in sorted(changed)},
-                   diffs, origin=declared.at(), adopt=adopt)]
+                   diffs, password=password, origin=declared.at(), adopt=adopt)]

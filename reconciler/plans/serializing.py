@@ -1,0 +1,88 @@
+"""A plan as JSON data, and the checksum that says "this is the plan that was reviewed".
+
+The checksum covers what apply would do: the tenant, the site filters, every
+change in order with its values and diffs, and the reasons it needs --force.
+It leaves out what does not change the outcome: where in the YAML a change was
+written (reformatting a file does not invalidate a review) and the list of
+unmanaged resources left alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from reconciler import __version__
+from reconciler.plans.changes import Change, Plan
+
+FORMAT_VERSION = 1
+
+
+def change_data(change: Change, step: int) -> dict[str, Any]:
+    return {
+        "step": step,
+        "action": change.action.value,
+        "label": change.label,
+        "site": change.key.site,
+        "kind": change.key.kind.value,
+        "number": change.key.number,
+        "fields": change.fields,
+        "diffs": [{"op": d.operation.value, "path": list(d.path), "old": d.old, "new": d.new}
+                  for d in change.diffs],
+        "password_from": change.password.describe() if change.password else None,
+        "replaces": _key(change.replace_pair),
+        "adopt": change.adopt,
+        "note": change.note,
+        "origin": str(change.origin) if change.origin else None,
+    }
+
+
+def _key(key: Any) -> dict[str, str] | None:
+    if key is None:
+        return None
+    return {"site": key.site, "kind": key.kind.value, "number": key.number}
+
+
+def _reviewed_content(plan: Plan) -> dict[str, Any]:
+    changes = []
+    for step, change in enumerate(plan.changes, start=1):
+        data = change_data(change, step)
+        del data["origin"]
+        changes.append(data)
+    return {"tenant": plan.tenant, "sites": list(plan.sites),
+            "excluded_sites": list(plan.excluded_sites), "changes": changes,
+            "needs_force": list(plan.needs_force)}
+
+
+def checksum(plan: Plan) -> str:
+    text = json.dumps(_reviewed_content(plan), sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def plan_document(plan: Plan, config_digest: str) -> dict[str, Any]:
+    """The whole saved plan (`reconcile plan --out`, `--format json`); no secret values."""
+    counts = plan.counts()
+    return {
+        "format_version": FORMAT_VERSION,
+        "tool": {"name": "ipecs-reconciler", "version": __version__},
+        "tenant": plan.tenant,
+        "config_digest": config_digest,
+        "sites": list(plan.sites),
+        "excluded_sites": list(plan.excluded_sites),
+        "summary": {label: counts[label] for label in
+                    ("create", "update", "adopt", "renumber", "replace", "delete")},
+        "changes": [change_data(c, step) for step, c in enumerate(plan.changes, start=1)],
+        "unmanaged": [_key(key) for key in plan.unmanaged],
+        "needs_force": list(plan.needs_force),
+        "checksum": checksum(plan),
+    }
+
+
+def change_titles(document: dict[str, Any]) -> list[str]:
+    """One comparable line per change of a plan document, for saying what moved."""
+    return [
+        f"{c['label']} {c['kind']} {c['number']} ({c['site']}) "
+        + json.dumps({"fields": c["fields"], "diffs": c["diffs"]}, sort_keys=True)
+        for c in document["changes"]
+    ]

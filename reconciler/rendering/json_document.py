@@ -1,0 +1,13 @@
+"""The plan as JSON for CI gates and other tools: the saved-plan document, documented
+in README.md ("Plan JSON"), stable within a `format_version`."""
+
+from __future__ import annotations
+
+import json
+
+from reconciler.plans import Plan
+from reconciler.plans.serializing import plan_document
+
+
+def render(plan: Plan, config_digest: str) -> str:
+    return json.dumps(plan_document(plan, config_digest), indent=2, ensure_ascii=False) + "\n"

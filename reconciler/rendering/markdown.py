@@ -1,0 +1,83 @@
+"""The plan as a pull-request comment: a summary table, then the details folded away.
+
+GitHub refuses comments over 65,535 characters; past that the details are cut
+at a change boundary and the comment says how many changes are not shown.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reconciler.plans import LABELS, Plan
+from reconciler.rendering import text
+from reconciler.rendering.values import show, summary
+
+GITHUB_COMMENT_LIMIT = 65_535
+
+
+def render(plan: Plan, tenant_description: str, plan_checksum: str,
+           limit: int = GITHUB_COMMENT_LIMIT) -> str:
+    head = [f"### iPECS Cloud plan for tenant {show(plan.tenant)}", ""]
+    if plan.is_empty:
+        head.append("**No changes.** The tenant matches the configuration.")
+    else:
+        head += [*_table(plan), "", f"**{summary(plan)}**"]
+    head += [f"> :warning: apply needs `--force`: {reason}" for reason in plan.needs_force]
+    if plan.unmanaged:
+        names = ", ".join(f"{k.site}/{k}" for k in plan.unmanaged)
+        head += ["", f"Left alone, not managed by this tool: {names}"]
+    tail = ["", f"Plan checksum: `{plan_checksum}`", ""]
+    if plan.is_empty:
+        return "\n".join(head + tail)
+    detail = _detail_lines(plan, tenant_description)
+    return _fit(head, detail, tail, limit, len(plan.changes))
+
+
+def _table(plan: Plan) -> list[str]:
+    rows = plan.counts_by_site_and_kind()
+    used = [label for label in LABELS if any(counts[label] for counts in rows.values())]
+    lines = ["| site | kind | " + " | ".join(used) + " |",
+             "|---|---|" + "---:|" * len(used)]
+    for (site, kind), counts in rows.items():
+        cells = " | ".join(str(counts[label]) for label in used)
+        lines.append(f"| {_cell(site)} | {kind} | {cells} |")
+    return lines
+
+
+def _cell(value: str) -> str:
+    return value.replace("|", "\\|")
+
+
+def _detail_lines(plan: Plan, tenant_description: str) -> list[str]:
+    # Changes start at column 0 so that GitHub's diff highlighting colours + and - lines.
+    body = [line.removeprefix("  ")
+            for line in text.render(plan, tenant_description, colour=False).splitlines()]
+    # A fence longer than any run of backticks in the plan cannot be closed early.
+    longest = max((len(run) for run in re.findall(r"`+", "\n".join(body))), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}diff", *body, fence]
+
+
+def _fit(head: list[str], detail: list[str], tail: list[str], limit: int,
+         changes: int) -> str:
+    opening = ["", f"<details><summary>Details: {changes} change(s) in apply order</summary>",
+               ""]
+    closing = ["", "</details>"]
+    full = "\n".join(head + opening + detail + closing + tail)
+    if len(full) <= limit:
+        return full
+    fence = detail[-1]
+    kept: list[str] = []
+    shown = 0
+    notice_room = 200
+    budget = limit - len("\n".join(head + opening + closing + tail)) - notice_room
+    for line in detail[:-1]:
+        if len(line) + 1 > budget:
+            break
+        budget -= len(line) + 1
+        kept.append(line)
+        shown += line.lstrip().startswith(("+ ", "~ ", "- ", "-/+ "))
+    notice = (f"... truncated: {changes - shown} of {changes} changes are not shown, as a "
+              "comment is limited to 65,535 characters; the CI log and the saved plan "
+              "file have them all")
+    return "\n".join(head + opening + kept + [fence, "", f"**{notice}**"] + closing + tail)

@@ -1,0 +1,122 @@
+"""The plan as numbered steps to carry out by hand in the Customer Manager Portal.
+
+iPECS Cloud has no public provisioning API (FACTS.md section 11), so for many
+tenants the portal is the only way in. Menu paths and field labels are the
+portal's own, as the announcement page and vendor notes show them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.diffs import Operation
+from reconciler.plans import Action, Change, Plan
+from reconciler.rendering.values import show_member
+from schema.state import Kind
+
+_MENUS = {
+    Kind.USER: "Customer Manager Portal > User > User Setup",
+    Kind.HOT_DESK_USER: "Customer Manager Portal > User > User Setup",
+    Kind.SHARED_LINE: "Customer Manager Portal > Call Manager > Shared Line",
+}
+_LABELS = {
+    "name": "Name", "package": "Package", "portal_id": "Portal ID", "email": "E-mail",
+    "aad_id": "AAD ID", "devices": "Device", "mac": "MAC Address",
+    "direct_dial_number": "Direct Dial Call Number", "call_barring": "Call Barring",
+    "outgoing_caller_id": "Outgoing Caller ID", "group_member_type": "Group Member Type",
+    "autodial_digit": "AutoDial Digit", "forward_to_vm": "Forward to VM",
+    "description": "Description", "password_rotation": "Password (set again)",
+}
+_GROUP_MEMBER_TYPES = {"single_site": "Single site group members",
+                       "multi_site": "Multi site group members"}
+_NAMES = {Kind.USER: "user", Kind.HOT_DESK_USER: "hot desk user", Kind.SHARED_LINE: "shared line"}
+
+
+def render(plan: Plan, plan_checksum: str) -> str:
+    lines = [f"# Runbook for tenant \"{plan.tenant}\"", ""]
+    if plan.is_empty:
+        lines += ["Nothing to do: the tenant matches the configuration.", ""]
+    else:
+        lines += ["Carry out these steps in order; each is one change of the plan. Stop at "
+                  "the first the portal refuses, and plan again.", ""]
+        for step, change in enumerate(plan.changes, start=1):
+            lines += [*_step(step, change), ""]
+    lines.append(f"Plan checksum: {plan_checksum}")
+    return "\n".join(lines) + "\n"
+
+
+def _step(step: int, change: Change) -> list[str]:
+    key = change.key
+    what = f"{_NAMES[key.kind]} {key.number} (site {key.site})"
+    menu = _MENUS[key.kind]
+    if change.action is Action.CREATE:
+        return [f"{step}. Create {what}", f"   Menu: {menu} > Add",
+                *_create_fields(change), "   Save."]
+    if change.action is Action.DELETE:
+        warning = ([f"   Warning: {change.note}."] if change.replace_pair is not None else [])
+        return [f"{step}. Delete {what}", *warning,
+                f"   Menu: {menu}: tick {key.number}, then Delete, and confirm."]
+    if change.action is Action.RENUMBER:
+        field = "Digit Number" if key.kind is Kind.SHARED_LINE else "Extension"
+        return [f"{step}. Renumber {what} to {change.fields['number']}",
+                f"   Menu: {menu}: select {key.number}, Modify.",
+                f"   - {field}: change {key.number} to {change.fields['number']}", "   Save."]
+    if change.adopt and not change.diffs:
+        return [f"{step}. Adopt {what}: nothing to do in the portal (the reconciler records "
+                "that it now manages it)."]
+    return [f"{step}. Modify {what}" + (f" ({change.note})" if change.note else ""),
+            f"   Menu: {menu}: select {key.number}, Modify.", *_update_fields(change),
+            "   Save."]
+
+
+def _create_fields(change: Change) -> list[str]:
+    key = change.key
+    number_label = "Digit Number" if key.kind is Kind.SHARED_LINE else "Extension"
+    lines = [f"   - {number_label}: {key.number}", f"   - Site: {key.site}"]
+    if key.kind is Kind.HOT_DESK_USER:
+        lines.append("   - Device: HotDesk User")
+    for name, value in change.fields.items():
+        if name == "members":
+            lines += [f"   - Member: add {ext} ({show_member(m)})" for ext, m in value.items()]
+        else:
+            lines.append(f"   - {_LABELS.get(name, name)}: {_portal_value(name, value)}")
+    if change.password is not None:
+        lines.append(f"   - Password and Confirm password: the value of "
+                     f"{change.password.describe()} (8-15 characters; never paste it in a ticket)")
+    return lines
+
+
+def _update_fields(change: Change) -> list[str]:
+    lines = []
+    for item in change.diffs:
+        name = item.path[0]
+        if name == "members":
+            ext = item.path[1]
+            if item.operation is Operation.ADD:
+                lines.append(f"   - Member: add {ext} ({show_member(item.new)})")
+            elif item.operation is Operation.REMOVE:
+                lines.append(f"   - Member: remove {ext}")
+            else:
+                lines.append(f"   - Member {ext}: {'.'.join(item.path[2:])} "
+                             f"{item.old} -> {item.new} (Ring Option / Button)")
+        elif name == "package":
+            lines.append(f"   - Package: click Change next to it, from {item.old} to {item.new}")
+        else:
+            lines.append(f"   - {_LABELS.get(name, name)}: {_portal_value(name, item.old)} -> "
+                         f"{_portal_value(name, item.new)}")
+    if change.password is not None:
+        lines.append(f"   - Password and Confirm password: the value of "
+                     f"{change.password.describe()}")
+    return lines
+
+
+def _portal_value(name: str, value: Any) -> str:
+    if value is None:
+        return "(empty)" if name != "direct_dial_number" else "NONE"
+    if name == "forward_to_vm":
+        return "Used" if value else "Not Used"
+    if name == "group_member_type":
+        return _GROUP_MEMBER_TYPES.get(str(value), str(value))
+    if name == "devices":
+        return ",".join(value)
+    return str(value)
