@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from schema.declarations import TenantConfig
+from schema.declarations import Declared, TenantConfig
 from schema.state import ResourceKey, TenantState
 
 
@@ -46,15 +46,64 @@ def sort_leftovers(config: TenantConfig, live: TenantState, declared: set[Resour
 
 
 def find_renumbers(config: TenantConfig, live: TenantState) -> dict[ResourceKey, ResourceKey]:
-    """Old key -> new key, for each declared resource whose previous number is still live.
+    """Old key -> new key, for each declared resource to renumber now.
 
-    Once applied, the old number is gone and the new one exists, so the same
-    config plans nothing: `previous_extension` can stay in the YAML.
+    A declared resource with a previous number that is live is renumbered when
+    its new number is free, or is being vacated by another renumber (a chain, or
+    a swap / cycle). Once applied the config plans nothing more: in a chain the
+    old numbers are gone; a cycle whose resources already hold their declared
+    values is taken as done. So `previous_extension` can stay in the YAML.
     """
-    moves: dict[ResourceKey, ResourceKey] = {}
-    for declared in config.declared:
-        previous = declared.previous_key
-        if previous is not None and previous in live.resources \
-                and declared.key not in live.resources:
-            moves[previous] = declared.key
-    return moves
+    return {d.previous_key: d.key for d in _renumbering(config, live)  # type: ignore[misc]
+            if d.previous_key is not None}
+
+
+def blocked_renumbers(config: TenantConfig, live: TenantState) -> list[Declared]:
+    """Renumbers that cannot happen: the new number is taken, nothing vacates it, and
+    the old number is declared by nobody (so it would be deleted, not renumbered)."""
+    chosen = {id(d) for d in _renumbering(config, live)}
+    declared_keys = {d.key for d in config.declared}
+    return [d for d in _candidates(config, live).values()
+            if id(d) not in chosen and d.key in live.resources
+            and d.previous_key not in declared_keys]
+
+
+def _candidates(config: TenantConfig, live: TenantState) -> dict[ResourceKey, Declared]:
+    """Declared resources whose previous number is live, by that previous key."""
+    return {d.previous_key: d for d in config.declared
+            if d.previous_key is not None and d.previous_key in live.resources
+            and d.previous_key != d.key}
+
+
+def _renumbering(config: TenantConfig, live: TenantState) -> list[Declared]:
+    candidates = _candidates(config, live)
+    valid: dict[int, bool] = {}
+    for start in candidates.values():
+        path: list[Declared] = []
+        node: Declared | None = start
+        verdict = False
+        while node is not None and id(node) not in valid:
+            seen = [id(d) for d in path]
+            if id(node) in seen:  # a cycle: every renumber in it moves, unless already done
+                cycle = path[seen.index(id(node)):]
+                verdict = not all(_already_holds(d, live) for d in cycle)
+                for member in cycle:
+                    valid[id(member)] = verdict
+                path = path[:seen.index(id(node))]
+                break
+            path.append(node)
+            if node.key not in live.resources:
+                verdict = True
+                break
+            node = candidates.get(node.key)  # who vacates my new number?
+        else:
+            verdict = valid.get(id(node), False) if node is not None else False
+        for member in path:
+            valid.setdefault(id(member), verdict)
+    return [d for d in candidates.values() if valid.get(id(d))]
+
+
+def _already_holds(declared: Declared, live: TenantState) -> bool:
+    wanted = declared.fields()
+    current = live.resources.get(declared.key, {})
+    return all(current.get(name) == value for name, value in wanted.items())

@@ -53,6 +53,7 @@ class UserSpec:
     name: str = "N"
     direct_dial: str | None = None
     mac: str | None = None
+    previous: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class LineSpec:
     site: str
     direct_dial: str | None = None
     members: tuple[tuple[str, int], ...] = ()
+    previous: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,8 @@ def _edit(draw: st.DrawFn, spec: TenantSpec) -> TenantSpec:
     action = draw(st.sampled_from([
         "add_user", "delete_user", "renumber_user", "change_kind", "change_package",
         "move_site", "add_line", "delete_line", "toggle_member", "swap_direct_dials",
-        "move_direct_dial", "move_mac", "rename",
+        "move_direct_dial", "move_mac", "rename", "renumber_in_place", "swap_numbers",
+        "renumber_line",
     ]))
     free = [n for n in NUMBERS if n not in spec.numbers()]
     if action == "add_user" and free:
@@ -122,6 +125,17 @@ def _edit(draw: st.DrawFn, spec: TenantSpec) -> TenantSpec:
         else:
             members[who] = draw(st.sampled_from([0, 6]))
         lines[i] = replace(lines[i], members=tuple(members.items()))
+    elif action == "swap_numbers" and len(users) >= 2:
+        i, j = draw(st.permutations(range(len(users))))[:2]
+        a, b = users[i], users[j]
+        users[i] = _renumbered(a, b.number, lines)
+        users[j] = _renumbered(b, a.number, lines, already=((b.number, a.number),))
+        lines[:] = [_follow(line, {a.number: b.number, b.number: a.number}) for line in lines]
+    elif action == "renumber_line" and lines and free:
+        i = draw(st.integers(0, len(lines) - 1))
+        line = lines[i]
+        lines[i] = replace(line, number=draw(st.sampled_from(free)),
+                           previous=line.previous or line.number)
     elif action == "swap_direct_dials":
         holders = [i for i, u in enumerate(users) if u.direct_dial] + \
                   [-1 - i for i, line in enumerate(lines) if line.direct_dial]
@@ -135,6 +149,10 @@ def _edit(draw: st.DrawFn, spec: TenantSpec) -> TenantSpec:
             users.pop(i)
         elif action == "renumber_user" and free:
             users[i] = replace(user, number=draw(st.sampled_from(free)))
+        elif action == "renumber_in_place" and free:
+            new = draw(st.sampled_from(free))
+            users[i] = _renumbered(user, new, lines)
+            lines[:] = [_follow(line, {user.number: new}) for line in lines]
         elif action == "change_kind":
             users[i] = replace(user, hot_desk=not user.hot_desk, mac=None)
         elif action == "change_package":
@@ -148,6 +166,17 @@ def _edit(draw: st.DrawFn, spec: TenantSpec) -> TenantSpec:
         elif action == "move_mac" and not user.hot_desk:
             users[i] = replace(user, mac=draw(st.sampled_from(MACS)))
     return TenantSpec(tuple(users), tuple(lines))
+
+
+def _renumbered(user: UserSpec, number: str, lines: list[LineSpec],
+                already: tuple[tuple[str, str], ...] = ()) -> UserSpec:
+    """The user under a new number, remembering the number the tenant knows it by."""
+    return replace(user, number=number, previous=user.previous or user.number)
+
+
+def _follow(line: LineSpec, moves: dict[str, str]) -> LineSpec:
+    """Memberships follow a renumbered user, as in the portal."""
+    return replace(line, members=tuple((moves.get(m, m), d) for m, d in line.members))
 
 
 def _swap_dials(users: list[UserSpec], lines: list[LineSpec], a: int, b: int) -> None:
@@ -186,6 +215,7 @@ def write_sites(root: Path, spec: TenantSpec) -> Path:
         desks = ["hot_desk_users:\n"]
         for u in (u for u in spec.users if u.site == site):
             extra = f", direct_dial_number: \"{u.direct_dial}\"" if u.direct_dial else ""
+            extra += f', previous_extension: "{u.previous}"' if u.previous else ""
             if u.hot_desk:
                 desks.append(f'  - {{extension: "{u.number}", name: {u.name}, '
                              f"package: {u.package}{extra}}}\n")
@@ -196,6 +226,7 @@ def write_sites(root: Path, spec: TenantSpec) -> Path:
         shared = ["shared_lines:\n"]
         for line in (x for x in spec.lines if x.site == site):
             dial = f', direct_dial_number: "{line.direct_dial}"' if line.direct_dial else ""
+            dial += f', previous_number: "{line.previous}"' if line.previous else ""
             members = ", ".join(f'{{extension: "{m}", ring_delay: {d}}}' for m, d in line.members)
             shared.append(f'  - {{number: "{line.number}"{dial}, members: [{members}]}}\n')
         (sites / site).mkdir(exist_ok=True)

@@ -9,7 +9,7 @@ from schema import rulebook
 from schema.canonical import UNIQUE_FIELDS
 from schema.declarations import TenantConfig
 from schema.locations import Location
-from schema.ownership import find_renumbers, sort_leftovers
+from schema.ownership import blocked_renumbers, find_renumbers, sort_leftovers
 from schema.problems import Problem, sorted_problems
 from schema.settings import declared_facts
 from schema.state import Kind, ResourceKey, TenantState
@@ -25,19 +25,18 @@ def check_against_live(config: TenantConfig, live: TenantState) -> list[Problem]
 
 
 def renumber_targets_free(config: TenantConfig, live: TenantState) -> Iterator[Problem]:
-    for declared in config.declared:
+    for declared in blocked_renumbers(config, live):
         previous = declared.previous_key
-        if previous is not None and previous in live.resources \
-                and declared.key in live.resources:
-            field = "previous_number" if declared.kind is Kind.SHARED_LINE \
-                else "previous_extension"
-            yield Problem(
-                rulebook.RENUMBER_TARGET_EXISTS.id,
-                f"{declared.kind.value} {previous.number} cannot be renumbered to "
-                f"{declared.number}: the tenant already has {declared.key}; remove {field} "
-                f"(and {previous.number} is deleted) or choose a free number",
-                declared.at(field),
-            )
+        assert previous is not None
+        field = "previous_number" if declared.kind is Kind.SHARED_LINE \
+            else "previous_extension"
+        yield Problem(
+            rulebook.RENUMBER_TARGET_EXISTS.id,
+            f"{declared.kind.value} {previous.number} cannot be renumbered to "
+            f"{declared.number}: the tenant already has {declared.key}; remove {field} "
+            f"(and {previous.number} is deleted) or choose a free number",
+            declared.at(field),
+        )
 
 
 def no_conflict_with_left_alone(config: TenantConfig, live: TenantState) -> Iterator[Problem]:
@@ -136,8 +135,10 @@ def _spell(value: object) -> str:
 
 def no_package_downgrades(config: TenantConfig, live: TenantState) -> Iterator[Problem]:
     settings = config.settings
+    # A renumbered resource is the tenant's resource under its previous number.
+    was = {new: old for old, new in find_renumbers(config, live).items()}
     for declared in config.declared:
-        current = live.resources.get(declared.key)
+        current = live.resources.get(was.get(declared.key, declared.key))
         wanted = getattr(declared.resource, "package", None)
         if current is None or wanted is None or current.get("package") == wanted:
             continue

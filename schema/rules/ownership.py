@@ -22,18 +22,34 @@ def declared_and_ignored(config: TenantConfig) -> Iterator[Problem]:
 
 
 def previous_not_declared(config: TenantConfig) -> Iterator[Problem]:
-    numbers = {d.number for d in config.declared}
+    """Each tenant resource is claimed once: by its own number, or as one renumber's
+    previous number. (A swap is fine: there the previous numbers are new numbers of
+    other renumbers, not resources kept as they are.)"""
+    keys = {d.key: d for d in config.declared}
+    claimed: dict[object, str] = {}
     for declared in config.declared:
         previous = declared.previous_key
-        if previous is not None and previous.number in numbers:
-            field = "previous_number" if declared.kind.value == "shared_line" \
-                else "previous_extension"
+        if previous is None:
+            continue
+        field = "previous_number" if declared.kind.value == "shared_line" \
+            else "previous_extension"
+        keeper = keys.get(previous)
+        if keeper is not None and keeper.previous_key is None:
             yield Problem(
                 rulebook.PREVIOUS_DECLARED.id,
-                f"{field} {previous.number} is also declared as a resource; a number is "
-                f"either kept or renumbered to {declared.number}, remove one of them",
+                f"{field} {previous.number} is also declared as a resource "
+                f"({keeper.at()}); a number is either kept or renumbered to "
+                f"{declared.number}, remove one of them",
                 declared.at(field),
             )
+        elif previous in claimed:
+            yield Problem(
+                rulebook.PREVIOUS_DECLARED.id,
+                f"{field} {previous.number} is already renumbered to {claimed[previous]}; "
+                "one resource cannot become two",
+                declared.at(field),
+            )
+        claimed[previous] = declared.number
 
 
 def rotation_needs_password(config: TenantConfig) -> Iterator[Problem]:

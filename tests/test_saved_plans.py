@@ -1,0 +1,105 @@
+"""What was reviewed is what gets applied: saved plans, checksums and staleness."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import Run
+from tests.tenant_helpers import portal_edit
+
+DB = Path(".reconciler/tenant.db")
+
+
+def _checksum_line(output: str) -> str:
+    last = output.rstrip().splitlines()[-1]
+    assert last.startswith("Plan checksum: sha256:")
+    return last.removeprefix("Plan checksum: ")
+
+
+def test_plan_out_writes_a_documented_plan_file(run: Run, example_sites: Path,
+                                                tmp_path: Path) -> None:
+    result = run("plan", "--out", "plan.json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads((tmp_path / "plan.json").read_text())
+    assert document["format_version"] == 1
+    assert document["tool"] == {"name": "ipecs-reconciler", "version": "0.1.0"}
+    assert document["config_digest"].startswith("sha256:")
+    assert [c["step"] for c in document["changes"]] == list(range(1, 9))
+    assert document["changes"][0]["origin"] == "sites/Main/hot-desk-users.yaml:4:5"
+    assert document["checksum"] == _checksum_line(result.stdout)
+
+
+def test_apply_saved_plan(run: Run, example_sites: Path) -> None:
+    run("plan", "--out", "plan.json")
+    result = run("apply", "--plan", "plan.json", "--auto-approve")
+    assert result.exit_code == 0, result.stderr
+    assert run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_apply_refuses_when_the_tenant_changed(run: Run, example_sites: Path,
+                                               tmp_path: Path) -> None:
+    run("apply", "--auto-approve")
+    users = example_sites / "Main" / "users.yaml"
+    users.write_text(users.read_text().replace("name: test vqm", "name: reviewed"))
+    run("plan", "--out", "plan.json")
+    portal_edit(tmp_path / DB, "UPDATE users SET name = 'someone' WHERE extension = '0965'")
+    result = run("apply", "--plan", "plan.json", "--auto-approve")
+    assert result.exit_code == 1
+    assert "the plan is stale, refusing to apply" in result.stderr
+    assert "the tenant changed since the plan was made (the config did not)" in result.stderr
+    assert "newly planned: update user 0965 (Main)" in result.stderr
+    assert "someone" not in run("plan").stdout.split("0965")[0]  # nothing was applied
+
+
+def test_apply_refuses_when_the_config_changed(run: Run, example_sites: Path) -> None:
+    run("plan", "--out", "plan.json")
+    lines = example_sites / "Main" / "shared-lines.yaml"
+    lines.write_text(lines.read_text().replace('"12345"', '"54321"'))
+    result = run("apply", "--plan", "plan.json", "--auto-approve")
+    assert result.exit_code == 1
+    assert "the config changed since the plan was made" in result.stderr
+    assert "no longer planned: create shared_line 555 (Main)" in result.stderr
+    assert "newly planned: create shared_line 555 (Main)" in result.stderr
+    assert run("plan", "--detailed-exitcode").exit_code == 2
+
+
+def test_reformatting_the_yaml_keeps_the_review_valid(run: Run, example_sites: Path) -> None:
+    run("plan", "--out", "plan.json")
+    lines = example_sites / "Main" / "shared-lines.yaml"
+    lines.write_text("# a comment moves every line down\n\n" + lines.read_text())
+    assert run("apply", "--plan", "plan.json", "--auto-approve").exit_code == 0
+
+
+def test_apply_with_checksum(run: Run, example_sites: Path) -> None:
+    wanted = _checksum_line(run("plan").stdout)
+    stale = run("apply", "--checksum", "sha256:" + "0" * 64, "--auto-approve")
+    assert stale.exit_code == 1
+    assert "the config or the tenant changed since the plan was reviewed" in stale.stderr
+    assert run("apply", "--checksum", wanted, "--auto-approve").exit_code == 0
+
+
+def test_empty_plan_has_a_checksum_too(run: Run, example_sites: Path) -> None:
+    run("apply", "--auto-approve")
+    out = run("plan").stdout
+    assert "No changes" in out
+    _checksum_line(out)
+
+
+def test_bad_plan_files(run: Run, example_sites: Path, tmp_path: Path) -> None:
+    missing = run("apply", "--plan", "nope.json")
+    assert missing.exit_code == 1
+    assert "plan file nope.json does not exist" in missing.stderr
+    (tmp_path / "junk.json").write_text("{not json")
+    junk = run("apply", "--plan", "junk.json")
+    assert junk.exit_code == 1 and "is not a readable plan" in junk.stderr
+    (tmp_path / "old.json").write_text('{"format_version": 99}')
+    old = run("apply", "--plan", "old.json")
+    assert old.exit_code == 1 and "has format_version 99" in old.stderr
+
+
+def test_saved_plan_keeps_its_site_filter(run: Run, example_sites: Path) -> None:
+    run("plan", "--site", "Main", "--out", "plan.json")
+    clash = run("apply", "--plan", "plan.json", "--site", "Other")
+    assert clash.exit_code == 1
+    assert "differ from the saved plan's" in clash.stderr
