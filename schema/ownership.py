@@ -54,7 +54,7 @@ def find_renumbers(config: TenantConfig, live: TenantState) -> dict[ResourceKey,
     old numbers are gone; a cycle whose resources already hold their declared
     values is taken as done. So `previous_extension` can stay in the YAML.
     """
-    return {d.previous_key: d.key for d in _renumbering(config, live)  # type: ignore[misc]
+    return {d.previous_key: d.key for d in _renumbering(config, live)
             if d.previous_key is not None}
 
 

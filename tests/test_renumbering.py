@@ -110,3 +110,21 @@ def test_renumbered_user_cannot_sneak_a_downgrade(run: Run, write_tree: WriteTre
     assert result.exit_code == 1
     assert "user 151 is on package 'Premium'; moving it to 'Basic' is a downgrade" \
         in result.stderr
+
+
+def test_detach_before_renumber_names_members_by_their_old_numbers(
+    run: Run, write_tree: WriteTree, tmp_path: Path
+) -> None:
+    # Found by the property test: 101 is renumbered while 102 is replaced, on one line.
+    write_tree({"Main/u.yaml": USERS})
+    run("apply", "--auto-approve")
+    changed = USERS.replace('{extension: "101", name: A',
+                            '{extension: "151", previous_extension: "101", name: A').replace(
+        '{extension: "101", button: 1}', '{extension: "151", button: 1}').replace(
+        '  - {extension: "102", name: B, package: Basic, devices: ["1030"]}\n', "")
+    write_tree({"Main/u.yaml": changed + 'hot_desk_users:\n  - {extension: "102", name: B, '
+                                         "package: Basic}\n"})
+    result = run("apply", "--auto-approve", "--force")
+    assert result.exit_code == 0, result.stderr
+    assert _members(tmp_path) == [("300", "102", 2), ("300", "151", 1)]
+    assert run("plan", "--detailed-exitcode").exit_code == 0

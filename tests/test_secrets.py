@@ -61,3 +61,44 @@ def test_password_length_is_checked_at_apply_without_echo(run: Run, write_tree: 
     assert "the password in ALICE_PW is 5 characters; the portal accepts 8 to 15" \
         in result.stderr
     assert "short\n" not in result.output and "'short'" not in result.output
+
+
+def test_password_rotation_sets_it_again(run: Run, write_tree: WriteTree, tmp_path: Path
+                                         ) -> None:
+    write_tree({"Main/u.yaml": USERS})
+    run("apply", "--auto-approve", env={"ALICE_PW": SECRET})
+    write_tree({"Main/u.yaml": USERS + "    password_rotation: 1\n"})
+    plan = run("plan", env={"ALICE_PW": "rotated-Value2"})
+    assert "password_rotation: 0 -> 1" in plan.stdout
+    assert "password: (sensitive, will be set) from $ALICE_PW" in plan.stdout
+    assert run("apply", "--auto-approve", env={"ALICE_PW": "rotated-Value2"}).exit_code == 0
+    with sqlite3.connect(tmp_path / ".reconciler" / "tenant.db") as connection:
+        stored = connection.execute("SELECT password_hash FROM users").fetchone()[0]
+    assert password_matches("rotated-Value2", stored)
+    assert run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_rotation_without_password_is_an_error(run: Run, write_tree: WriteTree) -> None:
+    write_tree({"Main/u.yaml": USERS.replace("    password: {env: ALICE_PW}\n",
+                                             "    password_rotation: 2\n")})
+    result = run("validate")
+    assert result.exit_code == 1
+    assert "sites/Main/u.yaml:6:24: password_rotation asks to set the password again, but " \
+           "there is no password" in result.stderr
+
+
+def test_no_format_or_file_holds_a_password(run: Run, write_tree: WriteTree,
+                                            tmp_path: Path) -> None:
+    env = {"ALICE_PW": SECRET}
+    write_tree({"Main/u.yaml": USERS})
+    outputs = [run("plan", "--format", fmt, "--out", f"plan-{fmt}.json", env=env).output
+               for fmt in ("text", "markdown", "json", "runbook")]
+    outputs.append(run("apply", "--auto-approve", env=env).output)
+    write_tree({"Main/u.yaml": USERS + "    password_rotation: 1\n"})
+    outputs += [run("plan", "--format", fmt, env=env).output
+                for fmt in ("text", "markdown", "json", "runbook")]
+    outputs.append(run("apply", "--auto-approve", env=env).output)
+    assert all(SECRET not in output for output in outputs)
+    for file in tmp_path.rglob("*"):
+        if file.is_file():
+            assert SECRET.encode() not in file.read_bytes(), file

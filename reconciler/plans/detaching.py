@@ -25,6 +25,7 @@ def split_line_updates(
     """
     early: list[Change] = []
     late = {change.key: change for change in updates}
+    old_numbers = {new.number: old.number for new, old in old_keys.items() if new.kind.is_user}
     for key, fields in live.resources.items():
         if key.kind is not Kind.SHARED_LINE or key in deleted:
             continue
@@ -35,10 +36,12 @@ def split_line_updates(
             early.append(late.pop(key))
             continue
         kept = {ext: m for ext, m in fields["members"].items() if ext not in leaving}
+        # The detach runs before renumbering: name members by the numbers they have then.
+        kept_then = {old_numbers.get(ext, ext): m for ext, m in kept.items()}
         note = ("members leave before their user is deleted" if key in desired else
                 "members leave before their user is deleted (this line is not managed)")
         early.append(Change(
-            Action.UPDATE, old_keys.get(key, key), {"members": kept},
+            Action.UPDATE, old_keys.get(key, key), {"members": kept_then},
             tuple(DiffItem(Operation.REMOVE, ("members", ext), fields["members"][ext], None)
                   for ext in sorted(leaving)),
             origin=desired[key].at() if key in desired else None, note=note,

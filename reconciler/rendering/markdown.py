@@ -22,7 +22,9 @@ def render(plan: Plan, tenant_description: str, plan_checksum: str,
         head.append("**No changes.** The tenant matches the configuration.")
     else:
         head += [*_table(plan), "", f"**{summary(plan)}**"]
-    head += [f"> :warning: apply needs `--force`: {reason}" for reason in plan.needs_force]
+    if plan.needs_force:
+        head.append("")
+    head += [f"> :warning: apply needs `--force`: {reason}  " for reason in plan.needs_force]
     if plan.unmanaged:
         names = ", ".join(f"{k.site}/{k}" for k in plan.unmanaged)
         head += ["", f"Left alone, not managed by this tool: {names}"]

@@ -11,7 +11,6 @@ from typing import Any
 
 from reconciler.diffs import Operation
 from reconciler.plans import Action, Change, Plan
-from reconciler.rendering.values import show_member
 from schema.state import Kind
 
 _MENUS = {
@@ -77,7 +76,7 @@ def _create_fields(change: Change) -> list[str]:
         lines.append("   - Device: HotDesk User")
     for name, value in change.fields.items():
         if name == "members":
-            lines += [f"   - Member: add {ext} ({show_member(m)})" for ext, m in value.items()]
+            lines += [f"   - Member: add {ext} ({_portal_member(m)})" for ext, m in value.items()]
         else:
             lines.append(f"   - {_LABELS.get(name, name)}: {_portal_value(name, value)}")
     if change.password is not None:
@@ -93,7 +92,7 @@ def _update_fields(change: Change) -> list[str]:
         if name == "members":
             ext = item.path[1]
             if item.operation is Operation.ADD:
-                lines.append(f"   - Member: add {ext} ({show_member(item.new)})")
+                lines.append(f"   - Member: add {ext} ({_portal_member(item.new)})")
             elif item.operation is Operation.REMOVE:
                 lines.append(f"   - Member: remove {ext}")
             else:
@@ -108,6 +107,11 @@ def _update_fields(change: Change) -> list[str]:
         lines.append(f"   - Password and Confirm password: the value of "
                      f"{change.password.describe()}")
     return lines
+
+
+def _portal_member(member: dict[str, Any]) -> str:
+    button = "no Button" if member["button"] is None else f"Button {member['button']}"
+    return f"{button}, Ring Option {member['ring_delay']} s"
 
 
 def _portal_value(name: str, value: Any) -> str:
