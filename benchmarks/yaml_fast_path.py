@@ -10,10 +10,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from tenant_at_scale import write_tenant  # type: ignore[import-not-found]
+
 from reconciler import yaml_reading
 from reconciler.bulk import bulk_phase
 from reconciler.config_loading import load_config
-from tenant_at_scale import write_tenant  # type: ignore[import-not-found]
 
 
 def best_of(runs: int, root: Path) -> float:

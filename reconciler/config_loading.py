@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ class _Reading:
         self.config_dir = config_dir
         self.problems: list[Problem] = []
         self.sites: dict[str, DeclaredSite] = {}
+        self.unparsed_numbers: set[str] = set()
         self._digest = hashlib.sha256()
 
     def read(self, path: Path) -> ReadResult:
@@ -71,7 +73,8 @@ def load_config(config_dir: Path) -> TenantConfig:
         declared.extend(_load_site_file(site, file, reading))
     if settings is None or settings_source is None:
         raise ConfigError(sorted_problems(problems))
-    config = TenantConfig(settings, settings_source, declared, reading.sites, reading.digest())
+    config = TenantConfig(settings, settings_source, declared, reading.sites, reading.digest(),
+                          reading.unparsed_numbers)
     problems.extend(rules.check(config))
     if problems:
         raise ConfigError(sorted_problems(problems))
@@ -195,6 +198,11 @@ def _load_site_file(site: str, file: Path, reading: _Reading) -> Iterator[Declar
             resource = _validate(_LISTS[key], item, problems)
             if isinstance(resource, User | HotDeskUser | SharedLine):
                 yield Declared(site, resource, item)
+            else:
+                # Its own problem is reported; do not also call it missing elsewhere.
+                number = item.get("number", item.get("extension"))
+                if isinstance(number, str):
+                    reading.unparsed_numbers.add(number)
 
 
 def _load_site_settings(site: str, data: LocatedDict, reading: _Reading) -> None:
@@ -244,19 +252,25 @@ def _problem_from(model: type[BaseModel], data: LocatedDict, detail: ErrorDetail
 
 
 def _allowed_fields(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
-    """The field names valid at `path`, following nested models (e.g. members.0.x)."""
+    """The field names valid at `path`, following nested models (members.0.x, password.x)."""
     current: Any = model
     for step in path[:-1]:
         if isinstance(step, int):
             continue
         field = current.model_fields.get(step)
-        annotation = field.annotation if field else None
-        nested = getattr(annotation, "__args__", (annotation,))
-        models = [a for a in nested if isinstance(a, type) and issubclass(a, BaseModel)]
+        models = _models_in(field.annotation if field else None)
         if not models:
             return []
         current = models[0]
     return list(current.model_fields)
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models inside an annotation such as list[Member] or
+    Annotated[SecretRef, ...] | None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for argument in typing.get_args(annotation) for model in _models_in(argument)]
 
 
 def _unknown_field(data: LocatedDict, path: tuple[Any, ...], allowed: list[str]) -> Problem:

@@ -76,6 +76,8 @@ class TenantConfig:
     site_settings: dict[str, DeclaredSite] = field(default_factory=dict)
     #: sha256 of every config file's path and bytes: what a saved plan was made from.
     digest: str = ""
+    #: Numbers of items that failed their own checks: rules do not report them missing.
+    unparsed_numbers: set[str] = field(default_factory=set)
 
     def site(self, name: str) -> SiteSettings:
         declared = self.site_settings.get(name)

@@ -391,3 +391,9 @@ def test_ring_delay_needs_platform_4(write_tree: WriteTree) -> None:
         "Main/s.yaml:4:41: ring_delay needs platform 4.0 or later (tenant.yaml says 3.0); use 0 "
         "until the tenant is upgraded [shared_line.ring-delay-platform]"
     ]
+
+
+def test_every_rule_has_a_test_naming_it() -> None:
+    tests = "".join(path.read_text() for path in (REPO / "tests").glob("test_*.py"))
+    untested = [rule for rule in RULES if f"[{rule}]" not in tests and f'"{rule}"' not in tests]
+    assert untested == []

@@ -25,7 +25,7 @@ def _users_by_extension(config: TenantConfig) -> dict[str, Declared]:
 def unknown_members(config: TenantConfig) -> Iterator[Problem]:
     users = _users_by_extension(config)
     for line, index, member in _members(config):
-        if member.extension not in users:
+        if member.extension not in users and member.extension not in config.unparsed_numbers:
             yield Problem(
                 rulebook.MEMBER_UNKNOWN.id,
                 f"shared line {line.number} lists member {member.extension}, which is not a "
