@@ -15,6 +15,7 @@ times faster on large tenants, and our constructors run on top of either.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -156,13 +157,17 @@ def _bool_or_text(value: str) -> bool | str:
     return value
 
 
-_SCALARS = {
+def _null(value: str) -> None:
+    return None
+
+
+_SCALARS: dict[str, Callable[[str], Any]] = {
     "tag:yaml.org,2002:str": _text,
     "tag:yaml.org,2002:int": _text,
     "tag:yaml.org,2002:float": _text,
     "tag:yaml.org,2002:timestamp": _text,
     "tag:yaml.org,2002:bool": _bool_or_text,
-    "tag:yaml.org,2002:null": lambda value: None,
+    "tag:yaml.org,2002:null": _null,
 }
 
 LocatedLoader.add_constructor("tag:yaml.org,2002:map", LocatedLoader.construct_located_mapping)
