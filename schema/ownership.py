@@ -70,6 +70,8 @@ def blocked_renumbers(config: TenantConfig, live: TenantState) -> list[Declared]
 
 def _candidates(config: TenantConfig, live: TenantState) -> dict[ResourceKey, Declared]:
     """Declared resources whose previous number is live, by that previous key."""
+    if not live.resources:
+        return {}
     return {d.previous_key: d for d in config.declared
             if d.previous_key is not None and d.previous_key in live.resources
             and d.previous_key != d.key}

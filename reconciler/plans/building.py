@@ -42,11 +42,11 @@ def build_plan(config: TenantConfig, live: TenantState, sites: Iterable[str] = (
     With `sites` (or `exclude_sites`), only changes to those sites are planned;
     rules are still checked on the whole tenant.
     """
-    problems = check_against_live(config, live)
+    moves = find_renumbers(config, live)
+    problems = check_against_live(config, live, moves)
     if problems:
         raise ConfigError(problems)
     desired = {declared.key: declared for declared in config.declared}
-    moves = find_renumbers(config, live)
     old_keys = {new: old for old, new in moves.items()}
     now = _after_renumbering(live, moves)
     leftovers = sort_leftovers(config, live, set(desired), set(moves))

@@ -51,6 +51,8 @@ def renumber_steps(moves: dict[ResourceKey, ResourceKey], present: Iterable[str]
                    final: Iterable[str], origins: dict[ResourceKey, Location]) -> list[Change]:
     """Steps taking each old key to its new number; `present` are the numbers in the
     tenant when renumbering starts, `final` those the config ends with."""
+    if not moves:
+        return []
     current = _Numbers(present)
     final_numbers = _Numbers(final)
     pending = sorted(moves.items())

@@ -15,16 +15,21 @@ from schema.settings import declared_facts
 from schema.state import Kind, ResourceKey, TenantState
 
 
-def check_against_live(config: TenantConfig, live: TenantState) -> list[Problem]:
+def check_against_live(config: TenantConfig, live: TenantState,
+                       renumbers: dict[ResourceKey, ResourceKey] | None = None) -> list[Problem]:
+    """`renumbers`: find_renumbers(config, live), if the caller has it already."""
+    moves = find_renumbers(config, live) if renumbers is None else renumbers
     return sorted_problems([
         *facts_agree(config, live),
-        *no_package_downgrades(config, live),
+        *no_package_downgrades(config, live, moves),
         *renumber_targets_free(config, live),
-        *no_conflict_with_left_alone(config, live),
+        *no_conflict_with_left_alone(config, live, moves),
     ])
 
 
 def renumber_targets_free(config: TenantConfig, live: TenantState) -> Iterator[Problem]:
+    if not any(d.previous_key is not None for d in config.declared):
+        return
     for declared in blocked_renumbers(config, live):
         previous = declared.previous_key
         assert previous is not None
@@ -39,10 +44,11 @@ def renumber_targets_free(config: TenantConfig, live: TenantState) -> Iterator[P
         )
 
 
-def no_conflict_with_left_alone(config: TenantConfig, live: TenantState) -> Iterator[Problem]:
+def no_conflict_with_left_alone(config: TenantConfig, live: TenantState,
+                                moves: dict[ResourceKey, ResourceKey]) -> Iterator[Problem]:
     """A declared resource may not need what an untouchable tenant resource holds."""
     declared_keys = {d.key for d in config.declared}
-    leftovers = sort_leftovers(config, live, declared_keys, set(find_renumbers(config, live)))
+    leftovers = sort_leftovers(config, live, declared_keys, set(moves))
     if not leftovers.left_alone:
         return
     numbers = {key.number: key for key in leftovers.left_alone}
@@ -133,10 +139,11 @@ def _spell(value: object) -> str:
     return str(value)
 
 
-def no_package_downgrades(config: TenantConfig, live: TenantState) -> Iterator[Problem]:
+def no_package_downgrades(config: TenantConfig, live: TenantState,
+                          moves: dict[ResourceKey, ResourceKey]) -> Iterator[Problem]:
     settings = config.settings
     # A renumbered resource is the tenant's resource under its previous number.
-    was = {new: old for old, new in find_renumbers(config, live).items()}
+    was = {new: old for old, new in moves.items()}
     for declared in config.declared:
         current = live.resources.get(was.get(declared.key, declared.key))
         wanted = getattr(declared.resource, "package", None)
