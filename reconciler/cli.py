@@ -24,7 +24,7 @@ from reconciler.config_loading import load_config
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.plans import Change, Plan, build_plan
 from reconciler.plans.serializing import checksum
-from reconciler.providers import DEFAULT_TENANT_URL, Provider, open_provider
+from reconciler.providers import DEFAULT_TENANT_URL, Provider, SqliteTenant, open_provider
 from reconciler.rendering import json_document, markdown, runbook, text
 from reconciler.rendering.values import title
 from reconciler.saved_plans import ensure_unchanged, read_plan_file, write_plan_file
@@ -246,6 +246,32 @@ def apply(config_dir: Path, tenant_url: str, sites: tuple[str, ...],
             click.echo(f"Apply complete: {len(report.applied)} change(s) applied.")
     finally:
         provider.close()
+    return EXIT_OK
+
+
+@cli.group("local-tenant")
+def local_tenant() -> None:
+    """Manage the embedded local tenant (a SQLite file standing for the portal)."""
+
+
+@local_tenant.command("set-facts")
+@config_dir_argument
+@tenant_option
+def set_facts(config_dir: Path, tenant_url: str) -> int:
+    """Record tenant.yaml's platform version, licences and packages in the local tenant,
+    as if they had been bought in the portal."""
+    with bulk_phase():
+        config = load_config(config_dir)
+    provider = open_provider(tenant_url)
+    if not isinstance(provider, SqliteTenant):
+        raise ReconcilerError("set-facts works on the embedded local tenant only; facts of a "
+                              "real tenant change when the provider sells you licences")
+    try:
+        with provider.lock():
+            provider.set_facts(declared_facts(config.settings))
+    finally:
+        provider.close()
+    click.echo(f"{provider.description}: facts now match {config_dir}/tenant.yaml.")
     return EXIT_OK
 
 

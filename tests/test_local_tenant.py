@@ -147,3 +147,16 @@ def test_a_second_apply_cannot_take_the_lock(tenant: SqliteTenant, tmp_path: Pat
         thread.join()
     with other.lock():
         pass  # free again once the first apply ends
+
+
+def test_set_facts_refuses_fewer_seats_than_users(tenant: SqliteTenant) -> None:
+    tenant.create(user("1001"), USER, None)
+    fewer = TenantFacts("6.0", 2, True, {"Basic": 0, "Premium": 5})
+    refused(lambda: tenant.set_facts(fewer), "package Basic would have 0 seats for 1 users")
+    assert tenant.read_state().facts == FACTS  # nothing changed
+
+
+def test_set_facts_records_an_upgrade(tenant: SqliteTenant) -> None:
+    upgraded = TenantFacts("6.1", 9, True, {"Basic": 3, "Premium": 5, "Gold": 1})
+    tenant.set_facts(upgraded)
+    assert tenant.read_state().facts == upgraded

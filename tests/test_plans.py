@@ -174,3 +174,32 @@ def test_direct_dial_swap_between_user_and_line_releases_first(
                             "update user 1002", "update shared_line 300"]
     assert plan.changes[0].note == "releases direct_dial_number for user 1002"
     assert plan.changes[0].fields == {"direct_dial_number": None}
+
+
+def test_apply_stops_at_a_refused_step_and_resumes(run: Run, example_sites: Path,
+                                                   tmp_path: Path) -> None:
+    from reconciler.errors import ApplyError
+    from tests.tenant_helpers import portal_edit
+
+    tenant = SqliteTenant(tmp_path / "t.db")
+    config = load_config(example_sites)
+    plan = build_plan(config, tenant.read_state())
+    tenant.initialise(declared_facts(config.settings))
+    # Someone adds shared line 3000 by hand between plan and apply.
+    portal_edit(tmp_path / "t.db",
+                "INSERT INTO shared_lines (number, site) VALUES ('3000', 'Main')")
+    try:
+        apply_plan(plan, tenant, declared_facts(config.settings))
+    except ApplyError as error:
+        assert str(error).startswith("step 6 of 8 failed: the tenant refused to create "
+                                     "shared_line 3000: the number is already taken. 5 earlier "
+                                     "step(s) were applied and stand")
+    else:
+        raise AssertionError("the taken number was not refused")
+    # A fresh plan continues: the five users exist, 3000 is adopted, the rest created.
+    resumed = build_plan(config, tenant.read_state())
+    assert _steps(resumed) == ["create shared_line 3748", "create shared_line 555",
+                               "update shared_line 3000"]
+    assert resumed.changes[2].adopt
+    apply_plan(resumed, tenant, declared_facts(config.settings))
+    assert build_plan(config, tenant.read_state()).is_empty

@@ -111,6 +111,39 @@ class SqliteTenant:
             )
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
+    def set_facts(self, facts: TenantFacts) -> None:
+        """Record what was bought: the embedded tenant stands for the portal, where a
+        platform upgrade or new licences would come from the provider."""
+        if not self.exists():
+            raise TenantError(f"tenant {self.description} does not exist yet; apply first")
+
+        def write(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                "UPDATE tenant_facts SET platform_version = ?, platform_major = ?, "
+                "shared_line_licences = ?, shared_licensing = ?",
+                (facts.platform_version, version_tuple(facts.platform_version)[0],
+                 facts.shared_line_licences, int(facts.shared_licensing)))
+            for rank, (name, seats) in enumerate(facts.packages.items()):
+                connection.execute(
+                    "INSERT INTO packages VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE "
+                    "SET seats = excluded.seats, rank = excluded.rank", (name, seats, rank))
+            names = list(facts.packages)
+            connection.execute(f"DELETE FROM packages WHERE name NOT IN "
+                               f"({', '.join('?' for _ in names) or 'NULL'})", names)
+            over = connection.execute(
+                "SELECT p.name, p.seats, count(*) FROM users u JOIN packages p "
+                "ON u.package = p.name GROUP BY p.name HAVING count(*) > p.seats").fetchone()
+            if over:
+                raise sqlite3.IntegrityError(
+                    f"portal: package {over[0]} would have {over[1]} seats for {over[2]} users")
+            lines = connection.execute("SELECT count(*) FROM shared_lines").fetchone()[0]
+            if lines > facts.shared_line_licences:
+                raise sqlite3.IntegrityError(
+                    f"portal: {lines} shared lines exist, more than "
+                    f"{facts.shared_line_licences} licences")
+
+        self._write(ResourceKey("", Kind.SHARED_LINE, "-"), "set facts of", write)
+
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
@@ -214,8 +247,9 @@ class SqliteTenant:
             with self._transaction() as connection:
                 write(connection)
         except sqlite3.Error as error:
-            raise TenantError(f"the tenant refused to {action} {key}: {_portal_message(error)}"
-                              ) from error
+            what = "the tenant" if action == "set facts of" else key
+            raise TenantError(f"the tenant refused to {action} {what}: "
+                              f"{_portal_message(error)}") from error
 
     def create(self, key: ResourceKey, fields: Fields, password: str | None) -> None:
         table, id_column, columns = _TABLES[key.kind.is_user]

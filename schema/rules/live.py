@@ -126,7 +126,8 @@ def _mismatch(config: TenantConfig, name: str, path: tuple[str, ...], ours: obje
     return Problem(
         rulebook.FACTS_MISMATCH.id,
         f"tenant.yaml says {name} is {_spell(ours)} but the tenant reports {_spell(theirs)}; "
-        "make tenant.yaml match the tenant (the rules depend on it)",
+        "make tenant.yaml match the tenant (the rules depend on it); for the embedded "
+        "local tenant, `reconcile local-tenant set-facts` records what was bought",
         config.settings_source.locate(path),
     )
 
