@@ -7,6 +7,7 @@ print the rule next to the message without parsing pydantic's text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
@@ -14,97 +15,60 @@ from pydantic_core import PydanticCustomError
 
 from schema import rulebook
 
-_NUMBER = re.compile(r"[0-9]{2,5}")
-_PHONE = re.compile(r"\+?[0-9]{2,20}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_PORTAL_ID = re.compile(r"[^@\s]+@[^@\s]+")
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_VERSION = re.compile(r"[0-9]+(\.[0-9]+)*")
-_MAC = re.compile(r"[0-9A-Fa-f]{2}([:.-]?[0-9A-Fa-f]{2}){5}")
-_FEATURE_CODE = re.compile(r"[0-9]{1,5}")
-
 
 def _fail(rule: rulebook.Rule, message: str, **context: Any) -> PydanticCustomError:
     return PydanticCustomError(rule.id, message, context or None)
 
 
-def _number(value: str) -> str:
-    if not _NUMBER.fullmatch(value):
-        raise _fail(
-            rulebook.NUMBER_FORMAT,
-            "'{value}' is not a 2-5 digit number; write digits only, "
-            "and quote it if it has leading zeros that matter, e.g. \"0901\"",
-            value=value,
-        )
-    return value
+def _matching(pattern: str, rule: rulebook.Rule, message: str) -> Callable[[str], str]:
+    """A validator accepting strings that match `pattern` whole; `{value}` in the
+    message names the offending value."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise _fail(rule, message, value=value)
+        return value
+
+    return check
 
 
-def _phone(value: str) -> str:
-    if not _PHONE.fullmatch(value):
-        raise _fail(
-            rulebook.PHONE_NUMBER_FORMAT,
-            "'{value}' is not a phone number; use digits only, optionally starting with +",
-            value=value,
-        )
-    return value
-
-
-def _email(value: str) -> str:
-    if not _EMAIL.fullmatch(value):
-        raise _fail(
-            rulebook.EMAIL_FORMAT,
-            "'{value}' is not an e-mail address; write it as name@example.com or leave it out",
-            value=value,
-        )
-    return value
-
-
-def _portal_id(value: str) -> str:
-    if not _PORTAL_ID.fullmatch(value):
-        raise _fail(
-            rulebook.PORTAL_ID_FORMAT,
-            "portal ID '{value}' is not of the form login@domain (the portal shows e.g. "
-            "0901@35.com)",
-            value=value,
-        )
-    return value
-
-
-def _name(value: str) -> str:
-    if not value.strip():
-        raise _fail(rulebook.NAME_EMPTY, "name is empty; give the name shown on the phone")
-    return value
-
-
-def _version(value: str) -> str:
-    if not _VERSION.fullmatch(value):
-        raise _fail(
-            rulebook.PLATFORM_VERSION_FORMAT,
-            "platform_version '{value}' is not a dotted version; write it quoted, e.g. \"6.0\"",
-            value=value,
-        )
-    return value
+_number = _matching(
+    r"[0-9]{2,5}", rulebook.NUMBER_FORMAT,
+    "'{value}' is not a 2-5 digit number; write digits only, "
+    "and quote it if it has leading zeros that matter, e.g. \"0901\"")
+_phone = _matching(
+    r"\+?[0-9]{2,20}", rulebook.PHONE_NUMBER_FORMAT,
+    "'{value}' is not a phone number; use digits only, optionally starting with +")
+_email = _matching(
+    r"[^@\s]+@[^@\s]+\.[^@\s]+", rulebook.EMAIL_FORMAT,
+    "'{value}' is not an e-mail address; write it as name@example.com or leave it out")
+_portal_id = _matching(
+    r"[^@\s]+@[^@\s]+", rulebook.PORTAL_ID_FORMAT,
+    "portal ID '{value}' is not of the form login@domain (the portal shows e.g. 0901@35.com)")
+_version = _matching(
+    r"[0-9]+(\.[0-9]+)*", rulebook.PLATFORM_VERSION_FORMAT,
+    "platform_version '{value}' is not a dotted version; write it quoted, e.g. \"6.0\"")
+_feature_code = _matching(
+    r"[0-9]{1,5}", rulebook.FEATURE_CODE_FORMAT,
+    "feature code '{value}' is not 1-5 digits; copy it from the portal, quoted")
+_mac_format = _matching(
+    r"[0-9A-Fa-f]{2}([:.-]?[0-9A-Fa-f]{2}){5}", rulebook.MAC_FORMAT,
+    "'{value}' is not a MAC address; write its 12 hex digits, e.g. 001A2B3C4D5E")
+_env_name = _matching(
+    r"[A-Za-z_][A-Za-z0-9_]*", rulebook.WRONG_TYPE,
+    "'{value}' is not an environment variable name (letters, digits, _)")
 
 
 def _mac(value: str) -> str:
     """Accept 001A2B3C4D5E, 00:1a:2b:3c:4d:5e or 00-1A-...; keep one spelling so
     that rewriting a MAC in another style is not a change."""
-    if not _MAC.fullmatch(value):
-        raise _fail(
-            rulebook.MAC_FORMAT,
-            "'{value}' is not a MAC address; write its 12 hex digits, e.g. 001A2B3C4D5E",
-            value=value,
-        )
-    return re.sub(r"[:.-]", "", value).upper()
+    return re.sub(r"[:.-]", "", _mac_format(value)).upper()
 
 
-def _feature_code(value: str) -> str:
-    if not _FEATURE_CODE.fullmatch(value):
-        raise _fail(
-            rulebook.FEATURE_CODE_FORMAT,
-            "feature code '{value}' is not 1-5 digits; copy it from the portal, quoted",
-            value=value,
-        )
+def _name(value: str) -> str:
+    if not value.strip():
+        raise _fail(rulebook.NAME_EMPTY, "name is empty; give the name shown on the phone")
     return value
 
 
@@ -154,20 +118,10 @@ class SecretRef(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    env: Annotated[str, AfterValidator(lambda v: _env_name(v))]
+    env: Annotated[str, AfterValidator(_env_name)]
 
     def describe(self) -> str:
         return f"${self.env}"
-
-
-def _env_name(value: str) -> str:
-    if not _ENV_NAME.fullmatch(value):
-        raise _fail(
-            rulebook.WRONG_TYPE,
-            "'{value}' is not an environment variable name (letters, digits, _)",
-            value=value,
-        )
-    return value
 
 
 PasswordRef = Annotated[SecretRef, BeforeValidator(_no_inline_secret)]

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from schema import rulebook
 from schema.declarations import Declared, TenantConfig
 from schema.problems import Problem
+from schema.rules.repeats import repeats
 
 
 def _number_field(declared: Declared) -> str:
@@ -14,11 +15,7 @@ def _number_field(declared: Declared) -> str:
 
 
 def duplicate_numbers(config: TenantConfig) -> Iterator[Problem]:
-    first: dict[str, Declared] = {}
-    for declared in config.declared:
-        earlier = first.setdefault(declared.number, declared)
-        if earlier is declared:
-            continue
+    for declared, earlier, _ in repeats(config.declared, lambda d: d.number):
         yield Problem(
             rulebook.NUMBER_DUPLICATE.id,
             f"number {declared.number} is already used by {earlier.kind.value} "
@@ -67,20 +64,15 @@ def feature_code_collisions(config: TenantConfig) -> Iterator[Problem]:
 
 
 def duplicate_direct_dial_numbers(config: TenantConfig) -> Iterator[Problem]:
-    first: dict[str, Declared] = {}
-    for declared in config.declared:
-        value = declared.resource.direct_dial_number
-        if value is None:
-            continue
-        earlier = first.setdefault(value, declared)
-        if earlier is not declared:
-            yield Problem(
-                rulebook.DIRECT_DIAL_DUPLICATE.id,
-                f"direct dial number {value} already rings {earlier.kind.value} "
-                f"{earlier.number} ({earlier.at('direct_dial_number')}); a direct dial "
-                "number has one destination",
-                declared.at("direct_dial_number"),
-            )
+    for declared, earlier, value in repeats(config.declared,
+                                            lambda d: d.resource.direct_dial_number):
+        yield Problem(
+            rulebook.DIRECT_DIAL_DUPLICATE.id,
+            f"direct dial number {value} already rings {earlier.kind.value} "
+            f"{earlier.number} ({earlier.at('direct_dial_number')}); a direct dial "
+            "number has one destination",
+            declared.at("direct_dial_number"),
+        )
 
 
 CHECKS = (duplicate_numbers, prefix_collisions, feature_code_collisions,

@@ -8,6 +8,7 @@ from schema import devices, rulebook
 from schema.declarations import Declared, TenantConfig
 from schema.problems import Problem
 from schema.resources import HotDeskUser, User
+from schema.rules.repeats import repeats
 from schema.state import Kind
 
 
@@ -53,19 +54,13 @@ def _unique(
     config: TenantConfig, rule: rulebook.Rule, field: str, what: str,
     value_of: Callable[[Declared], str | None], kinds: tuple[Kind, ...],
 ) -> Iterator[Problem]:
-    first: dict[str, Declared] = {}
-    for declared in config.of_kind(*kinds):
-        value = value_of(declared)
-        if value is None:
-            continue
-        earlier = first.setdefault(value, declared)
-        if earlier is not declared:
-            yield Problem(
-                rule.id,
-                f"{what} {value} is already used by {earlier.kind.value} {earlier.number} "
-                f"({earlier.at(field)}); each {what} belongs to one user",
-                declared.at(field),
-            )
+    for declared, earlier, value in repeats(config.of_kind(*kinds), value_of):
+        yield Problem(
+            rule.id,
+            f"{what} {value} is already used by {earlier.kind.value} {earlier.number} "
+            f"({earlier.at(field)}); each {what} belongs to one user",
+            declared.at(field),
+        )
 
 
 def _attribute(name: str) -> Callable[[Declared], str | None]:
