@@ -11,13 +11,17 @@ CREATE TABLE tenant_facts (
     platform_version     TEXT NOT NULL,
     platform_major       INTEGER NOT NULL,
     shared_line_licences INTEGER NOT NULL CHECK (shared_line_licences >= 0),
-    shared_licensing     INTEGER NOT NULL CHECK (shared_licensing IN (0, 1))
+    shared_licensing     INTEGER NOT NULL CHECK (shared_licensing IN (0, 1)),
+    -- Kept by triggers below, so a licence check is one row read, not a count of
+    -- every shared line (which made a 100,000-number apply quadratic).
+    shared_lines_used    INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE TABLE packages (
     name  TEXT PRIMARY KEY,
     seats INTEGER NOT NULL CHECK (seats >= 0),
-    rank  INTEGER NOT NULL
+    rank  INTEGER NOT NULL,
+    used  INTEGER NOT NULL DEFAULT 0  -- users on this package, kept by triggers
 );
 
 CREATE TABLE users (
@@ -171,21 +175,38 @@ CREATE TRIGGER users_kind_fixed BEFORE UPDATE OF kind ON users
 WHEN NEW.kind <> OLD.kind
 BEGIN SELECT RAISE(ABORT, 'portal: a user''s type cannot change; delete and recreate it'); END;
 
--- Licences.
+-- Licences. Counters are kept by AFTER triggers; checks read one row.
 CREATE TRIGGER shared_lines_licensed BEFORE INSERT ON shared_lines
-WHEN (SELECT count(*) FROM shared_lines) >= (SELECT shared_line_licences FROM tenant_facts)
+WHEN (SELECT shared_lines_used >= shared_line_licences FROM tenant_facts)
 BEGIN SELECT RAISE(ABORT, 'portal: no shared-line licence left'); END;
 
+CREATE TRIGGER shared_lines_count_in AFTER INSERT ON shared_lines
+BEGIN UPDATE tenant_facts SET shared_lines_used = shared_lines_used + 1; END;
+
+CREATE TRIGGER shared_lines_count_out AFTER DELETE ON shared_lines
+BEGIN UPDATE tenant_facts SET shared_lines_used = shared_lines_used - 1; END;
+
 CREATE TRIGGER users_package_seat BEFORE INSERT ON users
-WHEN (SELECT count(*) FROM users WHERE package = NEW.package)
-     >= (SELECT seats FROM packages WHERE name = NEW.package)
+WHEN (SELECT used >= seats FROM packages WHERE name = NEW.package)
 BEGIN SELECT RAISE(ABORT, 'portal: no seat left on this package'); END;
 
 CREATE TRIGGER users_package_change_seat BEFORE UPDATE OF package ON users
 WHEN NEW.package <> OLD.package
- AND (SELECT count(*) FROM users WHERE package = NEW.package)
-     >= (SELECT seats FROM packages WHERE name = NEW.package)
+ AND (SELECT used >= seats FROM packages WHERE name = NEW.package)
 BEGIN SELECT RAISE(ABORT, 'portal: no seat left on this package'); END;
+
+CREATE TRIGGER users_seat_taken AFTER INSERT ON users
+BEGIN UPDATE packages SET used = used + 1 WHERE name = NEW.package; END;
+
+CREATE TRIGGER users_seat_freed AFTER DELETE ON users
+BEGIN UPDATE packages SET used = used - 1 WHERE name = OLD.package; END;
+
+CREATE TRIGGER users_seat_moved AFTER UPDATE OF package ON users
+WHEN NEW.package <> OLD.package
+BEGIN
+    UPDATE packages SET used = used - 1 WHERE name = OLD.package;
+    UPDATE packages SET used = used + 1 WHERE name = NEW.package;
+END;
 
 -- Hot desk users join shared lines only on platform 6.0+ with Shared licensing.
 CREATE TRIGGER members_hot_desk_allowed BEFORE INSERT ON shared_line_members

@@ -23,7 +23,7 @@ from reconciler.errors import TenantError, TenantUnreachable
 from schema.fields import version_tuple
 from schema.state import Fields, Kind, ResourceKey, TenantFacts, TenantState
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _USER_COLUMNS = (
     "name", "package", "portal_id", "email", "direct_dial_number", "call_barring",
     "outgoing_caller_id", "group_member_type", "aad_id", "mac", "password_rotation",
@@ -34,6 +34,19 @@ _PBKDF2_ROUNDS = 50_000
 
 def _schema_sql() -> str:
     return resources.files("reconciler.providers").joinpath("sqlite_schema.sql").read_text()
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a SQL script into statements (triggers hold several ';' of their own).
+    executescript() would commit on its own; the schema must go in one transaction."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer
+            buffer = ""
+    if buffer.strip():
+        yield buffer
 
 
 def hash_password(password: str, salt: bytes | None = None) -> str:
@@ -97,16 +110,16 @@ class SqliteTenant:
             ) from error
         connection = self._connect()
         with self._transaction():
-            for statement in _schema_sql().split(";\n"):
-                if statement.strip():
-                    connection.execute(statement)
+            for statement in _statements(_schema_sql()):
+                connection.execute(statement)
             connection.execute(
-                "INSERT INTO tenant_facts VALUES (1, ?, ?, ?, ?)",
+                "INSERT INTO tenant_facts (id, platform_version, platform_major, "
+                "shared_line_licences, shared_licensing) VALUES (1, ?, ?, ?, ?)",
                 (facts.platform_version, version_tuple(facts.platform_version)[0],
                  facts.shared_line_licences, int(facts.shared_licensing)),
             )
             connection.executemany(
-                "INSERT INTO packages VALUES (?, ?, ?)",
+                "INSERT INTO packages (name, seats, rank) VALUES (?, ?, ?)",
                 [(name, seats, rank) for rank, (name, seats) in enumerate(facts.packages.items())],
             )
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -125,14 +138,14 @@ class SqliteTenant:
                  facts.shared_line_licences, int(facts.shared_licensing)))
             for rank, (name, seats) in enumerate(facts.packages.items()):
                 connection.execute(
-                    "INSERT INTO packages VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE "
+                    "INSERT INTO packages (name, seats, rank) VALUES (?, ?, ?) "
+                    "ON CONFLICT (name) DO UPDATE "
                     "SET seats = excluded.seats, rank = excluded.rank", (name, seats, rank))
             names = list(facts.packages)
             connection.execute(f"DELETE FROM packages WHERE name NOT IN "
                                f"({', '.join('?' for _ in names) or 'NULL'})", names)
             over = connection.execute(
-                "SELECT p.name, p.seats, count(*) FROM users u JOIN packages p "
-                "ON u.package = p.name GROUP BY p.name HAVING count(*) > p.seats").fetchone()
+                "SELECT name, seats, used FROM packages WHERE used > seats").fetchone()
             if over:
                 raise sqlite3.IntegrityError(
                     f"portal: package {over[0]} would have {over[1]} seats for {over[2]} users")
