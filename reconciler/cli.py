@@ -46,6 +46,10 @@ class ReconcileGroup(click.Group):
         except click.exceptions.Abort:
             click.echo("Aborted; nothing was changed.", err=True)
             code = EXIT_ERROR
+        except KeyboardInterrupt:
+            click.echo("Interrupted. Steps already applied stand and the one in progress was "
+                       "rolled back; run apply again to continue.", err=True)
+            code = EXIT_ERROR
         except click.ClickException as error:
             error.show()
             code = EXIT_ERROR
