@@ -19,6 +19,7 @@ always give the same plan, byte for byte.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from reconciler.errors import ConfigError
 from reconciler.plans.changes import Action, Change, Plan
@@ -64,6 +65,9 @@ def build_plan(config: TenantConfig, live: TenantState, sites: Iterable[str] = (
     arriving = {c.key.number for c in creates if c.key.kind.is_user} | \
         {new.number for new in moves.values() if new.kind.is_user}
     freed, claimants = releases([*creates, *updates], now, {c.key for c in deletes}, old_keys)
+    # A release is asked for by the holder's own declaration (its value changes).
+    new_keys = {old: new for new, old in old_keys.items()}
+    freed = [replace(c, origin=desired[new_keys.get(c.key, c.key)].at()) for c in freed]
     late_only = claimants | set(old_keys) | {
         key for key, d in desired.items()
         if key.kind is Kind.SHARED_LINE and arriving & set(d.fields()["members"])}
