@@ -34,8 +34,7 @@ def apply_plan(plan: Plan, provider: Provider, facts: TenantFacts,
     the apply before its first write. A plan over its safety limits is refused
     before anything is written, unless `force`.
     """
-    if plan.needs_force and not force:
-        raise ApplyError("refusing to apply:\n  " + "\n  ".join(plan.needs_force))
+    refuse_unless_forced(plan, force)
     refs = [change.password for change in plan.changes if change.password is not None]
     passwords = secrets.resolve(refs, environ)
     provider.initialise(facts)
@@ -55,6 +54,12 @@ def apply_plan(plan: Plan, provider: Provider, facts: TenantFacts,
         if progress is not None:
             progress(index, total, change)
     return report
+
+
+def refuse_unless_forced(plan: Plan, force: bool) -> None:
+    """Stop a plan over its safety limits, before anything is written or asked."""
+    if plan.needs_force and not force:
+        raise ApplyError("refusing to apply:\n  " + "\n  ".join(plan.needs_force))
 
 
 def _write(provider: Provider, change: Change, password: str | None) -> None:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from reconciler import __version__
-from reconciler.applying import apply_plan
+from reconciler.applying import apply_plan, refuse_unless_forced
 from reconciler.bulk import bulk_phase
 from reconciler.config_loading import load_config
 from reconciler.errors import ConfigError, ReconcilerError
@@ -111,18 +111,15 @@ def validate(config_dir: Path, sites: tuple[str, ...], exclude_sites: tuple[str,
         with bulk_phase():
             config = load_config(config_dir)
     except ConfigError as error:
-        if not (sites or exclude_sites):
-            raise
-        kept = [p for p in error.problems if _problem_in_sites(p.location.path, config_dir,
-                                                               sites, exclude_sites)]
+        kept = [p for p in error.problems
+                if _problem_in_sites(p.location.path, config_dir, sites, exclude_sites)]
         if kept:
             raise ConfigError(kept) from error
-        config = None
-    if config is not None:
-        _check_site_names(sites + exclude_sites, set(config.sites()))
-    click.echo(f"{config_dir}: valid" + (f" ({len(config.declared)} resources in "
-                                         f"{len(config.sites())} site(s))." if config else
-                                         " for the chosen sites."))
+        click.echo(f"{config_dir}: valid for the chosen sites (others have problems).")
+        return EXIT_OK
+    _check_site_names(sites + exclude_sites, set(config.sites()))
+    click.echo(f"{config_dir}: valid ({len(config.declared)} resources in "
+               f"{len(config.sites())} site(s)).")
     return EXIT_OK
 
 
@@ -240,9 +237,7 @@ def apply(config_dir: Path, tenant_url: str, sites: tuple[str, ...],
             click.echo(_render(planned, "text"), nl=False)
             if planned.plan.is_empty:
                 return EXIT_OK
-            if planned.plan.needs_force and not force:
-                raise ReconcilerError("refusing to apply:\n  "
-                                      + "\n  ".join(planned.plan.needs_force))
+            refuse_unless_forced(planned.plan, force)
             if not auto_approve:
                 _confirm(planned.plan)
             report = apply_plan(planned.plan, provider, declared_facts(planned.config.settings),
