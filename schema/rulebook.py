@@ -196,6 +196,13 @@ MEMBER_UNKNOWN = _rule(
     "inferred",
     "FACTS 12.13",
 )
+MEMBER_CROSS_SITE = _rule(
+    "membership.cross-site",
+    "A member from another site than its shared line is a multi-site group member.",
+    "page",
+    "announcement page: Group Member Type 'Single site group members / Multi site group "
+    "members'",
+)
 MEMBER_DUPLICATE = _rule(
     "membership.duplicate-member",
     "A member appears once per shared line.",

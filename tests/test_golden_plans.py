@@ -61,7 +61,8 @@ def _larger_scenario(run: Run, sites: Path, tmp_path: Path) -> None:
     (sites / "Annex").mkdir()                                              # new site
     (sites / "Annex" / "users.yaml").write_text(
         'users:\n  - {extension: "1200", name: Annex desk, package: Empty User Pack,\n'
-        '     devices: [MS Teams Connect], password: {env: PW_1200}}\n')
+        '     devices: [MS Teams Connect], password: {env: PW_1200},\n'
+        '     group_member_type: multi_site}\n')
 
 
 @pytest.mark.parametrize("output_format", list(FORMATS))

@@ -97,7 +97,8 @@ def test_user_moves_site_keeping_membership(write_tree: WriteTree, tmp_path: Pat
     sites = write_tree({"Main/u.yaml": USERS, "Main/s.yaml": _line("1002")})
     _plan_and_apply(sites, tenant)
     bob = '  - {extension: "1002", name: Bob, package: Basic, devices: ["1030"]}\n'
-    write_tree({"Main/u.yaml": USERS.replace(bob, ""), "Annex/u.yaml": "users:\n" + bob})
+    far_bob = bob.replace("}", ", group_member_type: multi_site}")
+    write_tree({"Main/u.yaml": USERS.replace(bob, ""), "Annex/u.yaml": "users:\n" + far_bob})
     plan = _plan_and_apply(sites, tenant)
     assert [(c.action, c.key.site, c.key.number) for c in plan.changes] == [
         (Action.UPDATE, "Main", "300"), (Action.DELETE, "Main", "1002"),

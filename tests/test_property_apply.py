@@ -216,6 +216,7 @@ def write_sites(root: Path, spec: TenantSpec) -> Path:
         for u in (u for u in spec.users if u.site == site):
             extra = f", direct_dial_number: \"{u.direct_dial}\"" if u.direct_dial else ""
             extra += f', previous_extension: "{u.previous}"' if u.previous else ""
+            extra += ", group_member_type: multi_site"  # members may come from either site
             if u.hot_desk:
                 desks.append(f'  - {{extension: "{u.number}", name: {u.name}, '
                              f"package: {u.package}{extra}}}\n")

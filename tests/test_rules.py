@@ -397,3 +397,17 @@ def test_every_rule_has_a_test_naming_it() -> None:
     tests = "".join(path.read_text() for path in (REPO / "tests").glob("test_*.py"))
     untested = [rule for rule in RULES if f"[{rule}]" not in tests and f'"{rule}"' not in tests]
     assert untested == []
+
+
+def test_cross_site_member_must_be_multi_site(write_tree: WriteTree) -> None:
+    annex = 'hot_desk_users:\n  - {extension: "2500", name: Far, package: Basic}\n'
+    found = problems(write_tree, {"Main/u.yaml": USERS, "Annex/u.yaml": annex,
+                                  "Main/s.yaml": line('{extension: "2500"}')})
+    assert len(found) == 1
+    assert found[0].startswith(
+        "Main/s.yaml:4:21: hot_desk_user 2500 is in site Annex but shared line 300 is in site "
+        "Main; set group_member_type: multi_site on the user (")
+    assert found[0].endswith("or choose a member of site Main [membership.cross-site]")
+    multi = annex.replace("package: Basic", "package: Basic, group_member_type: multi_site")
+    assert problems(write_tree, {"Main/u.yaml": USERS, "Annex/u.yaml": multi,
+                                 "Main/s.yaml": line('{extension: "2500"}')}) == []

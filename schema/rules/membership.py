@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from schema import rulebook
 from schema.declarations import Declared, TenantConfig
 from schema.problems import Problem
-from schema.resources import Member, SharedLine
+from schema.resources import HotDeskUser, Member, SharedLine, User
 from schema.state import Kind
 
 
@@ -30,6 +30,27 @@ def unknown_members(config: TenantConfig) -> Iterator[Problem]:
                 rulebook.MEMBER_UNKNOWN.id,
                 f"shared line {line.number} lists member {member.extension}, which is not a "
                 "user or hot desk user of this tenant; declare that user or remove the member",
+                line.at("members", index, "extension"),
+            )
+
+
+def cross_site_members(config: TenantConfig) -> Iterator[Problem]:
+    """A user joins another site's shared line only as a multi-site group member.
+
+    Inferred from the portal's Group Member Type field; a user who leaves the
+    field out is taken as the portal's default, single site."""
+    users = _users_by_extension(config)
+    for line, index, member in _members(config):
+        user = users.get(member.extension)
+        if user is None or user.site == line.site:
+            continue
+        assert isinstance(user.resource, User | HotDeskUser)
+        if user.resource.group_member_type != "multi_site":
+            yield Problem(
+                rulebook.MEMBER_CROSS_SITE.id,
+                f"{user.kind.value} {member.extension} is in site {user.site} but shared line "
+                f"{line.number} is in site {line.site}; set group_member_type: multi_site on "
+                f"the user ({user.at()}) or choose a member of site {line.site}",
                 line.at("members", index, "extension"),
             )
 
@@ -89,4 +110,5 @@ def ring_delay_needs_platform_4(config: TenantConfig) -> Iterator[Problem]:
             )
 
 
-CHECKS = (unknown_members, duplicate_members, hot_desk_members, ring_delay_needs_platform_4)
+CHECKS = (unknown_members, cross_site_members, duplicate_members, hot_desk_members,
+          ring_delay_needs_platform_4)
