@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from reconciler.applying import apply_plan
@@ -40,7 +40,7 @@ TENANT = """\
 tenant: Property
 platform_version: "6.0"
 licences: {shared_lines: 3, shared_licensing: true}
-packages: {Basic: 4, Premium: 3, Gold: 2}
+packages: {Basic: 6, Premium: 4, Gold: 3}
 """
 
 
@@ -238,6 +238,7 @@ def write_sites(root: Path, spec: TenantSpec) -> Path:
 def _rejected_with_known_rules(error: ConfigError) -> None:
     assert error.problems
     assert all(problem.rule in RULES for problem in error.problems), error.problems
+    event(f"rejected: {error.problems[0].rule}")
 
 
 @settings(max_examples=EXAMPLES, deadline=None,
@@ -265,4 +266,5 @@ def test_whatever_validate_and_plan_accept_apply_carries_out(
             return
         apply_plan(plan, tenant, declared_facts(config.settings), force=True)
         assert build_plan(config, tenant.read_state()).is_empty
+        event(f"applied: {len(plan.changes)} step(s)" if plan.changes else "applied: no change")
         tenant.close()
