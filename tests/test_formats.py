@@ -30,7 +30,8 @@ def test_markdown_fits_a_github_comment() -> None:
 def test_small_markdown_is_not_truncated() -> None:
     rendered = markdown.render(_plan(3), "sqlite:///t.db", "sha256:x")
     assert "truncated" not in rendered
-    assert "| Main | hot_desk_user | 3 |" in rendered
+    assert "| site | kind | create | update | replace | delete |" in rendered
+    assert "| Main | hot_desk_user | 3 | 0 | 0 | 0 |" in rendered
 
 
 def test_backticks_in_values_cannot_close_the_fence() -> None:

@@ -13,6 +13,7 @@ from reconciler.rendering import text
 from reconciler.rendering.values import show, summary
 
 GITHUB_COMMENT_LIMIT = 65_535
+_ALWAYS_SHOWN = ("create", "update", "replace", "delete")
 
 
 def render(plan: Plan, tenant_description: str, plan_checksum: str,
@@ -37,7 +38,9 @@ def render(plan: Plan, tenant_description: str, plan_checksum: str,
 
 def _table(plan: Plan) -> list[str]:
     rows = plan.counts_by_site_and_kind()
-    used = [label for label in LABELS if any(counts[label] for counts in rows.values())]
+    # The four a reviewer always looks for, then adoptions and renumbers when present.
+    used = [label for label in LABELS if label in _ALWAYS_SHOWN
+            or any(counts[label] for counts in rows.values())]
     lines = ["| site | kind | " + " | ".join(used) + " |",
              "|---|---|" + "---:|" * len(used)]
     for (site, kind), counts in rows.items():
