@@ -1,8 +1,9 @@
 """The promise, as a property: whatever validate and plan accept, apply carries out.
 
-Hypothesis builds a random valid tenant, applies it to a fresh local tenant, then
-edits the config at random (adds, deletes, renumbers, membership changes, type
-changes, package moves, site moves, direct dial and MAC moves between users).
+Hypothesis builds a random valid tenant, applies it to a fresh local tenant,
+marks some of it as made by hand (unmanaged), then edits the config at random
+(adds, deletes, renumbers, membership changes, type changes, package moves,
+site moves, direct dial and MAC moves, sites that prune).
 For every edited config: if validate and plan accept it, apply succeeds with no
 integrity error from the tenant and a second plan is empty; if they reject it,
 every problem names a known rule.
@@ -28,6 +29,7 @@ from reconciler.plans import build_plan
 from reconciler.providers import SqliteTenant
 from schema.rulebook import RULES
 from schema.settings import declared_facts
+from tests.tenant_helpers import mark_unmanaged
 
 EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "300"))
 # Same-length numbers never start one another; "12" sometimes joins to test the prefix rule.
@@ -194,16 +196,29 @@ def _swap_dials(users: list[UserSpec], lines: list[LineSpec], a: int, b: int) ->
     put(b, first)
 
 
+@dataclass(frozen=True)
+class Scenario:
+    before: TenantSpec
+    after: TenantSpec
+    #: Numbers that were made by hand in the portal (no reconciler marker).
+    unmanaged: frozenset[str] = frozenset()
+    #: Sites of the edited config that prune unmanaged resources.
+    pruned: frozenset[str] = frozenset()
+
+
 @st.composite
-def edited(draw: st.DrawFn) -> tuple[TenantSpec, TenantSpec]:
+def edited(draw: st.DrawFn) -> Scenario:
     before = draw(tenants())
     after = before
     for _ in range(draw(st.integers(1, 4))):
         after = _edit(draw, after)
-    return before, after
+    numbers = sorted(before.numbers())
+    unmanaged = draw(st.frozensets(st.sampled_from(numbers), max_size=2))
+    pruned = draw(st.frozensets(st.sampled_from(SITES)))
+    return Scenario(before, after, unmanaged, pruned)
 
 
-def write_sites(root: Path, spec: TenantSpec) -> Path:
+def write_sites(root: Path, spec: TenantSpec, pruned: frozenset[str] = frozenset()) -> Path:
     sites = root / "sites"
     if sites.exists():
         for file in sites.rglob("*.yaml"):
@@ -231,7 +246,8 @@ def write_sites(root: Path, spec: TenantSpec) -> Path:
             members = ", ".join(f'{{extension: "{m}", ring_delay: {d}}}' for m, d in line.members)
             shared.append(f'  - {{number: "{line.number}"{dial}, members: [{members}]}}\n')
         (sites / site).mkdir(exist_ok=True)
-        (sites / site / "config.yaml").write_text("".join(lines + desks + shared))
+        settings = ["site: {prune: true}\n"] if site in pruned else []
+        (sites / site / "config.yaml").write_text("".join(settings + lines + desks + shared))
     return sites
 
 
@@ -244,10 +260,8 @@ def _rejected_with_known_rules(error: ConfigError) -> None:
 @settings(max_examples=EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(edited())
-def test_whatever_validate_and_plan_accept_apply_carries_out(
-    change: tuple[TenantSpec, TenantSpec],
-) -> None:
-    before, after = change
+def test_whatever_validate_and_plan_accept_apply_carries_out(scenario: Scenario) -> None:
+    before, after = scenario.before, scenario.after
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         tenant = SqliteTenant(root / "tenant.db")
@@ -258,8 +272,9 @@ def test_whatever_validate_and_plan_accept_apply_carries_out(
             return
         apply_plan(build_plan(config, tenant.read_state()), tenant,
                    declared_facts(config.settings))
+        mark_unmanaged(root / "tenant.db", *scenario.unmanaged)
         try:
-            config = load_config(write_sites(root, after))
+            config = load_config(write_sites(root, after, scenario.pruned))
             plan = build_plan(config, tenant.read_state())
         except ConfigError as error:
             _rejected_with_known_rules(error)
