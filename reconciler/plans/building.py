@@ -19,7 +19,7 @@ always give the same plan, byte for byte.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from reconciler.errors import ConfigError
 from reconciler.plans.changes import Action, Change, Plan
@@ -30,7 +30,7 @@ from reconciler.plans.replacing import pair_replacements
 from reconciler.plans.safety import reasons_to_force
 from reconciler.plans.seating import in_seat_order
 from schema.declarations import Declared, TenantConfig
-from schema.ownership import find_renumbers, sort_leftovers
+from schema.ownership import Leftovers, find_renumbers, sort_leftovers
 from schema.resources import HotDeskUser, User
 from schema.rules.live import check_against_live
 from schema.state import Fields, Kind, ResourceKey, TenantState
@@ -47,11 +47,34 @@ def build_plan(config: TenantConfig, live: TenantState, sites: Iterable[str] = (
     problems = check_against_live(config, live, moves)
     if problems:
         raise ConfigError(problems)
+    found = _compare(config, live, moves)
+    chosen = _SiteFilter(sites, exclude_sites)
+    changes = [c for c in _in_phases(found, config, live, moves) if chosen(c.key.site)]
+    return Plan(
+        config.settings.tenant, tuple(changes),
+        unmanaged=tuple(k for k in found.leftovers.unmanaged if chosen(k.site)),
+        needs_force=tuple(reasons_to_force(changes, config, live)),
+        sites=tuple(sorted(set(sites))), excluded_sites=tuple(sorted(set(exclude_sites))),
+    )
+
+
+@dataclass(slots=True)
+class _Comparison:
+    """What differs between the config and the tenant, before any ordering."""
+
+    desired: dict[ResourceKey, Declared]
+    now: TenantState  # the tenant as it will be once renumbered
+    leftovers: Leftovers
+    creates: list[Change]
+    updates: list[Change]
+    deletes: list[Change]
+
+
+def _compare(config: TenantConfig, live: TenantState,
+             moves: dict[ResourceKey, ResourceKey]) -> _Comparison:
     desired = {declared.key: declared for declared in config.declared}
-    old_keys = {new: old for old, new in moves.items()}
     now = _after_renumbering(live, moves)
     leftovers = sort_leftovers(config, live, set(desired), set(moves))
-
     creates = [_create(d) for key, d in desired.items() if key not in now.resources]
     deletes = [Change(Action.DELETE, key, note="no longer in the config" if key in live.managed
                       else "not managed by this tool; pruned (site prune: true)")
@@ -60,25 +83,32 @@ def build_plan(config: TenantConfig, live: TenantState, sites: Iterable[str] = (
                for change in late_update(declared, now.resources[key],
                                          adopt=key not in now.managed)]
     creates, deletes = pair_replacements(creates, deletes)
+    return _Comparison(desired, now, leftovers, creates, updates, deletes)
 
+
+def _in_phases(found: _Comparison, config: TenantConfig, live: TenantState,
+               moves: dict[ResourceKey, ResourceKey]) -> list[Change]:
+    """The changes in the phases of the module docstring, each phase sorted by key."""
+    desired, now, creates, updates, deletes = (found.desired, found.now, found.creates,
+                                               found.updates, found.deletes)
+    old_keys = {new: old for old, new in moves.items()}
+    deleted = {c.key for c in deletes}
     departing = {c.key.number for c in deletes if c.key.kind.is_user}
     arriving = {c.key.number for c in creates if c.key.kind.is_user} | \
         {new.number for new in moves.values() if new.kind.is_user}
-    freed, claimants = releases([*creates, *updates], now, {c.key for c in deletes}, old_keys)
+    freed, claimants = releases([*creates, *updates], now, deleted, old_keys)
     # A release is asked for by the holder's own declaration (its value changes).
-    new_keys = {old: new for new, old in old_keys.items()}
-    freed = [replace(c, origin=desired[new_keys.get(c.key, c.key)].at()) for c in freed]
+    freed = [replace(c, origin=desired[moves.get(c.key, c.key)].at()) for c in freed]
     late_only = claimants | set(old_keys) | {
         key for key, d in desired.items()
         if key.kind is Kind.SHARED_LINE and arriving & set(d.fields()["members"])}
     detaches, line_updates = split_line_updates(
         [c for c in updates if c.key.kind is Kind.SHARED_LINE], now, desired, departing,
-        late_only, old_keys, {c.key for c in deletes})
-    present = {key.number for key in live.resources} - {c.key.number for c in deletes}
+        late_only, old_keys, deleted)
+    present = {key.number for key in live.resources} - {key.number for key in deleted}
     renumbers = renumber_steps(moves, present, {d.number for d in config.declared},
                                {key: d.at() for key, d in desired.items()})
-
-    ordered = [
+    return [
         *_sorted(freed),
         *_sorted(c for c in deletes if c.key.kind is Kind.SHARED_LINE),
         *_sorted(detaches),
@@ -90,14 +120,6 @@ def build_plan(config: TenantConfig, live: TenantState, sites: Iterable[str] = (
         *_sorted(c for c in creates if c.key.kind is Kind.SHARED_LINE),
         *_sorted(line_updates),
     ]
-    chosen = _SiteFilter(sites, exclude_sites)
-    changes = [c for c in ordered if chosen(c.key.site)]
-    return Plan(
-        config.settings.tenant, tuple(changes),
-        unmanaged=tuple(k for k in leftovers.unmanaged if chosen(k.site)),
-        needs_force=tuple(reasons_to_force(changes, config, live)),
-        sites=tuple(sorted(set(sites))), excluded_sites=tuple(sorted(set(exclude_sites))),
-    )
 
 
 class _SiteFilter:
