@@ -174,35 +174,36 @@ def _load_site_file(site: str, file: Path, reading: _Reading) -> Iterator[Declar
     for key in data:
         if key == "site":
             _load_site_settings(site, data, reading)
-            continue
-        if key not in _LISTS:
+        elif key not in _LISTS:
             problems.append(_unknown_field(data, (key,), _TOP_LEVEL))
-            continue
-        items = data[key]
-        if items is None:
-            continue
-        if not isinstance(items, LocatedList):
+        elif isinstance(data[key], LocatedList):
+            yield from _load_items(site, key, data[key], reading)
+        elif data[key] is not None:
             problems.append(Problem(
                 rulebook.WRONG_TYPE.id, f"{key} should be a list (items starting with '-'), "
-                f"not a {_yaml_type(items)}", data.locate((key,)),
+                f"not a {_yaml_type(data[key])}", data.locate((key,)),
+            ))
+
+
+def _load_items(site: str, key: str, items: LocatedList, reading: _Reading
+                ) -> Iterator[Declared]:
+    """Validate each entry of one list on its own, so one bad entry hides no other."""
+    for index, item in enumerate(items):
+        if not isinstance(item, LocatedDict):
+            reading.problems.append(Problem(
+                rulebook.WRONG_TYPE.id,
+                f"each entry of {key} should be a mapping of fields, not a {_yaml_type(item)}",
+                items.locate((index,)),
             ))
             continue
-        for item in items:
-            if not isinstance(item, LocatedDict):
-                problems.append(Problem(
-                    rulebook.WRONG_TYPE.id,
-                    f"each entry of {key} should be a mapping of fields, not a {_yaml_type(item)}",
-                    items.locate((items.index(item),)),
-                ))
-                continue
-            resource = _validate(_LISTS[key], item, problems)
-            if isinstance(resource, User | HotDeskUser | SharedLine):
-                yield Declared(site, resource, item)
-            else:
-                # Its own problem is reported; do not also call it missing elsewhere.
-                number = item.get("number", item.get("extension"))
-                if isinstance(number, str):
-                    reading.unparsed_numbers.add(number)
+        resource = _validate(_LISTS[key], item, reading.problems)
+        if isinstance(resource, User | HotDeskUser | SharedLine):
+            yield Declared(site, resource, item)
+        else:
+            # Its own problem is reported; do not also call it missing elsewhere.
+            number = item.get("number", item.get("extension"))
+            if isinstance(number, str):
+                reading.unparsed_numbers.add(number)
 
 
 def _load_site_settings(site: str, data: LocatedDict, reading: _Reading) -> None:
