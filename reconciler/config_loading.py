@@ -117,8 +117,16 @@ def _load_settings(
         ))
         return None, None
     result = reading.read(path)
-    data = _mapping_or_problem(result.data, shown, problems, "the tenant settings")
-    if data is None:
+    data = result.data
+    if not isinstance(data, LocatedDict):
+        if not result.problems:  # a syntax error already says what is wrong
+            found = "empty" if data is None else f"a {_yaml_type(data)}"
+            problems.append(Problem(
+                rulebook.WRONG_TYPE.id,
+                f"{TENANT_FILE} is {found}; it should be a mapping with tenant, "
+                "platform_version, licences and packages (see README.md)",
+                Location(shown),
+            ))
         return None, None
     settings = _validate(TenantSettings, data, problems)
     return (settings, data) if isinstance(settings, TenantSettings) else (None, None)
@@ -139,22 +147,6 @@ def _site_files(config_dir: Path, problems: list[Problem]) -> Iterator[tuple[str
                 f"{config_dir.name}/<site>/{entry.name} (the folder name is the site)",
                 Location(_shown(entry)),
             ))
-
-
-def _mapping_or_problem(
-    data: Any, shown: str, problems: list[Problem], what: str
-) -> LocatedDict | None:
-    if data is None and not problems:
-        return None
-    if isinstance(data, LocatedDict):
-        return data
-    if data is not None:
-        problems.append(Problem(
-            rulebook.WRONG_TYPE.id,
-            f"this file should be a mapping of {what}, not a {_yaml_type(data)}",
-            Location(shown),
-        ))
-    return None
 
 
 def _load_site_file(site: str, file: Path, reading: _Reading) -> Iterator[Declared]:

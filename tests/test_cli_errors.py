@@ -134,3 +134,13 @@ def test_site_file_that_is_a_list(run: Run, write_tree: WriteTree) -> None:
 def test_empty_site_file_is_fine(run: Run, write_tree: WriteTree) -> None:
     write_tree({"Main/empty.yaml": "# nothing yet\n"})
     assert run("validate").exit_code == 0
+
+
+def test_empty_tenant_yaml(run: Run, write_tree: WriteTree) -> None:
+    # Found by the no-traceback property test: this used to say "0 problems found".
+    write_tree({}, tenant="# nothing yet\n")
+    result = run("validate")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "sites/tenant.yaml:1:1: tenant.yaml is empty; it should be a mapping with tenant, "
+        "platform_version, licences and packages (see README.md) [schema.type]")
