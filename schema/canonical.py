@@ -24,6 +24,18 @@ WRITE_ONLY_FIELDS = {"password"}
 _ALWAYS_MANAGED = {"name", "package", "devices", "members"}
 
 
+def _form_order(model: type[User | HotDeskUser | SharedLine]) -> tuple[str, ...]:
+    names = list(model.model_fields)
+    if "devices" in names:  # the device section follows the name and package on the form
+        for name in ("mac", "devices"):
+            names.remove(name)
+            names.insert(names.index("package") + 1, name)
+    return tuple(names)
+
+
+_ORDER = {model: _form_order(model) for model in (User, HotDeskUser, SharedLine)}
+
+
 def kind_of(resource: Resource) -> Kind:
     if isinstance(resource, User):
         return Kind.USER
@@ -51,8 +63,9 @@ def canonical_fields(resource: Resource) -> Fields:
     managed = (resource.model_fields_set | _ALWAYS_MANAGED) - IDENTITY_FIELDS - WRITE_ONLY_FIELDS
     fields: Fields = {}
     model_fields = type(resource).model_fields
-    for name in sorted(managed):
-        if name not in model_fields or model_fields[name].exclude:
+    # In the order the portal's form lists them (the model's order): name first.
+    for name in _ORDER[type(resource)]:
+        if name not in managed or model_fields[name].exclude:
             continue
         value = getattr(resource, name)
         if name == "members":
