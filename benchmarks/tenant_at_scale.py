@@ -41,11 +41,12 @@ def write_tenant(root: Path, numbers: int, sites: int, renamed: int = 0) -> None
         per_site[i % sites].append(
             f'  - {{extension: "{i:05d}", name: "{name}", package: Basic, '
             f'devices: ["1030", iPECS One Premium], mac: "02{i:010X}", '
-            f"email: u{i}@example.com}}\n")
+            f"email: u{i}@example.com, group_member_type: multi_site}}\n")
     desk_lines: dict[int, list[str]] = {s: [] for s in range(sites)}
     for i in range(desks):
         desk_lines[i % sites].append(
-            f'  - {{extension: "{users + i:05d}", name: "Desk {i}", package: Basic}}\n')
+            f'  - {{extension: "{users + i:05d}", name: "Desk {i}", package: Basic, '
+            "group_member_type: multi_site}\n")
     line_lines: dict[int, list[str]] = {s: [] for s in range(sites)}
     for i in range(lines):
         members = ", ".join(f'{{extension: "{(i * 4 + k) % (users + desks):05d}", '

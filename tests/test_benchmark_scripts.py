@@ -1,0 +1,27 @@
+"""The benchmark scripts keep working (their figures are in BENCHMARKS.md); run small."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+
+def test_tenant_at_scale_runs_on_a_small_tenant() -> None:
+    result = subprocess.run(
+        [sys.executable, "benchmarks/tenant_at_scale.py", "--numbers", "400", "--sites", "3"],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "no-change plan, end to end" in result.stdout
+    # 1% of 400 numbers renamed: 4 updates.
+    assert result.stdout.rstrip().splitlines()[-1].split() == ["changes", "in", "that", "plan",
+                                                               "4"]
+
+
+def test_yaml_fast_path_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "yaml_fast_path.py", "--numbers", "300"],
+        cwd=REPO / "benchmarks", capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "ratio" in result.stdout
