@@ -24,7 +24,6 @@ from schema.fields import (
     PortalId,
     RingDelay,
 )
-from schema.settings import SiteSettings
 
 
 class _Strict(BaseModel):
@@ -109,12 +108,3 @@ class SharedLine(_Strict):
 
 
 Resource = User | HotDeskUser | SharedLine
-
-
-class SiteFile(_Strict):
-    """One YAML file under sites/<site>/; any of the three lists may be present."""
-
-    site: SiteSettings | None = None
-    users: list[User] = Field(default_factory=list)
-    hot_desk_users: list[HotDeskUser] = Field(default_factory=list)
-    shared_lines: list[SharedLine] = Field(default_factory=list)

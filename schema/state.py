@@ -56,6 +56,3 @@ class TenantState:
     resources: dict[ResourceKey, Fields] = field(default_factory=dict)
     facts: TenantFacts | None = None
     managed: set[ResourceKey] = field(default_factory=set)
-
-    def by_number(self) -> dict[str, ResourceKey]:
-        return {key.number: key for key in self.resources}
