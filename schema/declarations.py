@@ -33,6 +33,7 @@ class Declared:
     resource: Resource
     source: SourceMap
     key: ResourceKey = field(init=False)
+    _fields: Fields | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         key = ResourceKey(self.site, kind_of(self.resource), number_of(self.resource))
@@ -55,7 +56,12 @@ class Declared:
         return self.source.locate(path)
 
     def fields(self) -> Fields:
-        return canonical_fields(self.resource)
+        """The canonical fields, worked out once (the planner asks several times).
+        Shared: callers build new dicts from it and never change it."""
+        if self._fields is None:
+            object.__setattr__(self, "_fields", canonical_fields(self.resource))
+        assert self._fields is not None
+        return self._fields
 
 
 @dataclass(frozen=True, slots=True)
