@@ -155,7 +155,7 @@ class SqliteTenant:
                     f"portal: {lines} shared lines exist, more than "
                     f"{facts.shared_line_licences} licences")
 
-        self._write(ResourceKey("", Kind.SHARED_LINE, "-"), "set facts of", write)
+        self._write("set facts of the tenant", write)
 
     def close(self) -> None:
         if self._connection is not None:
@@ -254,15 +254,14 @@ class SqliteTenant:
             raise
         connection.execute("COMMIT")
 
-    def _write(self, key: ResourceKey, action: str, write: Callable[[sqlite3.Connection], None]
-               ) -> None:
+    def _write(self, doing: str, write: Callable[[sqlite3.Connection], None]) -> None:
+        """Run one step in one transaction; `doing` names it in the refusal message."""
         try:
             with self._transaction() as connection:
                 write(connection)
         except sqlite3.Error as error:
-            what = "the tenant" if action == "set facts of" else key
-            raise TenantError(f"the tenant refused to {action} {what}: "
-                              f"{_portal_message(error)}") from error
+            raise TenantError(f"the tenant refused to {doing}: {_portal_message(error)}"
+                              ) from error
 
     def create(self, key: ResourceKey, fields: Fields, password: str | None) -> None:
         table, id_column, columns = _TABLES[key.kind.is_user]
@@ -276,7 +275,7 @@ class SqliteTenant:
             if "members" in fields:
                 _set_members(connection, key.number, fields["members"])
 
-        self._write(key, "create", write)
+        self._write(f"create {key}", write)
 
     def update(self, key: ResourceKey, fields: Fields, password: str | None,
                adopt: bool = False) -> None:
@@ -291,18 +290,18 @@ class SqliteTenant:
             if "members" in fields:
                 _set_members(connection, key.number, fields["members"])
 
-        self._write(key, "adopt" if adopt else "update", write)
+        self._write(f"{'adopt' if adopt else 'update'} {key}", write)
 
     def renumber(self, key: ResourceKey, number: str) -> None:
         table, id_column, _ = _TABLES[key.kind.is_user]
-        self._write(key, f"renumber to {number}",
+        self._write(f"renumber {key} to {number}",
                     lambda connection: _update(connection, table, id_column, key,
                                                {id_column: number}))
 
     def delete(self, key: ResourceKey) -> None:
         table, _, _ = _TABLES[key.kind.is_user]
         where, arguments = _where(key)
-        self._write(key, "delete", lambda connection: _expect_one(connection.execute(
+        self._write(f"delete {key}", lambda connection: _expect_one(connection.execute(
             f"DELETE FROM {table} WHERE {where}", arguments), key))
 
 
