@@ -9,42 +9,13 @@ number first, and the plan says so.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 
 from reconciler.diffs import DiffItem, Operation
 from reconciler.plans.changes import Action, Change
 from schema.locations import Location
+from schema.numbering_plan import NumberSet
 from schema.state import ResourceKey
-
-
-class _Numbers:
-    """A set of numbers that answers "does this collide with any?" in O(1):
-    equal to one, starting with one, or started by one (the numbering-plan rule)."""
-
-    def __init__(self, numbers: Iterable[str]) -> None:
-        self.numbers: set[str] = set()
-        self.prefixes: Counter[str] = Counter()
-        for number in numbers:
-            self.add(number)
-
-    def add(self, number: str) -> None:
-        self.numbers.add(number)
-        self.prefixes.update(number[:n] for n in range(2, len(number)))
-
-    def remove(self, number: str) -> None:
-        self.numbers.discard(number)
-        self.prefixes.subtract(number[:n] for n in range(2, len(number)))
-
-    def collides(self, number: str, ignoring: str | None = None) -> bool:
-        if ignoring is not None:
-            self.remove(ignoring)
-        try:
-            return (number in self.numbers or self.prefixes[number] > 0
-                    or any(number[:n] in self.numbers for n in range(2, len(number))))
-        finally:
-            if ignoring is not None:
-                self.add(ignoring)
 
 
 def renumber_steps(moves: dict[ResourceKey, ResourceKey], present: Iterable[str],
@@ -53,13 +24,13 @@ def renumber_steps(moves: dict[ResourceKey, ResourceKey], present: Iterable[str]
     tenant when renumbering starts, `final` those the config ends with."""
     if not moves:
         return []
-    current = _Numbers(present)
-    final_numbers = _Numbers(final)
+    current = NumberSet(present)
+    final_numbers = NumberSet(final)
     pending = sorted(moves.items())
     steps: list[Change] = []
     while pending:
         index = next((i for i, (old, new) in enumerate(pending)
-                      if not current.collides(new.number, ignoring=old.number)), None)
+                      if not current.collision(new.number, ignoring=old.number) is not None), None)
         if index is None:
             old, new = pending[0]
             parked = _temporary_number(current, final_numbers)
@@ -82,9 +53,9 @@ def _step(old: ResourceKey, number: str, origin: Location | None, note: str) -> 
                   origin=origin, note=note)
 
 
-def _temporary_number(current: _Numbers, final: _Numbers) -> str:
+def _temporary_number(current: NumberSet, final: NumberSet) -> str:
     for candidate in range(99999, 9999, -1):
         number = str(candidate)
-        if not current.collides(number) and not final.collides(number):
+        if current.collision(number) is None and final.collision(number) is None:
             return number
     raise ValueError("no free 5-digit number to renumber through")  # 90,000 all taken

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterator
 
 from schema import rulebook
 from schema.canonical import UNIQUE_FIELDS
 from schema.declarations import TenantConfig
 from schema.locations import Location
+from schema.numbering_plan import NumberSet
 from schema.ownership import blocked_renumbers, find_renumbers, sort_leftovers
 from schema.problems import Problem, sorted_problems
 from schema.settings import declared_facts
@@ -51,12 +51,13 @@ def no_conflict_with_left_alone(config: TenantConfig, live: TenantState,
     leftovers = sort_leftovers(config, live, declared_keys, set(moves))
     if not leftovers.left_alone:
         return
-    numbers = {key.number: key for key in leftovers.left_alone}
-    ordered = sorted(numbers)
+    holders = {key.number: key for key in leftovers.left_alone}
+    numbers = NumberSet(holders)
     values = {(name, live.resources[key][name]): key for key in leftovers.left_alone
               for name in UNIQUE_FIELDS if live.resources[key].get(name) is not None}
     for declared in config.declared:
-        holder = _number_holder(declared.number, numbers, ordered)
+        blocker = numbers.collision(declared.number)
+        holder = holders[blocker] if blocker is not None else None
         fields = declared.fields()
         held = [(name, values[(name, fields[name])]) for name in UNIQUE_FIELDS
                 if (name, fields.get(name)) in values]
@@ -66,21 +67,6 @@ def no_conflict_with_left_alone(config: TenantConfig, live: TenantState,
                             else "used by")
         for name, owner in held:
             yield _conflict(declared.at(name), f"{name} {fields[name]}", owner, "held by")
-
-
-def _number_holder(number: str, numbers: dict[str, ResourceKey], ordered: list[str]
-                   ) -> ResourceKey | None:
-    """The left-alone resource whose number equals, starts or is started by `number`."""
-    if number in numbers:
-        return numbers[number]
-    for length in range(2, len(number)):
-        if number[:length] in numbers:
-            return numbers[number[:length]]
-    # Numbers that `number` starts sort right after it.
-    after = bisect.bisect_right(ordered, number)
-    if after < len(ordered) and ordered[after].startswith(number):
-        return numbers[ordered[after]]
-    return None
 
 
 def _conflict(where: Location, what: str, holder: ResourceKey, relation: str) -> Problem:

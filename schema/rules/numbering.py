@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from schema import rulebook
 from schema.declarations import Declared, TenantConfig
+from schema.numbering_plan import prefixes
 from schema.problems import Problem
 from schema.rules.repeats import repeats
 
@@ -34,8 +35,8 @@ def prefix_collisions(config: TenantConfig) -> Iterator[Problem]:
     owners = {d.number: d for d in config.declared}
     for declared in config.declared:
         number = declared.number
-        for length in range(2, len(number)):
-            blocker = owners.get(number[:length])
+        for prefix in prefixes(number):
+            blocker = owners.get(prefix)
             if blocker is not None:
                 yield Problem(
                     rulebook.NUMBER_PREFIX.id,
