@@ -8,8 +8,9 @@ from fnmatch import fnmatchcase
 from typing import Protocol
 
 from schema.canonical import canonical_fields, kind_of, number_of, previous_number_of
+from schema.fields import SecretRef
 from schema.locations import Location
-from schema.resources import Resource
+from schema.resources import HotDeskUser, Resource, User
 from schema.settings import Safety, SiteSettings, TenantSettings
 from schema.state import Fields, Kind, ResourceKey
 
@@ -51,6 +52,12 @@ class Declared:
     def previous_key(self) -> ResourceKey | None:
         previous = previous_number_of(self.resource)
         return None if previous is None else ResourceKey(self.site, self.kind, previous)
+
+    @property
+    def password(self) -> SecretRef | None:
+        """Where this resource's password comes from (users only), never its value."""
+        resource = self.resource
+        return resource.password if isinstance(resource, User | HotDeskUser) else None
 
     def at(self, *path: str | int) -> Location:
         return self.source.locate(path)

@@ -23,7 +23,8 @@ from dataclasses import dataclass, replace
 
 from reconciler.errors import ConfigError
 from reconciler.plans.changes import Action, Change, Plan
-from reconciler.plans.detaching import late_update, split_line_updates
+from reconciler.plans.comparing import creation, update
+from reconciler.plans.detaching import split_line_updates
 from reconciler.plans.releasing import releases
 from reconciler.plans.renumbering import renumber_steps
 from reconciler.plans.replacing import pair_replacements
@@ -31,7 +32,6 @@ from reconciler.plans.safety import reasons_to_force
 from reconciler.plans.seating import in_seat_order
 from schema.declarations import Declared, TenantConfig
 from schema.ownership import Leftovers, find_renumbers, sort_leftovers
-from schema.resources import HotDeskUser, User
 from schema.rules.live import check_against_live
 from schema.state import Fields, Kind, ResourceKey, TenantState
 
@@ -75,12 +75,12 @@ def _compare(config: TenantConfig, live: TenantState,
     desired = {declared.key: declared for declared in config.declared}
     now = _after_renumbering(live, moves)
     leftovers = sort_leftovers(config, live, set(desired), set(moves))
-    creates = [_create(d) for key, d in desired.items() if key not in now.resources]
+    creates = [creation(d) for key, d in desired.items() if key not in now.resources]
     deletes = [Change(Action.DELETE, key, note="no longer in the config" if key in live.managed
                       else "not managed by this tool; pruned (site prune: true)")
                for key in leftovers.delete]
     updates = [change for key, declared in desired.items() if key in now.resources
-               for change in late_update(declared, now.resources[key],
+               for change in update(declared, now.resources[key],
                                          adopt=key not in now.managed)]
     creates, deletes = pair_replacements(creates, deletes)
     return _Comparison(desired, now, leftovers, creates, updates, deletes)
@@ -154,9 +154,3 @@ def _sorted(changes: Iterable[Change]) -> list[Change]:
     return sorted(changes, key=lambda c: c.key)
 
 
-
-def _create(declared: Declared) -> Change:
-    resource = declared.resource
-    password = resource.password if isinstance(resource, User | HotDeskUser) else None
-    return Change(Action.CREATE, declared.key, declared.fields(), password=password,
-                  origin=declared.at())

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from reconciler.diffs import DiffItem, Operation, diff_fields
+from reconciler.diffs import DiffItem, Operation
 from reconciler.plans.changes import Action, Change
+from reconciler.plans.comparing import update
 from schema.declarations import Declared
-from schema.resources import HotDeskUser, User
-from schema.state import Fields, Kind, ResourceKey, TenantState
+from schema.state import Kind, ResourceKey, TenantState
 
 
 def split_line_updates(
@@ -49,23 +49,7 @@ def split_line_updates(
         late.pop(key, None)
         if key in desired:
             adopt = key not in live.managed
-            late.update((c.key, c) for c in late_update(desired[key], {**fields,
+            late.update((c.key, c) for c in update(desired[key], {**fields,
                                                                         "members": kept}, adopt))
     return early, list(late.values())
 
-
-def late_update(declared: Declared, live: Fields, adopt: bool = False) -> list[Change]:
-    """The update taking a tenant resource to its declared fields, if any differ.
-
-    The portal never returns a password, so it cannot be compared: a raised
-    `password_rotation` is the config's way of asking to set it again."""
-    desired = declared.fields()
-    diffs = diff_fields(live, desired)
-    if not diffs and not adopt:
-        return []
-    changed = {item.path[0] for item in diffs}
-    resource = declared.resource
-    password = resource.password if "password_rotation" in changed and isinstance(
-        resource, User | HotDeskUser) else None
-    return [Change(Action.UPDATE, declared.key, {name: desired[name] for name in sorted(changed)},
-                   diffs, password=password, origin=declared.at(), adopt=adopt)]
