@@ -44,10 +44,12 @@ def build_plan(config: TenantConfig, live: TenantState, sites: Iterable[str] = (
     rules are still checked on the whole tenant.
     """
     moves = find_renumbers(config, live)
-    problems = check_against_live(config, live, moves)
+    desired = {declared.key: declared for declared in config.declared}
+    leftovers = sort_leftovers(config, live, set(desired), set(moves))
+    problems = check_against_live(config, live, moves, leftovers)
     if problems:
         raise ConfigError(problems)
-    found = _compare(config, live, moves)
+    found = _compare(desired, live, moves, leftovers)
     chosen = _SiteFilter(sites, exclude_sites)
     changes = [c for c in _in_phases(found, config, live, moves) if chosen(c.key.site)]
     return Plan(
@@ -70,11 +72,9 @@ class _Comparison:
     deletes: list[Change]
 
 
-def _compare(config: TenantConfig, live: TenantState,
-             moves: dict[ResourceKey, ResourceKey]) -> _Comparison:
-    desired = {declared.key: declared for declared in config.declared}
+def _compare(desired: dict[ResourceKey, Declared], live: TenantState,
+             moves: dict[ResourceKey, ResourceKey], leftovers: Leftovers) -> _Comparison:
     now = _after_renumbering(live, moves)
-    leftovers = sort_leftovers(config, live, set(desired), set(moves))
     creates = [creation(d) for key, d in desired.items() if key not in now.resources]
     deletes = [Change(Action.DELETE, key, note="no longer in the config" if key in live.managed
                       else "not managed by this tool; pruned (site prune: true)")

@@ -9,21 +9,22 @@ from schema.canonical import UNIQUE_FIELDS
 from schema.declarations import TenantConfig
 from schema.locations import Location
 from schema.numbering_plan import NumberSet
-from schema.ownership import blocked_renumbers, find_renumbers, sort_leftovers
+from schema.ownership import Leftovers, blocked_renumbers
 from schema.problems import Problem, sorted_problems
 from schema.settings import declared_facts
 from schema.state import Kind, ResourceKey, TenantState
 
 
 def check_against_live(config: TenantConfig, live: TenantState,
-                       renumbers: dict[ResourceKey, ResourceKey] | None = None) -> list[Problem]:
-    """`renumbers`: find_renumbers(config, live), if the caller has it already."""
-    moves = find_renumbers(config, live) if renumbers is None else renumbers
+                       moves: dict[ResourceKey, ResourceKey], leftovers: Leftovers
+                       ) -> list[Problem]:
+    """`moves` and `leftovers` are find_renumbers() and sort_leftovers() of this config
+    and tenant: the planner works them out once and shares them with the rules."""
     return sorted_problems([
         *facts_agree(config, live),
         *no_package_downgrades(config, live, moves),
         *renumber_targets_free(config, live),
-        *no_conflict_with_left_alone(config, live, moves),
+        *no_conflict_with_left_alone(config, live, leftovers),
     ])
 
 
@@ -45,10 +46,8 @@ def renumber_targets_free(config: TenantConfig, live: TenantState) -> Iterator[P
 
 
 def no_conflict_with_left_alone(config: TenantConfig, live: TenantState,
-                                moves: dict[ResourceKey, ResourceKey]) -> Iterator[Problem]:
+                                leftovers: Leftovers) -> Iterator[Problem]:
     """A declared resource may not need what an untouchable tenant resource holds."""
-    declared_keys = {d.key for d in config.declared}
-    leftovers = sort_leftovers(config, live, declared_keys, set(moves))
     if not leftovers.left_alone:
         return
     holders = {key.number: key for key in leftovers.left_alone}
