@@ -141,22 +141,23 @@ def _check_site_names(names: tuple[str, ...], known: set[str]) -> None:
         raise ReconcilerError(f"no site named {', '.join(unknown)}; sites are: {listed}")
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Planned:
     config: TenantConfig
     provider: Provider
     plan: Plan
+    checksum: str  # worked out once: it serialises every change
 
 
-def _plan(config_dir: Path, tenant_url: str, sites: tuple[str, ...],
-          exclude_sites: tuple[str, ...], provider: Provider | None = None) -> _Planned:
+def _plan(config_dir: Path, provider: Provider, sites: tuple[str, ...],
+          exclude_sites: tuple[str, ...]) -> _Planned:
     with bulk_phase():
         config = load_config(config_dir)
-        provider = provider or open_provider(tenant_url)
         state = provider.read_state()
         _check_site_names(sites + exclude_sites,
                           set(config.sites()) | {key.site for key in state.resources})
-        return _Planned(config, provider, build_plan(config, state, sites, exclude_sites))
+        plan = build_plan(config, state, sites, exclude_sites)
+        return _Planned(config, provider, plan, checksum(plan))
 
 
 def _describe(provider: Provider) -> str:
@@ -169,10 +170,9 @@ FORMATS = ("text", "markdown", "json", "runbook")
 
 
 def _render(planned: _Planned, output_format: str) -> str:
-    plan, digest = planned.plan, planned.config.digest
+    plan, digest, plan_checksum = planned.plan, planned.config.digest, planned.checksum
     if output_format == "json":
-        return json_document.render(plan, digest)
-    plan_checksum = checksum(plan)
+        return json_document.render(plan, digest, plan_checksum)
     if output_format == "markdown":
         return markdown.render(plan, _describe(planned.provider), plan_checksum)
     if output_format == "runbook":
@@ -196,13 +196,14 @@ def plan(config_dir: Path, tenant_url: str, sites: tuple[str, ...],
          exclude_sites: tuple[str, ...], detailed_exitcode: bool, out_file: Path | None,
          output_format: str) -> int:
     """Show the changes that would make the tenant match CONFIG_DIR; writes nothing."""
-    planned = _plan(config_dir, tenant_url, sites, exclude_sites)
+    provider = open_provider(tenant_url)
     try:
+        planned = _plan(config_dir, provider, sites, exclude_sites)
         if out_file is not None:
-            write_plan_file(out_file, planned.plan, planned.config.digest)
+            write_plan_file(out_file, planned.plan, planned.config.digest, planned.checksum)
         click.echo(_render(planned, output_format), nl=False)
     finally:
-        planned.provider.close()
+        provider.close()
     if detailed_exitcode and not planned.plan.is_empty:
         return EXIT_CHANGES
     return EXIT_OK
@@ -229,11 +230,12 @@ def apply(config_dir: Path, tenant_url: str, sites: tuple[str, ...],
     provider = open_provider(tenant_url)
     try:
         with provider.lock():
-            planned = _plan(config_dir, tenant_url, sites, exclude_sites, provider)
+            planned = _plan(config_dir, provider, sites, exclude_sites)
+            fresh = (planned.plan, planned.checksum, planned.config.digest)
             if saved is not None:
-                ensure_unchanged(saved["checksum"], planned.plan, planned.config.digest, saved)
+                ensure_unchanged(saved["checksum"], *fresh, saved)
             if expected_checksum is not None:
-                ensure_unchanged(expected_checksum, planned.plan, planned.config.digest)
+                ensure_unchanged(expected_checksum, *fresh)
             click.echo(_render(planned, "text"), nl=False)
             if planned.plan.is_empty:
                 return EXIT_OK

@@ -16,12 +16,12 @@ from typing import Any
 
 from reconciler.errors import ReconcilerError
 from reconciler.plans import Plan
-from reconciler.plans.serializing import FORMAT_VERSION, change_titles, checksum, plan_document
+from reconciler.plans.serializing import FORMAT_VERSION, change_titles, plan_document
 
 
-def write_plan_file(path: Path, plan: Plan, config_digest: str) -> str:
-    """Write atomically (a reader never sees half a file); return the checksum."""
-    document = plan_document(plan, config_digest)
+def write_plan_file(path: Path, plan: Plan, config_digest: str, plan_checksum: str) -> None:
+    """Write atomically: a reader never sees half a file."""
+    document = plan_document(plan, config_digest, plan_checksum)
     text = json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
     try:
         directory = path.parent if str(path.parent) else Path(".")
@@ -31,7 +31,6 @@ def write_plan_file(path: Path, plan: Plan, config_digest: str) -> str:
         os.replace(handle.name, path)
     except OSError as error:
         raise ReconcilerError(f"cannot write plan file {path}: {error.strerror}") from error
-    return str(document["checksum"])
 
 
 def read_plan_file(path: Path) -> dict[str, Any]:
@@ -55,10 +54,11 @@ def read_plan_file(path: Path) -> dict[str, Any]:
     return document
 
 
-def ensure_unchanged(expected: str, fresh: Plan, config_digest: str,
+def ensure_unchanged(expected: str, fresh: Plan, fresh_checksum: str, config_digest: str,
                      saved: dict[str, Any] | None = None) -> None:
-    """Raise, naming what moved, unless the fresh plan is the one reviewed."""
-    if checksum(fresh) == expected:
+    """Raise, naming what moved, unless the fresh plan (with checksum `fresh_checksum`)
+    is the one reviewed."""
+    if fresh_checksum == expected:
         return
     reasons = []
     if saved is not None and saved["config_digest"] != config_digest:
@@ -70,7 +70,7 @@ def ensure_unchanged(expected: str, fresh: Plan, config_digest: str,
         reasons.append("the config or the tenant changed since the plan was reviewed")
     if saved is not None:
         before = change_titles(saved)
-        now = change_titles(plan_document(fresh, config_digest))
+        now = change_titles(plan_document(fresh, config_digest, fresh_checksum))
         gone = [line for line in before if line not in now]
         new = [line for line in now if line not in before]
         reasons += [f"no longer planned: {line}" for line in gone[:10]]

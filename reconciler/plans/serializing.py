@@ -60,8 +60,9 @@ def checksum(plan: Plan) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def plan_document(plan: Plan, config_digest: str) -> dict[str, Any]:
-    """The whole saved plan (`reconcile plan --out`, `--format json`); no secret values."""
+def plan_document(plan: Plan, config_digest: str, plan_checksum: str) -> dict[str, Any]:
+    """The whole saved plan (`reconcile plan --out`, `--format json`); no secret values.
+    `plan_checksum` is checksum(plan): callers work it out once and pass it around."""
     counts = plan.counts()
     return {
         "format_version": FORMAT_VERSION,
@@ -75,7 +76,7 @@ def plan_document(plan: Plan, config_digest: str) -> dict[str, Any]:
         "changes": [change_data(c, step) for step, c in enumerate(plan.changes, start=1)],
         "unmanaged": [_key(key) for key in plan.unmanaged],
         "needs_force": list(plan.needs_force),
-        "checksum": checksum(plan),
+        "checksum": plan_checksum,
     }
 
 

@@ -9,5 +9,6 @@ from reconciler.plans import Plan
 from reconciler.plans.serializing import plan_document
 
 
-def render(plan: Plan, config_digest: str) -> str:
-    return json.dumps(plan_document(plan, config_digest), indent=2, ensure_ascii=False) + "\n"
+def render(plan: Plan, config_digest: str, plan_checksum: str) -> str:
+    document = plan_document(plan, config_digest, plan_checksum)
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
