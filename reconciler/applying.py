@@ -50,6 +50,13 @@ def apply_plan(plan: Plan, provider: Provider, facts: TenantFacts,
                 "step(s) were applied and stand; nothing of this step was written. Fix the "
                 "cause and run apply again: it plans from the tenant as it is now"
             ) from error
+        except KeyboardInterrupt as interrupt:
+            # Said here, where it is known what stands: click would only say "Aborted".
+            raise ApplyError(
+                f"interrupted at step {index} of {total}. {len(report.applied)} earlier "
+                "step(s) were applied and stand; the step in progress was rolled back. Run "
+                "apply again to continue"
+            ) from interrupt
         report.applied.append(change)
         if progress is not None:
             progress(index, total, change)

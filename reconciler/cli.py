@@ -43,12 +43,8 @@ class ReconcileGroup(click.Group):
              **extra: Any) -> Any:
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.exceptions.Abort:
+        except click.exceptions.Abort:  # a refused prompt, or Ctrl-C outside apply's steps
             click.echo("Aborted; nothing was changed.", err=True)
-            code = EXIT_ERROR
-        except KeyboardInterrupt:
-            click.echo("Interrupted. Steps already applied stand and the one in progress was "
-                       "rolled back; run apply again to continue.", err=True)
             code = EXIT_ERROR
         except click.ClickException as error:
             error.show()

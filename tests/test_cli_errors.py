@@ -144,3 +144,33 @@ def test_empty_tenant_yaml(run: Run, write_tree: WriteTree) -> None:
     assert result.stderr.splitlines()[0] == (
         "sites/tenant.yaml:1:1: tenant.yaml is empty; it should be a mapping with tenant, "
         "platform_version, licences and packages (see README.md) [schema.type]")
+
+
+def test_set_facts_before_the_tenant_exists(run: Run, example_sites: Path) -> None:
+    result = run("local-tenant", "set-facts")
+    assert result.exit_code == 1
+    assert "does not exist yet; apply first" in result.stderr
+
+
+def test_interrupted_apply_rolls_back_the_step_in_progress(
+    run: Run, example_sites: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from reconciler.providers import sqlite_tenant
+
+    def interrupted(*args: object) -> None:  # Ctrl-C while a new shared line gets members
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sqlite_tenant, "_set_members", interrupted)
+    result = run("apply", "--auto-approve")
+    assert result.exit_code == 1
+    assert ("error: interrupted at step 6 of 8. 5 earlier step(s) were applied and stand; the "
+            "step in progress was rolled back. Run apply again to continue") in result.stderr
+    assert "Traceback" not in result.output
+    with sqlite3.connect(tmp_path / ".reconciler" / "tenant.db") as db:
+        lines = db.execute("SELECT count(*) FROM shared_lines").fetchone()[0]
+        users = db.execute("SELECT count(*) FROM users").fetchone()[0]
+    # Step 6 creates the first shared line (3000, its members set in the same
+    # transaction): the five users before it stand, and no half-made line is left.
+    assert (users, lines) == (5, 0)

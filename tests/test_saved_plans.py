@@ -103,3 +103,13 @@ def test_saved_plan_keeps_its_site_filter(run: Run, example_sites: Path) -> None
     clash = run("apply", "--plan", "plan.json", "--site", "Other")
     assert clash.exit_code == 1
     assert "differ from the saved plan's" in clash.stderr
+
+
+def test_plan_file_without_a_checksum(run: Run, example_sites: Path, tmp_path: Path) -> None:
+    run("plan", "--out", "plan.json")
+    document = json.loads((tmp_path / "plan.json").read_text())
+    del document["checksum"]
+    (tmp_path / "plan.json").write_text(json.dumps(document))
+    result = run("apply", "--plan", "plan.json", "--auto-approve")
+    assert result.exit_code == 1
+    assert "plan file plan.json has no 'checksum'; make it again" in result.stderr

@@ -14,6 +14,7 @@ Colour is used only when the output is a terminal.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 import click
 
@@ -54,7 +55,10 @@ def render(plan: Plan, tenant_description: str, colour: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _painter(colour: bool):  # type: ignore[no-untyped-def]
+Paint = Callable[[str, str], str]
+
+
+def _painter(colour: bool) -> Paint:
     def paint(sign: str, text: str) -> str:
         return click.style(text, fg=_COLOURS[sign]) if colour else text
 
@@ -74,7 +78,7 @@ def _sign(change: Change) -> str:
     return "-/+" if change.replace_pair is not None else _SIGNS[change.action]
 
 
-def _change_lines(change: Change, paint) -> list[str]:  # type: ignore[no-untyped-def]
+def _change_lines(change: Change, paint: Paint) -> list[str]:
     sign = _sign(change)
     head = f"  {sign} {title(change)}"
     if change.action is Action.CREATE:
