@@ -1,65 +1,88 @@
-"""Carrying out a plan: secrets first, then one atomic tenant write per change.
+"""Carrying out a plan: secrets first, then one atomic, journaled tenant write per change.
 
 Everything that can be known before the first write is checked before it (every
-secret is read up front). If a step fails, the steps before it stand, nothing of
-the failed step is written, and a new plan continues from there: apply is
-resumable because it always plans against the tenant as it is.
+secret is read up front). Then, in order:
+
+    1. set up the tenant if it does not exist yet (whole, or not at all)
+    2. open the apply's journal in the tenant (the plan's checksum, its steps)
+    3. each step: one transaction that also moves the journal on
+    4. close the journal
+
+If a step fails, the steps before it stand, nothing of the failed step is
+written, and a new plan continues from there. Ctrl-C, SIGTERM and a closed
+stdout stop the apply between two steps (see `stopping`), so the message can
+say exactly how many steps stand. A kill -9 leaves the journal: the next plan
+shows it and finishes the work.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import assert_never
 
-from reconciler import secrets
-from reconciler.errors import ApplyError, TenantError
+from reconciler import failpoints, secrets, stopping
+from reconciler.errors import ApplyError, ApplyStopped, TenantError
 from reconciler.plans import Action, Change, Plan
+from reconciler.plans.serializing import checksum
 from reconciler.providers.base import Provider
+from reconciler.providers.lock_holders import LockHolder
 from schema.state import TenantFacts
 
 Progress = Callable[[int, int, Change], None]
+Finished = Callable[["ApplyReport"], None]
 
 
 @dataclass(slots=True)
 class ApplyReport:
     applied: list[Change] = field(default_factory=list)
+    #: What setting up the tenant did first ("created ...", "migrated ..."), if anything.
+    setup: str | None = None
 
 
-def apply_plan(plan: Plan, provider: Provider, facts: TenantFacts,
+def apply_plan(plan: Plan, provider: Provider, facts: TenantFacts, *,
+               plan_checksum: str | None = None, started_by: str | None = None,
                progress: Progress | None = None,
+               finished: Finished | None = None,
                environ: Mapping[str, str] | None = None, force: bool = False) -> ApplyReport:
     """Apply every change in order; raise ApplyError naming the step that failed.
 
-    `facts` initialise a tenant that does not exist yet, once nothing can stop
-    the apply before its first write. A plan over its safety limits is refused
-    before anything is written, unless `force`.
+    `facts` set up a tenant that does not exist yet, once nothing can stop the
+    apply before its first write. A plan over its safety limits is refused
+    before anything is written, unless `force`. `progress` reports each step and
+    `finished` the end, both while stops are deferred, so that what they print
+    and what is said on a stop agree. The journal records `plan_checksum` (worked
+    out here if not given) and `started_by` (this process, if not given).
     """
     refuse_unless_forced(plan, force)
     refs = [change.password for change in plan.changes if change.password is not None]
     passwords = secrets.resolve(refs, environ)
-    provider.initialise(facts)
     report = ApplyReport()
     total = len(plan.changes)
-    for index, change in enumerate(plan.changes, start=1):
-        password = passwords[change.password] if change.password is not None else None
+    with stopping.deferred() as stop:
+        report.setup = provider.initialise(facts, plan.tenant)
+        _stop_if_asked(stop, report, total)
+        provider.begin_apply(plan_checksum or checksum(plan), total,
+                             started_by or LockHolder.current().who())
+        for index, change in enumerate(plan.changes, start=1):
+            password = passwords[change.password] if change.password is not None else None
+            _step(provider, change, password, index, total, report)
+            failpoints.reach(f"step-{index}-done")
+            if progress is not None:
+                try:
+                    progress(index, total, change)
+                except BrokenPipeError:
+                    stop.why = stop.why or "stdout was closed"
+            if index < total:
+                _stop_if_asked(stop, report, total)
+        provider.finish_apply()
         try:
-            _write(provider, change, password)
-        except TenantError as error:
-            raise ApplyError(
-                f"step {index} of {total} failed: {error}. {len(report.applied)} earlier "
-                "step(s) were applied and stand; nothing of this step was written. Fix the "
-                "cause and run apply again: it plans from the tenant as it is now"
-            ) from error
-        except KeyboardInterrupt as interrupt:
-            # Said here, where it is known what stands: click would only say "Aborted".
-            raise ApplyError(
-                f"interrupted at step {index} of {total}. {len(report.applied)} earlier "
-                "step(s) were applied and stand; the step in progress was rolled back. Run "
-                "apply again to continue"
-            ) from interrupt
-        report.applied.append(change)
-        if progress is not None:
-            progress(index, total, change)
+            if finished is not None:
+                finished(report)
+        except BrokenPipeError:
+            stop.why = stop.why or "stdout was closed"
+        if stop.why is not None:
+            raise ApplyStopped(f"{stop.why} after the last step: all {_standing(report)}")
     return report
 
 
@@ -69,12 +92,54 @@ def refuse_unless_forced(plan: Plan, force: bool) -> None:
         raise ApplyError("refusing to apply:\n  " + "\n  ".join(plan.needs_force))
 
 
-def _write(provider: Provider, change: Change, password: str | None) -> None:
-    if change.action is Action.CREATE:
-        provider.create(change.key, change.fields, password)
-    elif change.action is Action.UPDATE:
-        provider.update(change.key, change.fields, password, adopt=change.adopt)
-    elif change.action is Action.RENUMBER:
-        provider.renumber(change.key, change.fields["number"])
-    else:
-        provider.delete(change.key)
+def _step(provider: Provider, change: Change, password: str | None, index: int, total: int,
+          report: ApplyReport) -> None:
+    try:
+        _write(provider, change, password, index)
+    except TenantError as error:
+        raise ApplyError(
+            f"step {index} of {total} failed: {error}. {len(report.applied)} earlier step(s) were "
+            "applied and stand; nothing of this "
+            "step was written. Fix the cause and run apply again: it plans from the tenant as "
+            "it is now"
+        ) from error
+    except KeyboardInterrupt as interrupt:  # raised inside the step, not by a signal
+        raise ApplyStopped(
+            f"interrupted at step {index} of {total}. {len(report.applied)} earlier step(s) were "
+            "applied and stand; the step in "
+            "progress was rolled back. Run apply again to continue"
+        ) from interrupt
+    report.applied.append(change)
+
+
+def _stop_if_asked(stop: stopping.StopRequest, report: ApplyReport, total: int) -> None:
+    if stop.why is None:
+        return
+    done = len(report.applied)
+    if done == 0:
+        what = ("nothing was changed" if report.setup is None else
+                f"no step was applied ({report.setup}, with no resources yet)")
+        raise ApplyStopped(f"{stop.why} before the first step: {what}")
+    raise ApplyStopped(
+        f"{stop.why} after step {done} of {total}: {_standing(report)}; {total - done} were "
+        "not started. Run apply again to continue: the next plan starts where this stopped"
+    )
+
+
+def _standing(report: ApplyReport) -> str:
+    return f"{len(report.applied)} step(s) were applied and stand"
+
+
+def _write(provider: Provider, change: Change, password: str | None, step: int) -> None:
+    match change.action:
+        case Action.CREATE:
+            provider.create(change.key, change.fields, password, step=step)
+        case Action.UPDATE:
+            provider.update(change.key, change.fields, password, adopt=change.adopt, step=step)
+        case Action.RENUMBER:
+            provider.renumber(change.key, change.fields["number"], change.heading_for,
+                              step=step)
+        case Action.DELETE:
+            provider.delete(change.key, step=step)
+        case _:
+            assert_never(change.action)

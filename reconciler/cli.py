@@ -2,7 +2,8 @@
 
 Exit codes are a contract with CI jobs: 0 success; 1 any error, including usage
 errors (click's default 2 is remapped, so a CI gate never reads a typo as
-"changes present"); 2 only from `plan --detailed-exitcode` when there are changes.
+"changes present") and any stop (Ctrl-C, SIGTERM, a closed stdout); 2 only
+from `plan --detailed-exitcode` when there are changes.
 """
 
 from __future__ import annotations
@@ -11,24 +12,37 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from reconciler import __version__
-from reconciler.applying import apply_plan, refuse_unless_forced
+from reconciler import __version__, stopping
+from reconciler.applying import ApplyReport
 from reconciler.bulk import bulk_phase
+from reconciler.cli_options import (
+    config_dir_argument,
+    lock_timeout_option,
+    site_filter_options,
+    tenant_option,
+    tenant_url,
+)
 from reconciler.config_loading import load_config
 from reconciler.errors import ConfigError, ReconcilerError
-from reconciler.plans import Change, Plan, build_plan
-from reconciler.plans.serializing import checksum
-from reconciler.providers import DEFAULT_TENANT_URL, Provider, SqliteTenant, open_provider
+from reconciler.plans import Change, Plan
+from reconciler.providers import Provider, SqliteTenant, open_provider
 from reconciler.rendering import json_document, markdown, runbook, text
 from reconciler.rendering.values import title
-from reconciler.saved_plans import ensure_unchanged, read_plan_file, write_plan_file
-from schema.declarations import TenantConfig
+from reconciler.runs import (
+    ApplyRequest,
+    Planned,
+    apply_run,
+    check_site_names,
+    ensure_same_tenant,
+    plan_run,
+)
+from reconciler.saved_plans import read_plan_file, write_plan_file
+from reconciler.tenant_commands import tenant_group
 from schema.settings import declared_facts
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -41,10 +55,20 @@ class ReconcileGroup(click.Group):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> Any:
+        stopping.install()
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.exceptions.Abort:  # a refused prompt, or Ctrl-C outside apply's steps
-            click.echo("Aborted; nothing was changed.", err=True)
+        except click.exceptions.Abort as abort:  # a refused prompt, or Ctrl-C before writing
+            interrupted = isinstance(abort.__cause__, KeyboardInterrupt)
+            click.echo(f"{'interrupted (Ctrl-C)' if interrupted else 'Aborted'}; nothing was "
+                       "changed.", err=True)
+            code = EXIT_ERROR
+        except stopping.Terminated as stop:
+            click.echo(f"{stop.why}; nothing was changed.", err=True)
+            code = EXIT_ERROR
+        except BrokenPipeError:
+            click.echo("stdout was closed before the output was complete; nothing was "
+                       "changed.", err=True)
             code = EXIT_ERROR
         except click.ClickException as error:
             error.show()
@@ -66,36 +90,30 @@ class ReconcileGroup(click.Group):
                 err=True,
             )
             code = EXIT_ERROR
+        _quiet_closed_stdout()
         sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
-def config_dir_argument(command: F) -> F:
-    return click.argument(
-        "config_dir", required=False, default="sites", type=click.Path(path_type=Path)
-    )(command)
-
-
-def tenant_option(command: F) -> F:
-    return click.option(
-        "--tenant", "tenant_url", envvar="RECONCILER_TENANT", default=DEFAULT_TENANT_URL,
-        show_default=True, metavar="URL",
-        help="The tenant to plan against (env RECONCILER_TENANT).",
-    )(command)
-
-
-def site_filter_options(command: F) -> F:
-    command = click.option(
-        "--exclude-site", "exclude_sites", multiple=True, metavar="NAME",
-        help="Leave this site out (repeatable).")(command)
-    return click.option(
-        "--site", "sites", multiple=True, metavar="NAME",
-        help="Only this site (repeatable); rules still see the whole tenant.")(command)
+def _quiet_closed_stdout() -> None:
+    """After the reader of our stdout went away, keep the interpreter's final flush
+    from printing a second, confusing error."""
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
 
 
 @click.group(cls=ReconcileGroup)
 @click.version_option(__version__, prog_name="ipecs-reconciler")
 def cli() -> None:
     """Configuration as code for iPECS Cloud users, hot desk users and shared lines."""
+
+
+cli.add_command(tenant_group)
 
 
 @cli.command()
@@ -113,7 +131,7 @@ def validate(config_dir: Path, sites: tuple[str, ...], exclude_sites: tuple[str,
             raise ConfigError(kept) from error
         click.echo(f"{config_dir}: valid for the chosen sites (others have problems).")
         return EXIT_OK
-    _check_site_names(sites + exclude_sites, set(config.sites()))
+    check_site_names(sites + exclude_sites, set(config.sites()))
     click.echo(f"{config_dir}: valid ({len(config.declared)} resources in "
                f"{len(config.sites())} site(s)).")
     return EXIT_OK
@@ -130,51 +148,28 @@ def _problem_in_sites(path: str, config_dir: Path, sites: tuple[str, ...],
     return (not sites or site in sites) and site not in exclude_sites
 
 
-def _check_site_names(names: tuple[str, ...], known: set[str]) -> None:
-    unknown = sorted(set(names) - known)
-    if unknown:
-        listed = ", ".join(sorted(known)) or "none"
-        raise ReconcilerError(f"no site named {', '.join(unknown)}; sites are: {listed}")
-
-
-@dataclass(frozen=True, slots=True)
-class _Planned:
-    config: TenantConfig
-    provider: Provider
-    plan: Plan
-    checksum: str  # worked out once: it serialises every change
-
-
-def _plan(config_dir: Path, provider: Provider, sites: tuple[str, ...],
-          exclude_sites: tuple[str, ...]) -> _Planned:
-    with bulk_phase():
-        config = load_config(config_dir)
-        state = provider.read_state()
-        _check_site_names(sites + exclude_sites,
-                          set(config.sites()) | {key.site for key in state.resources})
-        plan = build_plan(config, state, sites, exclude_sites)
-        return _Planned(config, provider, plan, checksum(plan))
-
-
-def _describe(provider: Provider) -> str:
-    if provider.exists():
-        return provider.description
-    return f"{provider.description} (does not exist yet; apply creates it)"
+def _describe(provider: Provider, plan: Plan) -> str:
+    described = provider.description
+    if not provider.exists():
+        described += " (does not exist yet; apply creates it)"
+    if plan.unfinished is not None:
+        described += f"\n! Unfinished: {plan.unfinished.describe()}; this plan finishes its work"
+    return described
 
 
 FORMATS = ("text", "markdown", "json", "runbook")
 
 
-def _render(planned: _Planned, output_format: str) -> str:
+def _render(planned: Planned, provider: Provider, output_format: str) -> str:
     plan, digest, plan_checksum = planned.plan, planned.config.digest, planned.checksum
     if output_format == "json":
         return json_document.render(plan, digest, plan_checksum)
     if output_format == "markdown":
-        return markdown.render(plan, _describe(planned.provider), plan_checksum)
+        return markdown.render(plan, _describe(provider, plan), plan_checksum)
     if output_format == "runbook":
         return runbook.render(plan, plan_checksum)
     colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    rendered = text.render(plan, _describe(planned.provider), colour=colour)
+    rendered = text.render(plan, _describe(provider, plan), colour=colour)
     return rendered + f"\nPlan checksum: {plan_checksum}\n"
 
 
@@ -188,16 +183,16 @@ def _render(planned: _Planned, output_format: str) -> str:
               help="Also save the plan as JSON, for `apply --plan`.")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text",
               show_default=True, help="How to print the plan.")
-def plan(config_dir: Path, tenant_url: str, sites: tuple[str, ...],
+def plan(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
          exclude_sites: tuple[str, ...], detailed_exitcode: bool, out_file: Path | None,
          output_format: str) -> int:
     """Show the changes that would make the tenant match CONFIG_DIR; writes nothing."""
-    provider = open_provider(tenant_url)
+    provider = open_provider(tenant_url(tenant))
     try:
-        planned = _plan(config_dir, provider, sites, exclude_sites)
+        planned = plan_run(config_dir, provider, sites, exclude_sites)
         if out_file is not None:
             write_plan_file(out_file, planned.plan, planned.config.digest, planned.checksum)
-        click.echo(_render(planned, output_format), nl=False)
+        click.echo(_render(planned, provider, output_format), nl=False)
     finally:
         provider.close()
     if detailed_exitcode and not planned.plan.is_empty:
@@ -216,34 +211,28 @@ def plan(config_dir: Path, tenant_url: str, sites: tuple[str, ...],
               help="Apply only if a fresh plan is the one saved in this file.")
 @click.option("--checksum", "expected_checksum", metavar="SHA",
               help="Apply only if a fresh plan has this checksum (printed by `plan`).")
-def apply(config_dir: Path, tenant_url: str, sites: tuple[str, ...],
+@lock_timeout_option
+def apply(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
           exclude_sites: tuple[str, ...], auto_approve: bool, force: bool,
-          plan_file: Path | None, expected_checksum: str | None) -> int:
+          plan_file: Path | None, expected_checksum: str | None, lock_timeout: float) -> int:
     """Plan against the tenant, confirm, and apply the changes in order."""
     saved = read_plan_file(plan_file) if plan_file is not None else None
     if saved is not None:
         sites, exclude_sites = _filters_of(saved, sites, exclude_sites)
-    provider = open_provider(tenant_url)
+    request = ApplyRequest(sites, exclude_sites, force, saved, expected_checksum, lock_timeout)
+    provider = open_provider(tenant_url(tenant))
     try:
-        with provider.lock():
-            planned = _plan(config_dir, provider, sites, exclude_sites)
-            fresh = (planned.plan, planned.checksum, planned.config.digest)
-            if saved is not None:
-                ensure_unchanged(saved["checksum"], *fresh, saved)
-            if expected_checksum is not None:
-                ensure_unchanged(expected_checksum, *fresh)
-            click.echo(_render(planned, "text"), nl=False)
-            if planned.plan.is_empty:
-                return EXIT_OK
-            refuse_unless_forced(planned.plan, force)
-            if not auto_approve:
-                _confirm(planned.plan)
-            report = apply_plan(planned.plan, provider, declared_facts(planned.config.settings),
-                                _progress, force=force)
-            click.echo(f"Apply complete: {len(report.applied)} change(s) applied.")
+        apply_run(config_dir, provider, request,
+                  show=lambda planned: click.echo(_render(planned, provider, "text"), nl=False),
+                  confirm=lambda plan: None if auto_approve else _confirm(plan),
+                  progress=_progress, finished=_finished)
     finally:
         provider.close()
     return EXIT_OK
+
+
+def _finished(report: ApplyReport) -> None:
+    click.echo(f"Apply complete: {len(report.applied)} change(s) applied.")
 
 
 @cli.group("local-tenant")
@@ -254,17 +243,19 @@ def local_tenant() -> None:
 @local_tenant.command("set-facts")
 @config_dir_argument
 @tenant_option
-def set_facts(config_dir: Path, tenant_url: str) -> int:
+@lock_timeout_option
+def set_facts(config_dir: Path, tenant: str | None, lock_timeout: float) -> int:
     """Record tenant.yaml's platform version, licences and packages in the local tenant,
     as if they had been bought in the portal."""
     with bulk_phase():
         config = load_config(config_dir)
-    provider = open_provider(tenant_url)
+    provider = open_provider(tenant_url(tenant))
     if not isinstance(provider, SqliteTenant):
         raise ReconcilerError("set-facts works on the embedded local tenant only; facts of a "
                               "real tenant change when the provider sells you licences")
     try:
-        with provider.lock():
+        with provider.lock(lock_timeout):
+            ensure_same_tenant(config, provider.read_state(), provider.description)
             provider.set_facts(declared_facts(config.settings))
     finally:
         provider.close()

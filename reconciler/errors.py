@@ -3,9 +3,12 @@
     ReconcilerError            anything the CLI reports and exits 1 for
     ├── ConfigError            the config is invalid; carries every Problem found
     ├── TenantError            the tenant could not be read or written
-    │   └── TenantUnreachable  the tenant URL names nothing we can open
+    │   ├── TenantUnreachable  the tenant URL names nothing we can open
+    │   ├── TenantLocked       another apply holds the tenant
+    │   └── TenantMismatch     the tenant belongs to another config (`tenant:`)
     ├── SecretError            a secret reference cannot be resolved
     └── ApplyError             a step of an apply failed; earlier steps stand
+        └── ApplyStopped       a signal or a closed stdout stopped an apply
 
 Outside exceptions (sqlite3, OSError, yaml) are mapped to these at the module
 that calls the outside library, chained with `from`, and never shown raw.
@@ -35,9 +38,21 @@ class TenantUnreachable(TenantError):
     pass
 
 
+class TenantLocked(TenantError):
+    pass
+
+
+class TenantMismatch(TenantError):
+    pass
+
+
 class SecretError(ReconcilerError):
     pass
 
 
 class ApplyError(ReconcilerError):
+    pass
+
+
+class ApplyStopped(ApplyError):
     pass

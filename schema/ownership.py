@@ -46,39 +46,63 @@ def sort_leftovers(config: TenantConfig, live: TenantState, declared: set[Resour
 
 
 def find_renumbers(config: TenantConfig, live: TenantState) -> dict[ResourceKey, ResourceKey]:
-    """Old key -> new key, for each declared resource to renumber now.
+    """Tenant key -> new key, for each declared resource to renumber now.
 
-    A declared resource with a previous number that is live is renumbered when
-    its new number is free, or is being vacated by another renumber (a chain, or
-    a swap / cycle). Once applied the config plans nothing more: in a chain the
-    old numbers are gone; a cycle whose resources already hold their declared
-    values is taken as done. So `previous_extension` can stay in the YAML.
+    Resources are matched by identity, not by number alone (`_sources`). A move
+    happens when its new number is free, or is being vacated by another move (a
+    chain, or a swap / cycle). Once applied the config plans nothing more: the
+    tenant records the number each renumbered resource came from. So
+    `previous_extension` can stay in the YAML.
     """
-    return {d.previous_key: d.key for d in _renumbering(config, live)
-            if d.previous_key is not None}
+    return {source: d.key for source, d in _renumbering(config, live).items()}
 
 
 def blocked_renumbers(config: TenantConfig, live: TenantState) -> list[Declared]:
     """Renumbers that cannot happen: the new number is taken, nothing vacates it, and
     the old number is declared by nobody (so it would be deleted, not renumbered)."""
-    chosen = {id(d) for d in _renumbering(config, live)}
+    chosen = {id(d) for d in _renumbering(config, live).values()}
     declared_keys = {d.key for d in config.declared}
-    return [d for d in _candidates(config, live).values()
+    return [d for d in _sources(config, live).values()
             if id(d) not in chosen and d.key in live.resources
-            and d.previous_key not in declared_keys]
+            and d.previous_key is not None and d.previous_key not in declared_keys]
 
 
-def _candidates(config: TenantConfig, live: TenantState) -> dict[ResourceKey, Declared]:
-    """Declared resources whose previous number is live, by that previous key."""
+def _sources(config: TenantConfig, live: TenantState) -> dict[ResourceKey, Declared]:
+    """For each declared resource that has somewhere to move from, that tenant key.
+
+    In order of trust:
+    1. Done: the tenant's resource at the declared number came from the previous
+       number (the tenant recorded it). Nothing to move, whatever now holds the
+       previous number.
+    2. Parked: an interrupted swap left the resource on a temporary number; it is
+       found by the number it came from, or by the number it is heading for.
+    3. The tenant's resource at the previous number, unless that one is itself a
+       renumber already done (it is someone else now).
+    """
     if not live.resources:
         return {}
-    return {d.previous_key: d for d in config.declared
-            if d.previous_key is not None and d.previous_key in live.resources
-            and d.previous_key != d.key}
+    done = {d.key for d in config.declared if d.previous_key is not None
+            and live.renumbered_from.get(d.key) == d.previous_key.number}
+    by_origin = {(k.site, k.kind, live.renumbered_from.get(k)): k for k in live.parked}
+    by_target = {(k.site, k.kind, target): k for k, target in live.parked.items()}
+    sources: dict[ResourceKey, Declared] = {}
+    for declared in config.declared:
+        if declared.key in done:
+            continue
+        previous = declared.previous_key
+        source = by_target.get((declared.site, declared.kind, declared.number))
+        if previous is not None:
+            source = by_origin.get((previous.site, previous.kind, previous.number), source)
+            if source is None and previous in live.resources and previous not in done:
+                source = previous
+        if source is not None and source != declared.key and source not in sources:
+            sources[source] = declared
+    return sources
 
 
-def _renumbering(config: TenantConfig, live: TenantState) -> list[Declared]:
-    candidates = _candidates(config, live)
+def _renumbering(config: TenantConfig, live: TenantState) -> dict[ResourceKey, Declared]:
+    """The moves that can happen now, by the tenant key they move from."""
+    candidates = _sources(config, live)
     valid: dict[int, bool] = {}
     for start in candidates.values():
         path: list[Declared] = []
@@ -102,7 +126,7 @@ def _renumbering(config: TenantConfig, live: TenantState) -> list[Declared]:
             verdict = valid.get(id(node), False) if node is not None else False
         for member in path:
             valid.setdefault(id(member), verdict)
-    return [d for d in candidates.values() if valid.get(id(d))]
+    return {source: d for source, d in candidates.items() if valid.get(id(d))}
 
 
 def _already_holds(declared: Declared, live: TenantState) -> bool:

@@ -44,6 +44,32 @@ class TenantFacts:
     packages: dict[str, int]
 
 
+@dataclass(frozen=True, slots=True)
+class TenantIdentity:
+    """Whose tenant this is, recorded when it was created: a config for another
+    tenant is refused before anything is planned (`tenant:` in tenant.yaml)."""
+
+    name: str
+    tenant_id: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnfinishedApply:
+    """The journal of an apply that stopped before its last step (killed, say)."""
+
+    plan_checksum: str
+    steps_done: int
+    total_steps: int
+    started_at: str
+    started_by: str
+
+    def describe(self) -> str:
+        return (f"an apply of plan {self.plan_checksum[:19]}... stopped after "
+                f"{self.steps_done} of {self.total_steps} step(s) (started {self.started_at} "
+                f"by {self.started_by})")
+
+
 @dataclass(slots=True)
 class TenantState:
     """Every resource of a tenant, as canonical fields, plus its facts if known.
@@ -51,8 +77,18 @@ class TenantState:
     `managed` holds the keys this tool created or adopted (the tenant's marker,
     like Argo CD's tracking annotation); the rest were made by hand and are left
     alone unless their site opts in to pruning.
+
+    Identity survives renumbering: `renumbered_from` gives, for a resource this
+    tool renumbered, the number it had before (so a `previous_extension` already
+    carried out is recognised as done), and `parked` the resources an interrupted
+    swap left on a temporary number, with the number each is heading for.
     """
 
     resources: dict[ResourceKey, Fields] = field(default_factory=dict)
     facts: TenantFacts | None = None
     managed: set[ResourceKey] = field(default_factory=set)
+    identity: TenantIdentity | None = None
+    uids: dict[ResourceKey, str] = field(default_factory=dict)
+    renumbered_from: dict[ResourceKey, str] = field(default_factory=dict)
+    parked: dict[ResourceKey, str] = field(default_factory=dict)
+    unfinished: UnfinishedApply | None = None

@@ -34,7 +34,7 @@ HOT_DESK = {"name": "H", "package": "Basic"}
 @pytest.fixture
 def tenant(tmp_path: Path) -> SqliteTenant:
     provider = SqliteTenant(tmp_path / "tenant.db")
-    provider.initialise(FACTS)
+    provider.initialise(FACTS, "Test Tenant")
     return provider
 
 
@@ -80,7 +80,7 @@ def test_user_with_memberships_cannot_be_deleted(tenant: SqliteTenant) -> None:
 
 def test_hot_desk_member_needs_platform_6_and_licensing(tmp_path: Path) -> None:
     old = SqliteTenant(tmp_path / "old.db")
-    old.initialise(TenantFacts("5.0", 2, True, {"Basic": 2}))
+    old.initialise(TenantFacts("5.0", 2, True, {"Basic": 2}), "Old")
     old.create(hot_desk("0901"), HOT_DESK, None)
     refused(lambda: old.create(line("300"), {"members": {"0901": {"button": None,
                                                                   "ring_delay": 0}}}, None),
@@ -98,7 +98,7 @@ def test_licences_and_seats_are_counted(tenant: SqliteTenant) -> None:
 
 def test_user_type_is_fixed(tenant: SqliteTenant) -> None:
     tenant.create(user("1001"), USER, None)
-    connection = tenant._connect()
+    connection = tenant._connection()
     with pytest.raises(Exception, match="type cannot change"):
         connection.execute("UPDATE users SET kind = 'hot_desk_user', devices = '[]'")
 
@@ -117,10 +117,10 @@ def test_missing_resource_update_is_refused(tenant: SqliteTenant) -> None:
 
 
 def test_password_is_stored_hashed_only(tenant: SqliteTenant) -> None:
-    from reconciler.providers.sqlite_tenant import password_matches
+    from reconciler.providers.password_hashing import password_matches
 
     tenant.create(user("1001"), USER, "correct-horse")
-    stored = tenant._connect().execute("SELECT password_hash FROM users").fetchone()[0]
+    stored = tenant._connection().execute("SELECT password_hash FROM users").fetchone()[0]
     assert "correct-horse" not in stored
     assert password_matches("correct-horse", stored)
     assert not password_matches("wrong-horse1", stored)
@@ -140,7 +140,7 @@ def test_a_second_apply_cannot_take_the_lock(tenant: SqliteTenant, tmp_path: Pat
     thread.start()
     held.wait(5)
     try:
-        with pytest.raises(TenantError, match="is locked by reconcile apply"), other.lock():
+        with pytest.raises(TenantError, match="is locked by `reconcile .* since "), other.lock():
             pass
     finally:
         release.set()

@@ -185,7 +185,7 @@ def test_apply_stops_at_a_refused_step_and_resumes(run: Run, example_sites: Path
     tenant = SqliteTenant(tmp_path / "t.db")
     config = load_config(example_sites)
     plan = build_plan(config, tenant.read_state())
-    tenant.initialise(declared_facts(config.settings))
+    tenant.initialise(declared_facts(config.settings), config.settings.tenant)
     # Someone adds shared line 3000 by hand between plan and apply.
     portal_edit(tmp_path / "t.db",
                 "INSERT INTO shared_lines (number, site) VALUES ('3000', 'Main')")

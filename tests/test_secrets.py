@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from reconciler.providers.sqlite_tenant import password_matches
+from reconciler.providers.password_hashing import password_matches
 from tests.conftest import Run, WriteTree
 
 USERS = """\

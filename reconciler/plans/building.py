@@ -57,6 +57,7 @@ def build_plan(config: TenantConfig, live: TenantState, sites: Iterable[str] = (
         unmanaged=tuple(k for k in found.leftovers.unmanaged if chosen(k.site)),
         needs_force=tuple(reasons_to_force(changes, config, live)),
         sites=tuple(sorted(set(sites))), excluded_sites=tuple(sorted(set(exclude_sites))),
+        unfinished=live.unfinished,
     )
 
 

@@ -9,7 +9,7 @@ from enum import StrEnum
 from reconciler.diffs import DiffItem
 from schema.fields import SecretRef
 from schema.locations import Location
-from schema.state import Fields, ResourceKey
+from schema.state import Fields, ResourceKey, UnfinishedApply
 
 
 class Action(StrEnum):
@@ -42,6 +42,9 @@ class Change:
     replace_pair: ResourceKey | None = None
     #: Mark the resource as managed by this tool (it was made by hand).
     adopt: bool = False
+    #: For a renumber to a temporary number (one half of a swap), the number the
+    #: resource is heading for; the tenant's journal keeps it until it arrives.
+    heading_for: str | None = None
 
     @property
     def label(self) -> str:
@@ -72,6 +75,8 @@ class Plan:
     #: The sites this plan was limited to (empty: all), and those left out.
     sites: tuple[str, ...] = ()
     excluded_sites: tuple[str, ...] = ()
+    #: An earlier apply that stopped part way; this plan continues its work.
+    unfinished: UnfinishedApply | None = None
 
     @property
     def is_empty(self) -> bool:

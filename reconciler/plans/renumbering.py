@@ -35,7 +35,8 @@ def renumber_steps(moves: dict[ResourceKey, ResourceKey], present: Iterable[str]
             old, new = pending[0]
             parked = _temporary_number(current, final_numbers)
             steps.append(_step(old, parked, origins.get(new),
-                               f"temporary number, so that {new.number} can be freed"))
+                               f"temporary number, so that {new.number} can be freed",
+                               heading_for=new.number))
             current.remove(old.number)
             current.add(parked)
             pending[0] = (old._replace(number=parked), new)
@@ -47,10 +48,11 @@ def renumber_steps(moves: dict[ResourceKey, ResourceKey], present: Iterable[str]
     return steps
 
 
-def _step(old: ResourceKey, number: str, origin: Location | None, note: str) -> Change:
+def _step(old: ResourceKey, number: str, origin: Location | None, note: str,
+          heading_for: str | None = None) -> Change:
     return Change(Action.RENUMBER, old, {"number": number},
                   (DiffItem(Operation.CHANGE, ("number",), old.number, number),),
-                  origin=origin, note=note)
+                  origin=origin, note=note, heading_for=heading_for)
 
 
 def _temporary_number(current: NumberSet, final: NumberSet) -> str:

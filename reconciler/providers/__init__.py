@@ -11,29 +11,24 @@ from pathlib import Path
 from reconciler.errors import TenantUnreachable
 from reconciler.providers.base import Provider
 from reconciler.providers.sqlite_tenant import SqliteTenant
+from reconciler.redaction import redact_url
 
 DEFAULT_TENANT_URL = "sqlite:///.reconciler/tenant.db"
 _SQLITE_PREFIX = "sqlite:///"
 
 
 def open_provider(url: str) -> Provider:
+    if not url.strip():
+        raise TenantUnreachable(
+            "the tenant URL is empty (an empty --tenant or RECONCILER_TENANT); name the "
+            f"tenant, e.g. {DEFAULT_TENANT_URL}, or unset RECONCILER_TENANT for that default")
     if url.startswith(_SQLITE_PREFIX) and len(url) > len(_SQLITE_PREFIX):
         return SqliteTenant(Path(url[len(_SQLITE_PREFIX):]))
     scheme = url.split(":", 1)[0] if ":" in url else url
     raise TenantUnreachable(
-        f"unsupported tenant URL '{_redacted(url)}' (scheme '{scheme}'); "
+        f"unsupported tenant URL '{redact_url(url)}' (scheme '{scheme}'); "
         f"use {_SQLITE_PREFIX}PATH, e.g. {DEFAULT_TENANT_URL}"
     )
-
-
-def _redacted(url: str) -> str:
-    """Hide a password in a URL such as scheme://user:secret@host before printing it."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        credentials, host = rest.rsplit("@", 1)
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url
 
 
 __all__ = ["DEFAULT_TENANT_URL", "Provider", "SqliteTenant", "open_provider"]

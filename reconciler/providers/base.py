@@ -1,8 +1,24 @@
-"""What the reconciler needs from a tenant, whatever stores it.
+"""What the reconciler needs from a tenant, whatever stores it: the provider contract.
 
-A provider reads the whole managed state in bulk and writes one resource per
-call. Each write is atomic: it happens entirely or not at all, so an apply that
-stops half way leaves a tenant a fresh plan can continue from.
+A provider must guarantee:
+
+- **Atomic steps.** Each write (create, update, renumber, delete) happens
+  entirely or not at all, and with `step=N` it moves the apply's journal to N in
+  the same transaction, so the journal's count is exact whenever the process
+  dies.
+- **A whole tenant or none.** `initialise` creates the tenant (schema, facts,
+  whose it is) in one step: an interrupted first apply leaves no tenant or a
+  complete one.
+- **Identity.** Every resource keeps one identity (`TenantState.uids`) for
+  life, whatever its number; a renumber records the number it came from, and a
+  renumber to a temporary number records where the resource is heading.
+- **The journal.** `begin_apply` records the plan being applied; each step moves
+  it on; `finish_apply` clears it. An apply that stopped is visible in
+  `TenantState.unfinished` until the next apply finishes.
+- **Snapshot reads.** `read_state` sees one consistent state, never half of a
+  step, even while an apply writes.
+- **The lock.** `lock` admits one apply at a time, names the holder to anyone
+  else, and is released when its holder's process ends, however it ends.
 """
 
 from __future__ import annotations
@@ -10,6 +26,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Protocol
 
+from reconciler.providers.lock_holders import LockHolder
 from schema.state import Fields, ResourceKey, TenantFacts, TenantState
 
 
@@ -21,32 +38,53 @@ class Provider(Protocol):
         """False for a tenant that has never been written to (nothing to read yet)."""
         ...
 
-    def initialise(self, facts: TenantFacts) -> None:
-        """Create the tenant's storage with these facts, if it does not exist yet."""
+    def initialise(self, facts: TenantFacts, name: str) -> str | None:
+        """Create the tenant for `name` with these facts if there is none (or bring an
+        older one up to date); say what was done, or None if nothing was needed."""
         ...
 
     def read_state(self) -> TenantState:
-        """Every resource and the tenant's facts, read in one bulk pass per kind."""
+        """Every resource, the facts, identity and journal, in one consistent read."""
         ...
 
-    def lock(self) -> AbstractContextManager[None]:
-        """Hold the tenant for one apply; a second apply fails instead of waiting."""
+    def lock(self, timeout: float = 0.0) -> AbstractContextManager[None]:
+        """Hold the tenant for one apply; wait up to `timeout` seconds for another
+        holder, then fail naming it."""
         ...
 
-    def create(self, key: ResourceKey, fields: Fields, password: str | None) -> None:
+    def lock_holder(self) -> LockHolder | None:
+        """Who holds the lock now, if anyone."""
+        ...
+
+    def begin_apply(self, plan_checksum: str, total_steps: int, started_by: str) -> None: ...
+
+    def finish_apply(self) -> None: ...
+
+    def create(self, key: ResourceKey, fields: Fields, password: str | None, *,
+               step: int | None = None) -> None:
         """Create a resource, marked as managed by this tool."""
         ...
 
     def update(self, key: ResourceKey, fields: Fields, password: str | None,
-               adopt: bool = False) -> None:
+               adopt: bool = False, *, step: int | None = None) -> None:
         """Set `fields` (only those given) on an existing resource; with `adopt`, also
         mark it as managed by this tool."""
         ...
 
-    def renumber(self, key: ResourceKey, number: str) -> None:
-        """Give a resource a new number, keeping everything else (memberships too)."""
+    def renumber(self, key: ResourceKey, number: str, heading_for: str | None = None, *,
+                 step: int | None = None) -> None:
+        """Give a resource a new number, keeping everything else (memberships too);
+        `heading_for` marks `number` as a temporary one on the way there."""
         ...
 
-    def delete(self, key: ResourceKey) -> None: ...
+    def delete(self, key: ResourceKey, *, step: int | None = None) -> None: ...
+
+    def rename(self, old: str, new: str) -> None:
+        """Record that the tenant named `old` is now `new` (refused if it is not `old`)."""
+        ...
+
+    def check_integrity(self) -> list[str]:
+        """What is wrong with the tenant's own bookkeeping; empty when nothing is."""
+        ...
 
     def close(self) -> None: ...

@@ -1,269 +1,131 @@
 """The embedded local tenant: current state kept in a SQLite file.
 
-The file is created on the first apply (a plan never writes). Every write runs
-in its own transaction with foreign keys on, so the schema's triggers
-(sqlite_schema.sql) judge each step exactly as the portal would.
+The file is created whole on the first apply (a plan never writes; see
+`sqlite_storage`). Every write runs in its own transaction with foreign keys on,
+so the schema's triggers judge each step exactly as the portal would, and an
+apply's journal row moves forward in the same transaction as the step it
+counts.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
+import contextlib
 import json
-import os
-import secrets
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from importlib import resources
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+from reconciler import failpoints
 from reconciler.errors import TenantError, TenantUnreachable
+from reconciler.providers import file_lock, sqlite_storage
+from reconciler.providers.lock_holders import LockHolder, now
+from reconciler.providers.password_hashing import hash_password
+from reconciler.providers.sqlite_storage import SCHEMA_VERSION, transaction
 from schema.fields import version_tuple
-from schema.state import Fields, Kind, ResourceKey, TenantFacts, TenantState
+from schema.state import (
+    Fields,
+    Kind,
+    ResourceKey,
+    TenantFacts,
+    TenantIdentity,
+    TenantState,
+    UnfinishedApply,
+)
 
-SCHEMA_VERSION = 3
 _USER_COLUMNS = (
     "name", "package", "portal_id", "email", "direct_dial_number", "call_barring",
     "outgoing_caller_id", "group_member_type", "aad_id", "mac", "password_rotation",
 )
 _LINE_COLUMNS = ("direct_dial_number", "autodial_digit", "forward_to_vm", "description")
-_PBKDF2_ROUNDS = 50_000
-
-
-def _schema_sql() -> str:
-    return resources.files("reconciler.providers").joinpath("sqlite_schema.sql").read_text()
-
-
-def _statements(script: str) -> Iterator[str]:
-    """Split a SQL script into statements (triggers hold several ';' of their own).
-    executescript() would commit on its own; the schema must go in one transaction."""
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            yield buffer
-            buffer = ""
-    if buffer.strip():
-        yield buffer
-
-
-def hash_password(password: str, salt: bytes | None = None) -> str:
-    """The portal keeps passwords; our stand-in keeps only a salted hash of them."""
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, _PBKDF2_ROUNDS)
-    return f"pbkdf2_sha256${_PBKDF2_ROUNDS}${salt.hex()}${digest.hex()}"
-
-
-def password_matches(password: str, stored: str) -> bool:
-    _, _, salt, _ = stored.split("$")
-    return secrets.compare_digest(hash_password(password, bytes.fromhex(salt)), stored)
 
 
 class SqliteTenant:
     def __init__(self, path: Path) -> None:
-        self.path = path
         self.description = f"sqlite:///{path}"
-        self._connection: sqlite3.Connection | None = None
+        self.path = sqlite_storage.checked_path(path, self.description)
+        self._writer: sqlite3.Connection | None = None
 
-    # --- opening ------------------------------------------------------------
+    # --- what is there --------------------------------------------------------
     def exists(self) -> bool:
-        return self.path.is_file()
+        """True once the file holds a tenant (an empty file does not)."""
+        return sqlite_storage.contents(self.path, self.description).holds_tenant
 
-    def _connect(self) -> sqlite3.Connection:
-        if self._connection is None:
-            if self.path.is_dir():
-                raise TenantUnreachable(
-                    f"tenant {self.description} is a directory; point --tenant at a file, "
-                    "e.g. sqlite:///.reconciler/tenant.db"
-                )
-            try:
-                self._connection = sqlite3.connect(self.path, isolation_level=None, timeout=5)
-                self._connection.execute("PRAGMA foreign_keys = ON")
-                # WAL with synchronous=NORMAL: a commit no longer waits for fsync, which
-                # made one-transaction-per-step applies 1 ms a step; a crash can lose at
-                # most the last steps, which the next apply re-plans and redoes.
-                self._connection.execute("PRAGMA journal_mode = WAL")
-                self._connection.execute("PRAGMA synchronous = NORMAL")
-                version = self._connection.execute("PRAGMA user_version").fetchone()[0]
-            except sqlite3.Error as error:
-                raise TenantUnreachable(
-                    f"cannot open tenant {self.description}: {error}; is it a tenant "
-                    "database written by reconcile apply?"
-                ) from error
-            if version not in (0, SCHEMA_VERSION):
-                raise TenantUnreachable(
-                    f"tenant {self.description} has schema version {version}, this reconciler "
-                    f"reads version {SCHEMA_VERSION}; upgrade ipecs-reconciler"
-                )
-        return self._connection
+    def schema_version(self) -> int | None:
+        return sqlite_storage.contents(self.path, self.description).version
 
-    def initialise(self, facts: TenantFacts) -> None:
-        if self.exists():
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise TenantUnreachable(
-                f"cannot create the folder for tenant {self.description}: {error.strerror}"
-            ) from error
-        connection = self._connect()
-        with self._transaction():
-            for statement in _statements(_schema_sql()):
-                connection.execute(statement)
-            connection.execute(
-                "INSERT INTO tenant_facts (id, platform_version, platform_major, "
-                "shared_line_licences, shared_licensing) VALUES (1, ?, ?, ?, ?)",
-                (facts.platform_version, version_tuple(facts.platform_version)[0],
-                 facts.shared_line_licences, int(facts.shared_licensing)),
-            )
-            connection.executemany(
-                "INSERT INTO packages (name, seats, rank) VALUES (?, ?, ?)",
-                [(name, seats, rank) for rank, (name, seats) in enumerate(facts.packages.items())],
-            )
-            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    def initialise(self, facts: TenantFacts, name: str) -> str | None:
+        """Create the tenant for `name` if there is none, or migrate an older one.
+        Says what it did, or None if the tenant was ready."""
+        version = self.schema_version()
+        if version is None:
+            self.close()
+            sqlite_storage.create(self.path, facts, name)
+            return f"created tenant {name!r} at {self.description}"
+        if version < SCHEMA_VERSION:
+            self._run("migrate the tenant's schema",
+                      lambda connection: sqlite_storage.migrate(connection, version, name))
+            return f"migrated tenant schema {version} -> {SCHEMA_VERSION}"
+        return None
 
-    def set_facts(self, facts: TenantFacts) -> None:
-        """Record what was bought: the embedded tenant stands for the portal, where a
-        platform upgrade or new licences would come from the provider."""
-        if not self.exists():
-            raise TenantError(f"tenant {self.description} does not exist yet; apply first")
+    def lock(self, timeout: float = 0.0) -> AbstractContextManager[None]:
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        return file_lock.held(lock_path, self.description, timeout)
 
-        def write(connection: sqlite3.Connection) -> None:
-            connection.execute(
-                "UPDATE tenant_facts SET platform_version = ?, platform_major = ?, "
-                "shared_line_licences = ?, shared_licensing = ?",
-                (facts.platform_version, version_tuple(facts.platform_version)[0],
-                 facts.shared_line_licences, int(facts.shared_licensing)))
-            for rank, (name, seats) in enumerate(facts.packages.items()):
-                connection.execute(
-                    "INSERT INTO packages (name, seats, rank) VALUES (?, ?, ?) "
-                    "ON CONFLICT (name) DO UPDATE "
-                    "SET seats = excluded.seats, rank = excluded.rank", (name, seats, rank))
-            names = list(facts.packages)
-            connection.execute(f"DELETE FROM packages WHERE name NOT IN "
-                               f"({', '.join('?' for _ in names) or 'NULL'})", names)
-            over = connection.execute(
-                "SELECT name, seats, used FROM packages WHERE used > seats").fetchone()
-            if over:
-                raise sqlite3.IntegrityError(
-                    f"portal: package {over[0]} would have {over[1]} seats for {over[2]} users")
-            lines = connection.execute("SELECT count(*) FROM shared_lines").fetchone()[0]
-            if lines > facts.shared_line_licences:
-                raise sqlite3.IntegrityError(
-                    f"portal: {lines} shared lines exist, more than "
-                    f"{facts.shared_line_licences} licences")
-
-        self._write("set facts of the tenant", write)
+    def lock_holder(self) -> LockHolder | None:
+        return file_lock.holder_of(self.path.with_name(self.path.name + ".lock"))
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
-    # --- reading ------------------------------------------------------------
+    # --- reading --------------------------------------------------------------
     def read_state(self) -> TenantState:
-        if not self.exists():
+        """Everything in one read transaction: one consistent snapshot, even while an
+        apply is writing."""
+        version = self.schema_version()
+        if version is None:
             return TenantState()
-        connection = self._connect()
         try:
-            managed: set[ResourceKey] = set()
-            resources = self._read_resources(connection, managed)
-            return TenantState(resources, self._read_facts(connection), managed)
+            with contextlib.closing(self._reader(version)) as connection:
+                connection.execute("BEGIN")
+                try:
+                    return _read(connection)
+                finally:
+                    connection.execute("COMMIT")
         except sqlite3.Error as error:
             raise TenantError(f"cannot read tenant {self.description}: {error}") from error
 
-    def _read_facts(self, connection: sqlite3.Connection) -> TenantFacts | None:
-        row = connection.execute(
-            "SELECT platform_version, shared_line_licences, shared_licensing FROM tenant_facts"
-        ).fetchone()
-        if row is None:
-            return None
-        packages = dict(connection.execute("SELECT name, seats FROM packages ORDER BY rank"))
-        return TenantFacts(row[0], row[1], bool(row[2]), packages)
+    def _reader(self, version: int) -> sqlite3.Connection:
+        connection = sqlite_storage.open_for_reading(self.path, self.description)
+        if version == SCHEMA_VERSION:
+            return connection
+        with contextlib.closing(connection):
+            return sqlite_storage.migrated_copy(connection)
 
-    def _read_resources(self, connection: sqlite3.Connection, managed: set[ResourceKey],
-                        ) -> dict[ResourceKey, Fields]:
-        state: dict[ResourceKey, Fields] = {}
-        columns = ", ".join(_USER_COLUMNS)
-        query = f"SELECT site, kind, extension, devices, managed, {columns} FROM users"
-        for row in connection.execute(query):
-            kind = Kind(row[1])
-            fields: Fields = dict(zip(_USER_COLUMNS, row[5:], strict=True))
-            if kind is Kind.USER:
-                fields["devices"] = json.loads(row[3])
-            else:
-                del fields["mac"]
-            key = ResourceKey(row[0], kind, row[2])
-            state[key] = fields
-            if row[4]:
-                managed.add(key)
-        members: dict[str, dict[str, dict[str, Any]]] = {}
-        for line, extension, button, delay in connection.execute(
-            "SELECT shared_line, extension, button, ring_delay FROM shared_line_members"
-        ):
-            members.setdefault(line, {})[extension] = {"button": button, "ring_delay": delay}
-        columns = ", ".join(_LINE_COLUMNS)
-        query = f"SELECT site, number, managed, {columns} FROM shared_lines"
-        for row in connection.execute(query):
-            fields = dict(zip(_LINE_COLUMNS, row[3:], strict=True))
-            fields["forward_to_vm"] = bool(fields["forward_to_vm"])
-            fields["members"] = members.get(row[1], {})
-            key = ResourceKey(row[0], Kind.SHARED_LINE, row[1])
-            state[key] = fields
-            if row[2]:
-                managed.add(key)
-        return state
+    def check_integrity(self) -> list[str]:
+        """What is wrong with the tenant's own bookkeeping (empty: nothing)."""
+        with contextlib.closing(
+                sqlite_storage.open_for_reading(self.path, self.description)) as connection:
+            return _integrity_problems(connection)
 
-    # --- writing ------------------------------------------------------------
-    @contextmanager
-    def lock(self) -> Iterator[None]:
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        try:
-            lock_path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole apply
-        except OSError as error:
-            raise TenantUnreachable(f"cannot create lock {lock_path}: {error.strerror}") from error
-        try:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as error:
-                handle.seek(0)
-                holder = handle.read().strip() or "another process"
-                raise TenantError(
-                    f"tenant {self.description} is locked by {holder}; wait for that apply to "
-                    f"finish (or remove {lock_path} if that process is gone)"
-                ) from error
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"reconcile apply (pid {os.getpid()})\n")
-            handle.flush()
-            yield
-        finally:
-            handle.close()
+    # --- the apply journal ----------------------------------------------------
+    def begin_apply(self, plan_checksum: str, total_steps: int, started_by: str) -> None:
+        """Record the apply about to start; it replaces the journal of one that stopped."""
+        self._run("record the apply in its journal", lambda connection: connection.execute(
+            "INSERT OR REPLACE INTO apply_journal (id, plan_checksum, total_steps, steps_done, "
+            "started_at, started_by) VALUES (1, ?, ?, 0, ?, ?)",
+            (plan_checksum, total_steps, now(), started_by)))
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        connection = self._connect()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield connection
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+    def finish_apply(self) -> None:
+        self._run("close the apply's journal",
+                  lambda connection: connection.execute("DELETE FROM apply_journal"))
 
-    def _write(self, doing: str, write: Callable[[sqlite3.Connection], None]) -> None:
-        """Run one step in one transaction; `doing` names it in the refusal message."""
-        try:
-            with self._transaction() as connection:
-                write(connection)
-        except sqlite3.Error as error:
-            raise TenantError(f"the tenant refused to {doing}: {_portal_message(error)}"
-                              ) from error
-
-    def create(self, key: ResourceKey, fields: Fields, password: str | None) -> None:
+    # --- writing --------------------------------------------------------------
+    def create(self, key: ResourceKey, fields: Fields, password: str | None, *,
+               step: int | None = None) -> None:
         table, id_column, columns = _TABLES[key.kind.is_user]
         values = {id_column: key.number, "site": key.site, "managed": 1,
                   **_column_values(fields, columns, password)}
@@ -275,38 +137,216 @@ class SqliteTenant:
             if "members" in fields:
                 _set_members(connection, key.number, fields["members"])
 
-        self._write(f"create {key}", write)
+        self._run(f"create {key}", write, step)
 
     def update(self, key: ResourceKey, fields: Fields, password: str | None,
-               adopt: bool = False) -> None:
-        table, id_column, columns = _TABLES[key.kind.is_user]
+               adopt: bool = False, *, step: int | None = None) -> None:
+        table, _, columns = _TABLES[key.kind.is_user]
         values = _column_values(fields, columns, password)
         if adopt:
             values["managed"] = 1
 
         def write(connection: sqlite3.Connection) -> None:
             if values:
-                _update(connection, table, id_column, key, values)
+                _update(connection, table, key, values)
             if "members" in fields:
                 _set_members(connection, key.number, fields["members"])
 
-        self._write(f"{'adopt' if adopt else 'update'} {key}", write)
+        self._run(f"{'adopt' if adopt else 'update'} {key}", write, step)
 
-    def renumber(self, key: ResourceKey, number: str) -> None:
+    def renumber(self, key: ResourceKey, number: str, heading_for: str | None = None, *,
+                 step: int | None = None) -> None:
+        """Give a resource a new number. With `heading_for`, the new number is a
+        temporary one: the journal remembers where the resource is going. The number
+        it came from is kept across a stop on a temporary number."""
         table, id_column, _ = _TABLES[key.kind.is_user]
-        self._write(f"renumber {key} to {number}",
-                    lambda connection: _update(connection, table, id_column, key,
-                                               {id_column: number}))
 
-    def delete(self, key: ResourceKey) -> None:
+        def write(connection: sqlite3.Connection) -> None:
+            uid, came_from = _identity_of(connection, table, key)
+            was_parked = connection.execute("DELETE FROM parked WHERE uid = ?", (uid,)).rowcount
+            origin = came_from if was_parked else key.number
+            _update(connection, table, key, {id_column: number, "renumbered_from": origin})
+            if heading_for is not None:
+                connection.execute("INSERT INTO parked (uid, heading_for) VALUES (?, ?)",
+                                   (uid, heading_for))
+
+        self._run(f"renumber {key} to {number}", write, step)
+
+    def delete(self, key: ResourceKey, *, step: int | None = None) -> None:
         table, _, _ = _TABLES[key.kind.is_user]
         where, arguments = _where(key)
-        self._write(f"delete {key}", lambda connection: _expect_one(connection.execute(
-            f"DELETE FROM {table} WHERE {where}", arguments), key))
+        self._run(f"delete {key}", lambda connection: _expect_one(connection.execute(
+            f"DELETE FROM {table} WHERE {where}", arguments), key), step)
+
+    def set_facts(self, facts: TenantFacts) -> None:
+        """Record what was bought: the embedded tenant stands for the portal, where a
+        platform upgrade or new licences would come from the provider."""
+        if not self.exists():
+            raise TenantError(f"tenant {self.description} does not exist yet; apply first")
+        self._run("set facts of the tenant", lambda connection: _set_facts(connection, facts))
+
+    def rename(self, old: str, new: str) -> None:
+        def write(connection: sqlite3.Connection) -> None:
+            held = connection.execute("SELECT name FROM tenant_identity").fetchone()
+            if held is None or held[0] != old:
+                raise TenantError(f"tenant {self.description} holds "
+                                  f"{json.dumps(held[0] if held else None)}, not "
+                                  f"{json.dumps(old)}; nothing was renamed")
+            connection.execute("UPDATE tenant_identity SET name = ?", (new,))
+
+        if self.schema_version() != SCHEMA_VERSION:
+            raise TenantError(f"tenant {self.description} does not exist yet or needs "
+                              "`reconcile tenant migrate` first")
+        self._run("rename the tenant", write)
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._writer is None:
+            try:
+                self._writer = sqlite_storage.open_for_writing(self.path)
+            except sqlite3.Error as error:
+                raise TenantUnreachable(
+                    f"cannot open tenant {self.description} for writing: {error}") from error
+        return self._writer
+
+    def _run(self, doing: str, write: Callable[[sqlite3.Connection], object],
+             step: int | None = None) -> None:
+        """One step in one transaction, which also moves the journal on to `step`;
+        `doing` names it in the refusal message."""
+        connection = self._connection()
+        try:
+            with transaction(connection):
+                write(connection)
+                if step is not None:
+                    connection.execute("UPDATE apply_journal SET steps_done = ?", (step,))
+                    failpoints.reach(f"step-{step}-write")
+        except TenantError:
+            raise
+        except sqlite3.Error as error:
+            raise TenantError(f"the tenant refused to {doing}: {_portal_message(error)}"
+                              ) from error
 
 
 _TABLES = {True: ("users", "extension", _USER_COLUMNS),
            False: ("shared_lines", "number", _LINE_COLUMNS)}
+
+
+def _read(connection: sqlite3.Connection) -> TenantState:
+    state = TenantState(facts=_read_facts(connection), identity=_read_identity(connection),
+                        unfinished=_read_journal(connection))
+    by_uid: dict[str, ResourceKey] = {}
+    columns = ", ".join(_USER_COLUMNS)
+    query = (f"SELECT site, kind, extension, devices, managed, uid, renumbered_from, {columns} "
+             "FROM users")
+    for row in connection.execute(query):
+        kind = Kind(row[1])
+        fields: Fields = dict(zip(_USER_COLUMNS, row[7:], strict=True))
+        if kind is Kind.USER:
+            fields["devices"] = json.loads(row[3])
+        else:
+            del fields["mac"]
+        _keep(state, by_uid, ResourceKey(row[0], kind, row[2]), fields, row[4:7])
+    members: dict[str, dict[str, dict[str, Any]]] = {}
+    for line, extension, button, delay in connection.execute(
+        "SELECT shared_line, extension, button, ring_delay FROM shared_line_members"
+    ):
+        members.setdefault(line, {})[extension] = {"button": button, "ring_delay": delay}
+    columns = ", ".join(_LINE_COLUMNS)
+    query = f"SELECT site, number, managed, uid, renumbered_from, {columns} FROM shared_lines"
+    for row in connection.execute(query):
+        fields = dict(zip(_LINE_COLUMNS, row[5:], strict=True))
+        fields["forward_to_vm"] = bool(fields["forward_to_vm"])
+        fields["members"] = members.get(row[1], {})
+        _keep(state, by_uid, ResourceKey(row[0], Kind.SHARED_LINE, row[1]), fields, row[2:5])
+    for uid, heading_for in connection.execute("SELECT uid, heading_for FROM parked"):
+        if uid in by_uid:
+            state.parked[by_uid[uid]] = heading_for
+    return state
+
+
+def _keep(state: TenantState, by_uid: dict[str, ResourceKey], key: ResourceKey,
+          fields: Fields, marks: tuple[Any, ...]) -> None:
+    managed, uid, renumbered_from = marks
+    state.resources[key] = fields
+    state.uids[key] = uid
+    by_uid[uid] = key
+    if managed:
+        state.managed.add(key)
+    if renumbered_from is not None:
+        state.renumbered_from[key] = renumbered_from
+
+
+def _read_facts(connection: sqlite3.Connection) -> TenantFacts | None:
+    row = connection.execute(
+        "SELECT platform_version, shared_line_licences, shared_licensing FROM tenant_facts"
+    ).fetchone()
+    if row is None:
+        return None
+    packages = dict(connection.execute("SELECT name, seats FROM packages ORDER BY rank"))
+    return TenantFacts(row[0], row[1], bool(row[2]), packages)
+
+
+def _read_identity(connection: sqlite3.Connection) -> TenantIdentity | None:
+    row = connection.execute(
+        "SELECT name, tenant_id, created_at FROM tenant_identity").fetchone()
+    return TenantIdentity(*row) if row else None
+
+
+def _read_journal(connection: sqlite3.Connection) -> UnfinishedApply | None:
+    row = connection.execute(
+        "SELECT plan_checksum, steps_done, total_steps, started_at, started_by "
+        "FROM apply_journal").fetchone()
+    return UnfinishedApply(*row) if row else None
+
+
+def _integrity_problems(connection: sqlite3.Connection) -> list[str]:
+    problems = [f"storage: {row[0]}" for row in connection.execute("PRAGMA integrity_check")
+                if row[0] != "ok"]
+    problems += [f"{row[0]} row {row[1]} refers to a missing {row[2]}"
+                 for row in connection.execute("PRAGMA foreign_key_check")]
+    problems += [f"package {name} counts {used} users but has {actual}" for name, used, actual
+                 in connection.execute(
+                     "SELECT p.name, p.used, (SELECT count(*) FROM users u "
+                     "WHERE u.package = p.name) AS actual FROM packages p WHERE p.used <> "
+                     "(SELECT count(*) FROM users u WHERE u.package = p.name)")]
+    problems += [f"{used} shared lines counted, {actual} exist" for used, actual in
+                 connection.execute("SELECT shared_lines_used, (SELECT count(*) FROM "
+                                    "shared_lines) FROM tenant_facts WHERE shared_lines_used <> "
+                                    "(SELECT count(*) FROM shared_lines)")]
+    problems += [f"identity {uid} is held by two resources" for (uid,) in connection.execute(
+        "SELECT uid FROM (SELECT uid FROM users UNION ALL SELECT uid FROM shared_lines) "
+        "GROUP BY uid HAVING count(*) > 1")]
+    if connection.execute("SELECT count(*) FROM tenant_identity").fetchone()[0] != 1:
+        problems.append("the tenant does not record whose it is")
+    if connection.execute("SELECT count(*) FROM apply_journal").fetchone()[0] == 0:
+        problems += [f"resource {uid} is parked on a temporary number, but no apply is "
+                     "unfinished" for (uid,) in connection.execute("SELECT uid FROM parked")]
+    return problems
+
+
+def _set_facts(connection: sqlite3.Connection, facts: TenantFacts) -> None:
+    connection.execute(
+        "UPDATE tenant_facts SET platform_version = ?, platform_major = ?, "
+        "shared_line_licences = ?, shared_licensing = ?",
+        (facts.platform_version, version_tuple(facts.platform_version)[0],
+         facts.shared_line_licences, int(facts.shared_licensing)))
+    for rank, (name, seats) in enumerate(facts.packages.items()):
+        connection.execute(
+            "INSERT INTO packages (name, seats, rank) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE "
+            "SET seats = excluded.seats, rank = excluded.rank", (name, seats, rank))
+    names = list(facts.packages)
+    connection.execute(f"DELETE FROM packages WHERE name NOT IN "
+                       f"({', '.join('?' for _ in names) or 'NULL'})", names)
+    over = connection.execute("SELECT name, seats, used FROM packages WHERE used > seats"
+                              ).fetchone()
+    if over:
+        raise sqlite3.IntegrityError(
+            f"portal: package {over[0]} would have {over[1]} seats for {over[2]} users")
+    lines = connection.execute("SELECT count(*) FROM shared_lines").fetchone()[0]
+    if lines > facts.shared_line_licences:
+        raise sqlite3.IntegrityError(
+            f"portal: {lines} shared lines exist, more than "
+            f"{facts.shared_line_licences} licences")
 
 
 _SQLITE_MEANINGS = {
@@ -363,7 +403,17 @@ def _where(key: ResourceKey) -> tuple[str, tuple[str, ...]]:
     return "number = ? AND site = ?", (key.number, key.site)
 
 
-def _update(connection: sqlite3.Connection, table: str, id_column: str, key: ResourceKey,
+def _identity_of(connection: sqlite3.Connection, table: str, key: ResourceKey
+                 ) -> tuple[str, str | None]:
+    where, arguments = _where(key)
+    row = connection.execute(f"SELECT uid, renumbered_from FROM {table} WHERE {where}",
+                             arguments).fetchone()
+    if row is None:
+        raise sqlite3.IntegrityError(f"{key} does not exist in the tenant")
+    return row[0], row[1]
+
+
+def _update(connection: sqlite3.Connection, table: str, key: ResourceKey,
             values: dict[str, Any]) -> None:
     setters = ", ".join(f"{name} = ?" for name in values)
     where, arguments = _where(key)

@@ -1,0 +1,72 @@
+"""Options shared by several commands, and how their values are resolved."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import click
+
+from reconciler.providers import DEFAULT_TENANT_URL
+
+F = TypeVar("F", bound=Callable[..., Any])
+TENANT_VARIABLE = "RECONCILER_TENANT"
+
+
+def config_dir_argument(command: F) -> F:
+    return click.argument(
+        "config_dir", required=False, default="sites", type=click.Path(path_type=Path)
+    )(command)
+
+
+def tenant_option(command: F) -> F:
+    # No click envvar: click reads an empty variable as unset and would fall back to
+    # the default tenant in silence; `tenant_url` tells the two apart.
+    return click.option(
+        "--tenant", "tenant", default=None, metavar="URL",
+        help=f"The tenant (env {TENANT_VARIABLE}; default {DEFAULT_TENANT_URL}).",
+    )(command)
+
+
+def tenant_url(given: str | None) -> str:
+    """The tenant chosen: --tenant, else RECONCILER_TENANT, else the default. An empty
+    value is passed on, so that it is refused rather than replaced by the default."""
+    if given is not None:
+        return given
+    return os.environ.get(TENANT_VARIABLE, DEFAULT_TENANT_URL)
+
+
+def site_filter_options(command: F) -> F:
+    command = click.option(
+        "--exclude-site", "exclude_sites", multiple=True, metavar="NAME",
+        help="Leave this site out (repeatable).")(command)
+    return click.option(
+        "--site", "sites", multiple=True, metavar="NAME",
+        help="Only this site (repeatable); rules still see the whole tenant.")(command)
+
+
+class Duration(click.ParamType[float]):
+    """Seconds, or a number with s, m or h: 90, 90s, 10m, 1h."""
+
+    name = "duration"
+    units: ClassVar[dict[str, int]] = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        if isinstance(value, int | float):
+            return float(value)
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", str(value))
+        if match is None:
+            self.fail(f"{value!r} is not a duration; write e.g. 30s, 10m or 1h", param, ctx)
+        return float(match.group(1)) * self.units[match.group(2)]
+
+
+def lock_timeout_option(command: F) -> F:
+    return click.option(
+        "--lock-timeout", "lock_timeout", type=Duration(), default="0s", show_default=True,
+        envvar="RECONCILER_LOCK_TIMEOUT",
+        help="Wait this long for another apply to release the tenant (e.g. 10m) instead "
+             "of failing at once (env RECONCILER_LOCK_TIMEOUT).")(command)

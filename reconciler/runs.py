@@ -1,0 +1,116 @@
+"""The runs behind the commands: plan a config against a tenant, and apply it.
+
+The CLI parses options, calls a run and maps errors to exit codes (octoDNS's
+`cmds/sync.py`); tests and benchmarks call the same runs.
+
+    plan_run:   load the config -> read the tenant (one snapshot) -> check it is
+                this config's tenant -> build the plan -> checksum it
+    apply_run:  lock the tenant -> plan_run -> the saved plan or checksum still
+                holds -> safety rails -> confirm -> apply step by step
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler.applying import (
+    ApplyReport,
+    Finished,
+    Progress,
+    apply_plan,
+    refuse_unless_forced,
+)
+from reconciler.bulk import bulk_phase
+from reconciler.config_loading import load_config
+from reconciler.errors import ReconcilerError, TenantMismatch
+from reconciler.plans import Plan, build_plan
+from reconciler.plans.serializing import checksum
+from reconciler.providers import Provider
+from reconciler.saved_plans import ensure_unchanged
+from schema.declarations import TenantConfig
+from schema.settings import declared_facts
+from schema.state import TenantState
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    config: TenantConfig
+    plan: Plan
+    checksum: str  # worked out once: it serialises every change
+
+
+def plan_run(config_dir: Path, provider: Provider, sites: tuple[str, ...] = (),
+             exclude_sites: tuple[str, ...] = ()) -> Planned:
+    with bulk_phase():
+        config = load_config(config_dir)
+        state = provider.read_state()
+        ensure_same_tenant(config, state, provider.description)
+        check_site_names(sites + exclude_sites,
+                         set(config.sites()) | {key.site for key in state.resources})
+        plan = build_plan(config, state, sites, exclude_sites)
+        return Planned(config, plan, checksum(plan))
+
+
+def ensure_same_tenant(config: TenantConfig, state: TenantState, description: str) -> None:
+    """Refuse, before anything is planned, a config written for another tenant."""
+    held, wanted = state.identity.name if state.identity else None, config.settings.tenant
+    if held is None or held == wanted:
+        return
+    where = config.settings_source.locate(("tenant",))
+    raise TenantMismatch(
+        f"{where}: tenant file holds {json.dumps(held)}, config is for {json.dumps(wanted)} "
+        f"({description}); nothing was planned. Point --tenant (or RECONCILER_TENANT) at the "
+        f"tenant of {json.dumps(wanted)}. Only if this tenant really was renamed, record that "
+        f"once with: reconcile tenant rename {json.dumps(held)} {json.dumps(wanted)}"
+    )
+
+
+def check_site_names(names: tuple[str, ...], known: set[str]) -> None:
+    unknown = sorted(set(names) - known)
+    if unknown:
+        listed = ", ".join(sorted(known)) or "none"
+        raise ReconcilerError(f"no site named {', '.join(unknown)}; sites are: {listed}")
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyRequest:
+    """What the operator asked of an apply, beyond the config and the tenant."""
+
+    sites: tuple[str, ...] = ()
+    exclude_sites: tuple[str, ...] = ()
+    force: bool = False
+    saved: dict[str, Any] | None = None  # a reviewed plan file's document
+    expected_checksum: str | None = None
+    lock_timeout: float = 0.0
+
+
+def apply_run(config_dir: Path, provider: Provider, request: ApplyRequest, *,
+              show: Callable[[Planned], None], confirm: Callable[[Plan], None],
+              progress: Progress | None = None, finished: Finished | None = None,
+              environ: Mapping[str, str] | None = None) -> tuple[Planned, ApplyReport]:
+    """Plan under the tenant's lock, check the plan is the reviewed one, show it,
+    confirm, apply. `show` and `confirm` are the CLI's (print, prompt)."""
+    with provider.lock(request.lock_timeout):
+        planned = plan_run(config_dir, provider, request.sites, request.exclude_sites)
+        fresh = (planned.plan, planned.checksum, planned.config.digest)
+        if request.saved is not None:
+            ensure_unchanged(request.saved["checksum"], *fresh, request.saved)
+        if request.expected_checksum is not None:
+            ensure_unchanged(request.expected_checksum, *fresh)
+        show(planned)
+        plan = planned.plan
+        if plan.is_empty:
+            if plan.unfinished is not None:
+                provider.finish_apply()  # killed after its last step: nothing left to do
+            return planned, ApplyReport()
+        refuse_unless_forced(plan, request.force)
+        confirm(plan)
+        report = apply_plan(plan, provider, declared_facts(planned.config.settings),
+                            plan_checksum=planned.checksum,
+                            progress=progress, finished=finished, environ=environ,
+                            force=request.force)
+        return planned, report

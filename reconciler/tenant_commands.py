@@ -1,0 +1,133 @@
+"""`reconcile tenant ...`: look after the tenant itself (whose it is, its schema, its health)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from reconciler.bulk import bulk_phase
+from reconciler.cli_options import (
+    config_dir_argument,
+    lock_timeout_option,
+    tenant_option,
+    tenant_url,
+)
+from reconciler.config_loading import load_config
+from reconciler.errors import ReconcilerError, TenantError
+from reconciler.providers import SqliteTenant, open_provider
+from reconciler.providers.sqlite_storage import SCHEMA_VERSION, migration_statements
+from schema.settings import declared_facts
+
+
+@click.group("tenant")
+def tenant_group() -> None:
+    """Look after the tenant itself: whose it is, its schema and its integrity."""
+
+
+@tenant_group.command("show")
+@tenant_option
+def show(tenant: str | None) -> int:
+    """Say whose the tenant is, its schema, any unfinished apply and who holds its lock."""
+    provider = open_provider(tenant_url(tenant))
+    try:
+        if not provider.exists():
+            click.echo(f"{provider.description}: no tenant yet (the first apply creates it).")
+            return 0
+        state = provider.read_state()
+        identity = state.identity
+        lines = [f"tenant:   {json.dumps(identity.name) if identity else '(not recorded)'}",
+                 f"at:       {provider.description}"]
+        if identity is not None:
+            lines += [f"id:       {identity.tenant_id}", f"created:  {identity.created_at}"]
+        if isinstance(provider, SqliteTenant):
+            lines.append(f"schema:   {provider.schema_version()} (this tool: {SCHEMA_VERSION})")
+        lines.append(f"holds:    {len(state.resources)} resources, "
+                     f"{len(state.managed)} managed by this tool")
+        if state.unfinished is not None:
+            lines.append(f"journal:  {state.unfinished.describe()}")
+        holder = provider.lock_holder()
+        lines.append(f"lock:     {'held by ' + holder.describe() if holder else 'free'}")
+        click.echo("\n".join(lines))
+    finally:
+        provider.close()
+    return 0
+
+
+@tenant_group.command("rename")
+@click.argument("old")
+@click.argument("new")
+@tenant_option
+@lock_timeout_option
+def rename(old: str, new: str, tenant: str | None, lock_timeout: float) -> int:
+    """Record that the tenant named OLD is now called NEW (as tenant.yaml's `tenant:`).
+
+    A plan refuses a config whose `tenant:` differs from the name the tenant
+    holds; this is the one way to change that name, and it needs the old one.
+    """
+    if not new.strip():
+        raise click.UsageError("the new name is empty")
+    provider = open_provider(tenant_url(tenant))
+    try:
+        with provider.lock(lock_timeout):
+            provider.rename(old, new)
+    finally:
+        provider.close()
+    click.echo(f"{provider.description}: renamed {json.dumps(old)} to {json.dumps(new)}.")
+    return 0
+
+
+@tenant_group.command("check")
+@tenant_option
+def check(tenant: str | None) -> int:
+    """Check the tenant's own bookkeeping: storage, references, counters, identities."""
+    provider = open_provider(tenant_url(tenant))
+    try:
+        if not provider.exists():
+            raise TenantError(f"tenant {provider.description} does not exist yet")
+        problems = provider.check_integrity()
+    finally:
+        provider.close()
+    if problems:
+        for problem in problems:
+            click.echo(f"{provider.description}: {problem}", err=True)
+        raise ReconcilerError(f"{len(problems)} integrity problem(s) in the tenant")
+    click.echo(f"{provider.description}: intact.")
+    return 0
+
+
+@tenant_group.command("migrate")
+@config_dir_argument
+@tenant_option
+@lock_timeout_option
+@click.option("--dry-run", is_flag=True, help="Print what would run; change nothing.")
+def migrate(config_dir: Path, tenant: str | None, lock_timeout: float, dry_run: bool) -> int:
+    """Bring a tenant made by an older version up to this version's schema, in one
+    transaction. (apply does this too, before its first step.)
+
+    A tenant older than schema 4 did not record whose it is; the migration records
+    the `tenant:` of CONFIG_DIR's tenant.yaml, so migrate with the right config.
+    """
+    provider = open_provider(tenant_url(tenant))
+    if not isinstance(provider, SqliteTenant):
+        raise ReconcilerError("migrate knows the embedded local tenant's schema only")
+    try:
+        version = provider.schema_version()
+        if version is None or version == SCHEMA_VERSION:
+            state = "no tenant yet" if version is None else f"already at schema {version}"
+            click.echo(f"{provider.description}: {state}; nothing to migrate.")
+            return 0
+        if dry_run:
+            click.echo(f"-- {provider.description}: schema {version} -> {SCHEMA_VERSION}, "
+                       "in one transaction:")
+            click.echo("\n".join(migration_statements(version)))
+            return 0
+        with bulk_phase():
+            config = load_config(config_dir)
+        with provider.lock(lock_timeout):
+            done = provider.initialise(declared_facts(config.settings), config.settings.tenant)
+    finally:
+        provider.close()
+    click.echo(f"{provider.description}: {done}.")
+    return 0
