@@ -55,7 +55,6 @@ class ReconcileGroup(click.Group):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> Any:
-        stopping.install()
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Abort as abort:  # a refused prompt, or Ctrl-C before writing
@@ -288,4 +287,6 @@ def _progress(index: int, total: int, change: Change) -> None:
 
 
 def main() -> None:
+    """The console script: a process of its own, so it may own the signal handlers."""
+    stopping.install()
     cli()

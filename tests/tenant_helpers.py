@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
 
 def mark_unmanaged(db: Path, *numbers: str) -> None:
     """As if these were made by hand in the portal: no reconciler marker."""
-    with sqlite3.connect(db) as connection:
+    with contextlib.closing(sqlite3.connect(db)) as connection, connection:
         for number in numbers:
             connection.execute("UPDATE users SET managed = 0 WHERE extension = ?", (number,))
             connection.execute("UPDATE shared_lines SET managed = 0 WHERE number = ?", (number,))
 
 
 def portal_edit(db: Path, sql: str, *arguments: object) -> None:
-    with sqlite3.connect(db) as connection:
+    with contextlib.closing(sqlite3.connect(db)) as connection, connection:
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute(sql, arguments)
+
+
+def copy_tenant(source: Path, target: Path) -> None:
+    """A consistent copy, write-ahead log included (a file copy could miss it)."""
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    with contextlib.closing(sqlite3.connect(source)) as reading, \
+            contextlib.closing(sqlite3.connect(target)) as writing:
+        reading.backup(writing)
