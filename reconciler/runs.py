@@ -30,7 +30,7 @@ from reconciler.errors import ReconcilerError, TenantMismatch
 from reconciler.plans import Plan, build_plan
 from reconciler.plans.serializing import checksum
 from reconciler.providers import Provider
-from reconciler.saved_plans import ensure_unchanged
+from reconciler.saved_plans import ensure_unchanged, normalised_checksum
 from schema.declarations import TenantConfig
 from schema.settings import declared_facts
 from schema.state import TenantState
@@ -100,7 +100,7 @@ def apply_run(config_dir: Path, provider: Provider, request: ApplyRequest, *,
         if request.saved is not None:
             ensure_unchanged(request.saved["checksum"], *fresh, request.saved)
         if request.expected_checksum is not None:
-            ensure_unchanged(request.expected_checksum, *fresh)
+            ensure_unchanged(normalised_checksum(request.expected_checksum), *fresh)
         show(planned)
         plan = planned.plan
         if plan.is_empty:

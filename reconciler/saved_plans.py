@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from reconciler.errors import ReconcilerError
 from reconciler.plans import Plan
-from reconciler.plans.serializing import FORMAT_VERSION, change_titles, plan_document
+from reconciler.plans.serializing import (
+    FORMAT_VERSION,
+    change_titles,
+    document_checksum,
+    plan_document,
+)
 
 
 def write_plan_file(path: Path, plan: Plan, config_digest: str, plan_checksum: str) -> None:
@@ -33,25 +41,101 @@ def write_plan_file(path: Path, plan: Plan, config_digest: str, plan_checksum: s
         raise ReconcilerError(f"cannot write plan file {path}: {error.strerror}") from error
 
 
+#: A plan of the whole 100,000-number plan, every resource created, is about 60 MB.
+MAX_PLAN_BYTES = 256 * 1024 * 1024
+
+
+class _SavedChange(BaseModel):
+    """A change as a saved plan lists it: checked before it is trusted for anything."""
+
+    model_config = ConfigDict(extra="allow")
+
+    step: int
+    action: Literal["create", "update", "renumber", "delete"]
+    label: str
+    site: str
+    kind: str
+    number: str
+    fields: dict[str, Any]
+    diffs: list[dict[str, Any]]
+
+
+class _SavedPlan(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    format_version: int
+    tenant: str
+    config_digest: str
+    sites: list[str]
+    excluded_sites: list[str]
+    changes: list[_SavedChange]
+    needs_force: list[str]
+    checksum: str
+
+
 def read_plan_file(path: Path) -> dict[str, Any]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise ReconcilerError(f"plan file {path} does not exist; make one with "
-                              f"`reconcile plan --out {path}`") from error
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ReconcilerError(f"plan file {path} is not a readable plan ({error}); make it "
-                              "again with `reconcile plan --out`") from error
+    """The saved plan at `path`, refused unless it is exactly as `plan --out` wrote it:
+    well formed, and its checksum that of its own contents (not edited since)."""
+    again = f"make it again with `reconcile plan --out {path}`"
+    document = _parse(_read_bytes(path), path, again)
     if not isinstance(document, dict) or document.get("format_version") != FORMAT_VERSION:
         found = document.get("format_version") if isinstance(document, dict) else None
         raise ReconcilerError(
             f"plan file {path} has format_version {found!r}; this reconciler reads "
-            f"{FORMAT_VERSION}; make the plan again with this version"
+            f"{FORMAT_VERSION}; {again}"
         )
-    for field in ("checksum", "config_digest", "changes", "sites", "excluded_sites"):
-        if field not in document:
-            raise ReconcilerError(f"plan file {path} has no '{field}'; make it again")
+    try:
+        _SavedPlan.model_validate(document)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(step) for step in first["loc"])
+        raise ReconcilerError(f"plan file {path} is malformed ({where}: {first['msg']}); "
+                              f"{again}") from error
+    if document_checksum(document) != document["checksum"]:
+        raise ReconcilerError(
+            f"plan file {path} was edited after it was made: its changes, filters or "
+            f"safety reasons do not match its checksum; refusing it. Review and save a new "
+            f"plan: {again}")
     return document
+
+
+def _read_bytes(path: Path) -> bytes:
+    """Read a plan file that is a regular file of sane size; a FIFO or a device is
+    refused at once instead of hanging or reading forever."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError as error:
+        raise ReconcilerError(f"plan file {path} does not exist; make one with "
+                              f"`reconcile plan --out {path}`") from error
+    except OSError as error:
+        raise ReconcilerError(f"cannot open plan file {path}: {error.strerror}") from error
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise ReconcilerError(f"plan file {path} is not a regular file (a FIFO, device "
+                                  "or socket); pass the file `plan --out` wrote")
+        if info.st_size > MAX_PLAN_BYTES:
+            raise ReconcilerError(f"plan file {path} is {info.st_size:,} bytes, over the "
+                                  f"{MAX_PLAN_BYTES:,}-byte limit for a plan; it is not one")
+        try:
+            return handle.read(MAX_PLAN_BYTES + 1)
+        except OSError as error:
+            raise ReconcilerError(f"cannot read plan file {path}: {error.strerror}") from error
+
+
+def _parse(content: bytes, path: Path, again: str) -> Any:
+    try:
+        return json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise ReconcilerError(f"plan file {path} is not a readable plan ({reason}); "
+                              f"{again}") from error
+
+
+def normalised_checksum(value: str) -> str:
+    """`--checksum` as printed (sha256:...) or as the bare hex digest."""
+    value = value.strip()
+    return value if value.startswith("sha256:") else f"sha256:{value.lower()}"
 
 
 def ensure_unchanged(expected: str, fresh: Plan, fresh_checksum: str, config_digest: str,

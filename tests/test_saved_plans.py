@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Run
+from tests.processes import reconcile
 from tests.tenant_helpers import portal_edit
 
 DB = Path(".reconciler/tenant.db")
@@ -112,4 +116,99 @@ def test_plan_file_without_a_checksum(run: Run, example_sites: Path, tmp_path: P
     (tmp_path / "plan.json").write_text(json.dumps(document))
     result = run("apply", "--plan", "plan.json", "--auto-approve")
     assert result.exit_code == 1
-    assert "plan file plan.json has no 'checksum'; make it again" in result.stderr
+    assert "plan file plan.json is malformed (checksum: Field required); make it again" \
+        in result.stderr
+
+
+def _edited(tmp_path: Path, edit: object) -> None:
+    document = json.loads((tmp_path / "plan.json").read_text())
+    edit(document)  # type: ignore[operator]
+    (tmp_path / "plan.json").write_text(json.dumps(document))
+
+
+def _change_a_value(document: dict) -> None:  # type: ignore[type-arg]
+    document["changes"][0]["fields"]["name"] = "someone else"
+
+
+def _drop_a_change(document: dict) -> None:  # type: ignore[type-arg]
+    del document["changes"][-1]
+
+
+def _widen_the_filters(document: dict) -> None:  # type: ignore[type-arg]
+    document["excluded_sites"] = ["Main"]
+
+
+def _new_checksum(document: dict) -> None:  # type: ignore[type-arg]
+    document["checksum"] = "sha256:" + "0" * 64
+
+
+@pytest.mark.parametrize("edit", [_change_a_value, _drop_a_change, _widen_the_filters,
+                                  _new_checksum])
+def test_an_edited_plan_file_is_refused(run: Run, example_sites: Path, tmp_path: Path,
+                                        edit: object) -> None:
+    run("plan", "--out", "plan.json")
+    _edited(tmp_path, edit)
+    result = run("apply", "--plan", "plan.json", "--auto-approve")
+    assert result.exit_code == 1
+    assert "plan file plan.json was edited after it was made" in result.stderr
+    assert not (tmp_path / DB).exists()  # nothing applied, not even the tenant set up
+
+
+def test_a_plan_file_edited_with_a_matching_checksum_is_stale(run: Run, example_sites: Path,
+                                                              tmp_path: Path) -> None:
+    """sha256 is no signature: whoever edits can recompute it. The fresh plan still
+    has to be the file's, so the edit cannot choose what is applied."""
+    from reconciler.plans.serializing import document_checksum
+
+    run("plan", "--out", "plan.json")
+
+    def forge(document: dict) -> None:  # type: ignore[type-arg]
+        _drop_a_change(document)
+        document["checksum"] = document_checksum(document)
+
+    _edited(tmp_path, forge)
+    result = run("apply", "--plan", "plan.json", "--auto-approve")
+    assert result.exit_code == 1
+    assert "the plan is stale, refusing to apply" in result.stderr
+    assert not (tmp_path / DB).exists()
+
+
+@pytest.mark.parametrize("content,message", [
+    ('{"format_version": 1, "changes": "all of them"}', "is malformed (tenant: Field required)"),
+    ('{"format_version": 1, "tenant": "T", "config_digest": "x", "sites": [], '
+     '"excluded_sites": [], "needs_force": [], "checksum": "x", "changes": [{"step": 1}]}',
+     "is malformed (changes.0.action: Field required)"),
+    ("[1, 2", "is not a readable plan"),
+    ("[" * 100_000 + "]" * 100_000, "is not a readable plan (nested too deeply)"),
+    ("\xff\xfe", "is not a readable plan"),
+])
+def test_a_malformed_plan_file_gets_a_message(run: Run, example_sites: Path, tmp_path: Path,
+                                              content: str, message: str) -> None:
+    (tmp_path / "plan.json").write_text(content, encoding="latin-1")
+    result = run("apply", "--plan", "plan.json", "--auto-approve")
+    assert result.exit_code == 1
+    assert f"error: plan file plan.json {message}" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_a_fifo_device_or_huge_plan_file_is_refused_at_once(example_sites: Path,
+                                                            tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    huge = tmp_path / "huge.json"
+    with open(huge, "wb") as handle:
+        handle.truncate(257 * 1024 * 1024)  # sparse: costs no disk
+    for plan_file, message in ((fifo, "is not a regular file"),
+                               (Path("/dev/zero"), "is not a regular file"),
+                               (huge, "over the 268,435,456-byte limit")):
+        # A separate process with a timeout: if the guard broke, this fails, not hangs.
+        result = reconcile("apply", "--plan", str(plan_file), "--auto-approve",
+                           str(example_sites), cwd=tmp_path, timeout=20)
+        assert result.returncode == 1, result.stderr
+        assert message in result.stderr
+
+
+def test_checksum_accepts_the_bare_digest(run: Run, example_sites: Path) -> None:
+    digest = _checksum_line(run("plan").stdout).removeprefix("sha256:")
+    result = run("apply", "--checksum", digest, "--auto-approve")
+    assert result.exit_code == 0, result.stderr

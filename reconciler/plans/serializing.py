@@ -44,19 +44,27 @@ def _key(key: Any) -> dict[str, str] | None:
     return {"site": key.site, "kind": key.kind.value, "number": key.number}
 
 
-def _reviewed_content(plan: Plan) -> dict[str, Any]:
-    changes = []
-    for step, change in enumerate(plan.changes, start=1):
-        data = change_data(change, step)
-        del data["origin"]
-        changes.append(data)
-    return {"tenant": plan.tenant, "sites": list(plan.sites),
-            "excluded_sites": list(plan.excluded_sites), "changes": changes,
-            "needs_force": list(plan.needs_force)}
+def reviewed_content(document: dict[str, Any]) -> dict[str, Any]:
+    """What the checksum covers, taken from a plan document: everything apply would
+    do, without where the YAML asked for it."""
+    return {"tenant": document["tenant"], "sites": list(document["sites"]),
+            "excluded_sites": list(document["excluded_sites"]),
+            "changes": [{k: v for k, v in change.items() if k != "origin"}
+                        for change in document["changes"]],
+            "needs_force": list(document["needs_force"])}
 
 
 def checksum(plan: Plan) -> str:
-    text = json.dumps(_reviewed_content(plan), sort_keys=True, separators=(",", ":"))
+    return document_checksum({
+        "tenant": plan.tenant, "sites": plan.sites, "excluded_sites": plan.excluded_sites,
+        "changes": [change_data(c, step) for step, c in enumerate(plan.changes, start=1)],
+        "needs_force": plan.needs_force})
+
+
+def document_checksum(document: dict[str, Any]) -> str:
+    """The checksum of a plan document's own contents: a saved plan whose `checksum`
+    differs from this was edited after it was made."""
+    text = json.dumps(reviewed_content(document), sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
