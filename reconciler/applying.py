@@ -44,7 +44,8 @@ def apply_plan(plan: Plan, provider: Provider, facts: TenantFacts, *,
                plan_checksum: str | None = None, started_by: str | None = None,
                progress: Progress | None = None,
                finished: Finished | None = None,
-               environ: Mapping[str, str] | None = None, force: bool = False) -> ApplyReport:
+               environ: Mapping[str, str] | None = None, force: bool = False,
+               secret_prefix: str | None = None) -> ApplyReport:
     """Apply every change in order; raise ApplyError naming the step that failed.
 
     `facts` set up a tenant that does not exist yet, once nothing can stop the
@@ -56,7 +57,7 @@ def apply_plan(plan: Plan, provider: Provider, facts: TenantFacts, *,
     """
     refuse_unless_forced(plan, force)
     refs = [change.password for change in plan.changes if change.password is not None]
-    passwords = secrets.resolve(refs, environ)
+    passwords = secrets.resolve(refs, environ, secret_prefix)
     report = ApplyReport()
     total = len(plan.changes)
     with stopping.deferred() as stop:

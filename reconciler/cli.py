@@ -23,6 +23,7 @@ from reconciler.bulk import bulk_phase
 from reconciler.cli_options import (
     config_dir_argument,
     lock_timeout_option,
+    secret_prefix_option,
     site_filter_options,
     tenant_option,
     tenant_url,
@@ -43,6 +44,7 @@ from reconciler.runs import (
 )
 from reconciler.saved_plans import read_plan_file, write_plan_file
 from reconciler.tenant_commands import tenant_group
+from schema.printable import printable
 from schema.settings import declared_facts
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -78,7 +80,7 @@ class ReconcileGroup(click.Group):
             click.echo(f"error: {error}", err=True)
             code = EXIT_ERROR
         except ReconcilerError as error:
-            click.echo(f"error: {error}", err=True)
+            click.echo(f"error: {printable(str(error), keep_newlines=True)}", err=True)
             code = EXIT_ERROR
         except Exception as error:  # a bug of ours: still no traceback unless asked for
             if os.environ.get("RECONCILER_DEBUG"):
@@ -118,11 +120,13 @@ cli.add_command(tenant_group)
 @cli.command()
 @config_dir_argument
 @site_filter_options
-def validate(config_dir: Path, sites: tuple[str, ...], exclude_sites: tuple[str, ...]) -> int:
+@secret_prefix_option
+def validate(config_dir: Path, sites: tuple[str, ...], exclude_sites: tuple[str, ...],
+             secret_prefix: str | None) -> int:
     """Check CONFIG_DIR (default ./sites) against every rule; no tenant needed."""
     try:
         with bulk_phase():
-            config = load_config(config_dir)
+            config = load_config(config_dir, secret_prefix)
     except ConfigError as error:
         kept = [p for p in error.problems
                 if _problem_in_sites(p.location.path, config_dir, sites, exclude_sites)]
@@ -160,13 +164,16 @@ FORMATS = ("text", "markdown", "json", "runbook")
 
 
 def _render(planned: Planned, provider: Provider, output_format: str) -> str:
+    """The plan in a format; every format but text (which colours, and escapes each
+    line itself) is made printable as a whole."""
     plan, digest, plan_checksum = planned.plan, planned.config.digest, planned.checksum
     if output_format == "json":
-        return json_document.render(plan, digest, plan_checksum)
+        return printable(json_document.render(plan, digest, plan_checksum), keep_newlines=True)
     if output_format == "markdown":
-        return markdown.render(plan, _describe(provider, plan), plan_checksum)
+        return printable(markdown.render(plan, _describe(provider, plan), plan_checksum),
+                         keep_newlines=True)
     if output_format == "runbook":
-        return runbook.render(plan, plan_checksum)
+        return printable(runbook.render(plan, plan_checksum), keep_newlines=True)
     colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     rendered = text.render(plan, _describe(provider, plan), colour=colour)
     return rendered + f"\nPlan checksum: {plan_checksum}\n"
@@ -182,13 +189,14 @@ def _render(planned: Planned, provider: Provider, output_format: str) -> str:
               help="Also save the plan as JSON, for `apply --plan`.")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text",
               show_default=True, help="How to print the plan.")
+@secret_prefix_option
 def plan(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
          exclude_sites: tuple[str, ...], detailed_exitcode: bool, out_file: Path | None,
-         output_format: str) -> int:
+         output_format: str, secret_prefix: str | None) -> int:
     """Show the changes that would make the tenant match CONFIG_DIR; writes nothing."""
     provider = open_provider(tenant_url(tenant))
     try:
-        planned = plan_run(config_dir, provider, sites, exclude_sites)
+        planned = plan_run(config_dir, provider, sites, exclude_sites, secret_prefix)
         if out_file is not None:
             write_plan_file(out_file, planned.plan, planned.config.digest, planned.checksum)
         click.echo(_render(planned, provider, output_format), nl=False)
@@ -211,14 +219,17 @@ def plan(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
 @click.option("--checksum", "expected_checksum", metavar="SHA",
               help="Apply only if a fresh plan has this checksum (printed by `plan`).")
 @lock_timeout_option
+@secret_prefix_option
 def apply(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
           exclude_sites: tuple[str, ...], auto_approve: bool, force: bool,
-          plan_file: Path | None, expected_checksum: str | None, lock_timeout: float) -> int:
+          plan_file: Path | None, expected_checksum: str | None, lock_timeout: float,
+          secret_prefix: str | None) -> int:
     """Plan against the tenant, confirm, and apply the changes in order."""
     saved = read_plan_file(plan_file) if plan_file is not None else None
     if saved is not None:
         sites, exclude_sites = _filters_of(saved, sites, exclude_sites)
-    request = ApplyRequest(sites, exclude_sites, force, saved, expected_checksum, lock_timeout)
+    request = ApplyRequest(sites, exclude_sites, force, saved, expected_checksum, lock_timeout,
+                           secret_prefix)
     provider = open_provider(tenant_url(tenant))
     try:
         apply_run(config_dir, provider, request,

@@ -70,3 +70,11 @@ def lock_timeout_option(command: F) -> F:
         envvar="RECONCILER_LOCK_TIMEOUT",
         help="Wait this long for another apply to release the tenant (e.g. 10m) instead "
              "of failing at once (env RECONCILER_LOCK_TIMEOUT).")(command)
+
+
+def secret_prefix_option(command: F) -> F:
+    return click.option(
+        "--secret-prefix", "secret_prefix", default=None, metavar="PREFIX",
+        envvar="RECONCILER_SECRET_PREFIX",
+        help="Password variables must start with this (env RECONCILER_SECRET_PREFIX; default "
+             "RECONCILER_PW_). Set where apply runs, never in the config.")(command)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import os
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from reconciler import config_tree, secrets
+from reconciler.config_tree import TENANT_FILE
+from reconciler.config_tree import shown as _shown
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.yaml_reading import LocatedDict, LocatedList, ReadResult, read_yaml
 from schema import rulebook, rules
@@ -30,8 +32,6 @@ from schema.problems import Problem, sorted_problems
 from schema.resources import HotDeskUser, SharedLine, User
 from schema.settings import SiteSettings, TenantSettings
 
-TENANT_FILE = "tenant.yaml"
-YAML_SUFFIXES = (".yaml", ".yml")
 _LISTS: dict[str, type[BaseModel]] = {
     "users": User,
     "hot_desk_users": HotDeskUser,
@@ -62,19 +62,23 @@ class _Reading:
         return "sha256:" + self._digest.hexdigest()
 
 
-def load_config(config_dir: Path) -> TenantConfig:
-    """Load and validate everything; raise ConfigError with every problem, sorted."""
+def load_config(config_dir: Path, secret_prefix: str | None = None) -> TenantConfig:
+    """Load and validate everything; raise ConfigError with every problem, sorted.
+    `secret_prefix`: what password variables must start with (see `secrets`)."""
     _check_config_dir(config_dir)
+    prefix = secrets.allowed_prefix(secret_prefix)
+    tree = config_tree.walk(config_dir)
     reading = _Reading(config_dir)
     problems = reading.problems
-    settings, settings_source = _load_settings(config_dir, reading)
+    problems.extend(tree.problems)
+    settings, settings_source = _load_settings(config_dir, tree.tenant_file, reading)
     declared: list[Declared] = []
-    for site, file in _site_files(config_dir, problems):
+    for site, file in tree.site_files:
         declared.extend(_load_site_file(site, file, reading))
     if settings is None or settings_source is None:
         raise ConfigError(sorted_problems(problems))
     config = TenantConfig(settings, settings_source, declared, reading.sites, reading.digest(),
-                          reading.unparsed_numbers)
+                          reading.unparsed_numbers, prefix)
     problems.extend(rules.check(config))
     if problems:
         raise ConfigError(sorted_problems(problems))
@@ -94,28 +98,23 @@ def _check_config_dir(config_dir: Path) -> None:
         )
 
 
-def _shown(path: Path) -> str:
-    """A path as the user will want to click it: relative to the working directory."""
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
-
-
 def _load_settings(
-    config_dir: Path, reading: _Reading
+    config_dir: Path, path: Path | None, reading: _Reading
 ) -> tuple[TenantSettings | None, LocatedDict | None]:
-    path = config_dir / TENANT_FILE
-    shown = _shown(path)
     problems = reading.problems
-    if not path.is_file():
+    if path is None:
+        shown_path = _shown(config_dir / TENANT_FILE)
+        site_folder = (config_dir.parent / TENANT_FILE).is_file()
         problems.append(Problem(
             rulebook.CONFIG_LAYOUT.id,
+            f"{config_dir} looks like a site folder: pass its parent, the folder holding "
+            f"{TENANT_FILE} (reconcile validate {config_dir.parent})" if site_folder else
             f"{TENANT_FILE} is missing; create it with tenant, platform_version, licences "
             "and packages (see README.md)",
-            Location(shown),
+            Location(shown_path),
         ))
         return None, None
+    shown = _shown(path)
     result = reading.read(path)
     data = result.data
     if not isinstance(data, LocatedDict):
@@ -130,23 +129,6 @@ def _load_settings(
         return None, None
     settings = _validate(TenantSettings, data, problems)
     return (settings, data) if isinstance(settings, TenantSettings) else (None, None)
-
-
-def _site_files(config_dir: Path, problems: list[Problem]) -> Iterator[tuple[str, Path]]:
-    for entry in sorted(config_dir.iterdir()):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            for file in sorted(entry.iterdir()):
-                if file.is_file() and file.suffix in YAML_SUFFIXES:
-                    yield entry.name, file
-        elif entry.suffix in YAML_SUFFIXES and entry.name != TENANT_FILE:
-            problems.append(Problem(
-                rulebook.CONFIG_LAYOUT.id,
-                f"'{entry.name}' is not in a site folder; move it to "
-                f"{config_dir.name}/<site>/{entry.name} (the folder name is the site)",
-                Location(_shown(entry)),
-            ))
 
 
 def _load_site_file(site: str, file: Path, reading: _Reading) -> Iterator[Declared]:

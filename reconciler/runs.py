@@ -44,9 +44,9 @@ class Planned:
 
 
 def plan_run(config_dir: Path, provider: Provider, sites: tuple[str, ...] = (),
-             exclude_sites: tuple[str, ...] = ()) -> Planned:
+             exclude_sites: tuple[str, ...] = (), secret_prefix: str | None = None) -> Planned:
     with bulk_phase():
-        config = load_config(config_dir)
+        config = load_config(config_dir, secret_prefix)
         state = provider.read_state()
         ensure_same_tenant(config, state, provider.description)
         check_site_names(sites + exclude_sites,
@@ -86,6 +86,7 @@ class ApplyRequest:
     saved: dict[str, Any] | None = None  # a reviewed plan file's document
     expected_checksum: str | None = None
     lock_timeout: float = 0.0
+    secret_prefix: str | None = None
 
 
 def apply_run(config_dir: Path, provider: Provider, request: ApplyRequest, *,
@@ -95,7 +96,8 @@ def apply_run(config_dir: Path, provider: Provider, request: ApplyRequest, *,
     """Plan under the tenant's lock, check the plan is the reviewed one, show it,
     confirm, apply. `show` and `confirm` are the CLI's (print, prompt)."""
     with provider.lock(request.lock_timeout):
-        planned = plan_run(config_dir, provider, request.sites, request.exclude_sites)
+        planned = plan_run(config_dir, provider, request.sites, request.exclude_sites,
+                           request.secret_prefix)
         fresh = (planned.plan, planned.checksum, planned.config.digest)
         if request.saved is not None:
             ensure_unchanged(request.saved["checksum"], *fresh, request.saved)
@@ -112,5 +114,5 @@ def apply_run(config_dir: Path, provider: Provider, request: ApplyRequest, *,
         report = apply_plan(plan, provider, declared_facts(planned.config.settings),
                             plan_checksum=planned.checksum,
                             progress=progress, finished=finished, environ=environ,
-                            force=request.force)
+                            force=request.force, secret_prefix=planned.config.secret_prefix)
         return planned, report

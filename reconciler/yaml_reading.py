@@ -11,10 +11,17 @@ Three departures from PyYAML's SafeLoader, each a bug report waiting to happen:
 
 The C parser (libyaml) is used when PyYAML was built with it: it is several
 times faster on large tenants, and our constructors run on top of either.
+
+Input is bounded, each limit a located problem (`config.limits`): a file is at
+most MAX_FILE_BYTES, nested at most MAX_DEPTH deep, and its aliases may add at
+most MAX_ALIAS_VALUES values when expanded (the "billion laughs"). Merge keys
+(`<<`) are refused outright (`yaml.merge-key`).
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path as FilePath
 from typing import Any
@@ -28,6 +35,11 @@ from schema.locations import Location
 from schema.problems import Problem
 
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 32
+MAX_ALIAS_VALUES = 10_000
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
@@ -93,6 +105,9 @@ class LocatedLoader(_BaseLoader):  # type: ignore[misc]
         super().__init__(stream)
         self.file = file
         self.problems: list[Problem] = []
+        self._depth = 0
+        self._alias_values = 0
+        self._sizes: dict[int, int] = {}
 
     def _problem(self, rule: rulebook.Rule, message: str, mark: tuple[int, int]) -> None:
         where = Location(self.file, mark[0] + 1, mark[1] + 1)
@@ -106,12 +121,50 @@ class LocatedLoader(_BaseLoader):  # type: ignore[misc]
             scalar = _SCALARS.get(node.tag)
             if scalar is not None:
                 return scalar(node.value)
+        elif node in self.constructed_objects and not self._within_alias_budget(node):
+            return None  # an alias again: what it adds is counted, up to the budget
         return self.construct_object(node, deep=True)
 
+    def _within_alias_budget(self, node: Node) -> bool:
+        if self._alias_values > MAX_ALIAS_VALUES:
+            return False
+        self._alias_values += _size(node, self._sizes)
+        if self._alias_values > MAX_ALIAS_VALUES:
+            self._problem(rulebook.CONFIG_LIMITS,
+                          f"aliases here expand to more than {MAX_ALIAS_VALUES:,} values; write "
+                          "the values out, or use fewer aliases", _mark(node))
+            return False
+        return True
+
+    def _deeper(self, node: Node) -> bool:
+        """Enter one more level of nesting, unless that is too deep (then say so)."""
+        if self._depth >= MAX_DEPTH:
+            self._problem(rulebook.CONFIG_LIMITS,
+                          f"nested more than {MAX_DEPTH} levels deep; a config needs at most 6",
+                          _mark(node))
+            return False
+        self._depth += 1
+        return True
+
     def construct_located_mapping(self, node: MappingNode) -> LocatedDict:
-        self.flatten_mapping(node)
         data = LocatedDict(self.file, _mark(node))
+        if not self._deeper(node):
+            return data
+        try:
+            self._fill_mapping(node, data)
+        finally:
+            self._depth -= 1
+        return data
+
+    def _fill_mapping(self, node: MappingNode, data: LocatedDict) -> None:
         for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                self._problem(
+                    rulebook.YAML_MERGE_KEY,
+                    "YAML merge keys (<<) are not supported: write the fields out in this "
+                    "entry (an alias for a whole value, such as `members: *team`, is fine)",
+                    _mark(key_node))
+                continue
             key = self._construct(key_node)
             if not isinstance(key, str | int | bool) or key is None:
                 self._problem(rulebook.WRONG_TYPE, "a mapping key must be plain text",
@@ -129,13 +182,17 @@ class LocatedLoader(_BaseLoader):  # type: ignore[misc]
             data[key] = self._construct(value_node)
             data.key_marks[key] = _mark(key_node)
             data.value_marks[key] = _mark(value_node)
-        return data
 
     def construct_located_sequence(self, node: SequenceNode) -> LocatedList:
         data = LocatedList(self.file, _mark(node))
-        for item in node.value:
-            data.append(self._construct(item))
-            data.item_marks.append(_mark(item))
+        if not self._deeper(node):
+            return data
+        try:
+            for item in node.value:
+                data.append(self._construct(item))
+                data.item_marks.append(_mark(item))
+        finally:
+            self._depth -= 1
         return data
 
     def construct_as_typed(self, node: ScalarNode) -> str:
@@ -143,6 +200,23 @@ class LocatedLoader(_BaseLoader):  # type: ignore[misc]
 
     def construct_bool_or_text(self, node: ScalarNode) -> bool | str:
         return _bool_or_text(str(node.value))
+
+
+def _size(node: Node, sizes: dict[int, int]) -> int:
+    """How many values `node` holds, counting shared nodes each time they appear
+    (memoised, so a blown-up graph is still measured in linear time). Nesting is
+    bounded by libyaml (1,000 levels), well inside Python's recursion limit."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    if isinstance(node, MappingNode):
+        total = 1 + sum(_size(k, sizes) + _size(v, sizes) for k, v in node.value)
+    elif isinstance(node, SequenceNode):
+        total = 1 + sum(_size(item, sizes) for item in node.value)
+    else:
+        total = 1
+    sizes[id(node)] = total
+    return total
 
 
 def _text(value: str) -> str:
@@ -192,11 +266,13 @@ class ReadResult:
 def read_yaml(path: FilePath, shown_as: str) -> ReadResult:
     """Parse one file; syntax errors and duplicate keys come back as problems."""
     try:
-        content = path.read_bytes()
+        content = _read_bounded(path)
         text = content.decode("utf-8")
     except UnicodeDecodeError as error:
         message = f"file is not UTF-8 text ({error.reason}); save it as UTF-8"
         return ReadResult(None, [Problem(rulebook.YAML_SYNTAX.id, message, Location(shown_as))])
+    except _Refused as refusal:
+        return ReadResult(None, [Problem(refusal.rule.id, str(refusal), Location(shown_as))])
     except OSError as error:
         return ReadResult(None, [Problem(rulebook.CONFIG_LAYOUT.id,
                                          f"cannot read file: {error.strerror}",
@@ -216,3 +292,26 @@ def read_yaml(path: FilePath, shown_as: str) -> ReadResult:
     finally:
         loader.dispose()
     return ReadResult(data, loader.problems, content)
+
+
+class _Refused(Exception):
+    def __init__(self, rule: rulebook.Rule, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+def _read_bounded(path: FilePath) -> bytes:
+    """The file's bytes, if it is a regular file within the size limit. Opened without
+    blocking, so a FIFO put in place of a file is refused instead of hanging us."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise _Refused(rulebook.CONFIG_LAYOUT, "is not a regular file (a FIFO, socket or "
+                                                   "device); only YAML files belong here")
+        content = handle.read(MAX_FILE_BYTES + 1)
+    if len(content) > MAX_FILE_BYTES:
+        raise _Refused(rulebook.CONFIG_LIMITS,
+                       f"file is over the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit for one "
+                       "config file; split it into several files in the site folder")
+    return content

@@ -8,7 +8,7 @@ from fnmatch import fnmatchcase
 from typing import Protocol
 
 from schema.canonical import canonical_fields, kind_of, number_of, previous_number_of
-from schema.fields import SecretRef
+from schema.fields import DEFAULT_SECRET_PREFIX, SecretRef
 from schema.locations import Location
 from schema.resources import HotDeskUser, Resource, User
 from schema.settings import Safety, SiteSettings, TenantSettings
@@ -91,6 +91,8 @@ class TenantConfig:
     digest: str = ""
     #: Numbers of items that failed their own checks: rules do not report them missing.
     unparsed_numbers: set[str] = field(default_factory=set)
+    #: Password variables must start with this (set where apply runs, never in YAML).
+    secret_prefix: str = DEFAULT_SECRET_PREFIX
 
     def site(self, name: str) -> SiteSettings:
         declared = self.site_settings.get(name)

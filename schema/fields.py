@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from pydantic_core import PydanticCustomError
 
 from schema import rulebook
+from schema.printable import control_characters
 
 
 def _fail(rule: rulebook.Rule, message: str, **context: Any) -> PydanticCustomError:
@@ -57,7 +58,9 @@ _mac_format = _matching(
     "'{value}' is not a MAC address; write its 12 hex digits, e.g. 001A2B3C4D5E")
 _env_name = _matching(
     r"[A-Za-z_][A-Za-z0-9_]*", rulebook.WRONG_TYPE,
-    "'{value}' is not an environment variable name (letters, digits, _)")
+    "env must name an environment variable (letters, digits and _, not starting with a "
+    "digit), such as RECONCILER_PW_0997; what is written here is not shown, in case it is "
+    "the password itself")
 
 
 def _mac(value: str) -> str:
@@ -66,10 +69,40 @@ def _mac(value: str) -> str:
     return re.sub(r"[:.-]", "", _mac_format(value)).upper()
 
 
+def _text(what: str, max_length: int) -> Callable[[str], str]:
+    """A validator for free text: no control characters, at most `max_length`
+    characters. The value itself is never echoed."""
+
+    def check(value: str) -> str:
+        found = control_characters(value)
+        if found:
+            raise _fail(rulebook.TEXT_FORMAT, f"{what} holds control characters "
+                        "({found}); remove them", found=" ".join(found))
+        if len(value) > max_length:
+            raise _fail(rulebook.TEXT_FORMAT, f"{what} is {{length}} characters long; at most "
+                        f"{max_length} are allowed", length=len(value))
+        return value
+
+    return check
+
+
+def _in_range(what: str, low: int, high: int) -> Callable[[int], int]:
+    def check(value: int) -> int:
+        if not low <= value <= high:
+            raise _fail(rulebook.VALUE_RANGE, f"{what} {{value}} is out of range; use {low:,} "
+                        f"to {high:,}", value=value)
+        return value
+
+    return check
+
+
+_name_text = _text("name", 64)
+
+
 def _name(value: str) -> str:
     if not value.strip():
         raise _fail(rulebook.NAME_EMPTY, "name is empty; give the name shown on the phone")
-    return value
+    return _name_text(value)
 
 
 def _ring_delay(value: int) -> int:
@@ -83,10 +116,13 @@ def _ring_delay(value: int) -> int:
     return value
 
 
+MAX_BUTTON = 999
+
+
 def _button(value: int) -> int:
-    if value < 1:
-        raise _fail(rulebook.BUTTON_RANGE, "button {value} is not a button; number buttons from 1",
-                    value=value)
+    if not 1 <= value <= MAX_BUTTON:
+        raise _fail(rulebook.BUTTON_RANGE, "button {value} is not a button; number buttons from "
+                    f"1 to {MAX_BUTTON}", value=value)
     return value
 
 
@@ -111,6 +147,12 @@ RingDelay = Annotated[int, AfterValidator(_ring_delay)]
 MacAddress = Annotated[str, AfterValidator(_mac)]
 FeatureCode = Annotated[str, AfterValidator(_feature_code)]
 Button = Annotated[int, AfterValidator(_button)]
+#: Seats, licences and counts: the numbering plan holds at most 100,000 numbers.
+Count = Annotated[int, AfterValidator(_in_range("count", 0, 100_000))]
+RotationCounter = Annotated[int, AfterValidator(_in_range("password_rotation", 0, 1_000_000))]
+ShortText = Annotated[str, AfterValidator(_text("text", 64))]
+Description = Annotated[str, AfterValidator(_text("description", 128))]
+TenantName = Annotated[str, AfterValidator(_text("tenant", 128))]
 
 
 class SecretRef(BaseModel):
@@ -128,14 +170,15 @@ PasswordRef = Annotated[SecretRef, BeforeValidator(_no_inline_secret)]
 
 
 MIN_PASSWORD, MAX_PASSWORD = 8, 15
+DEFAULT_SECRET_PREFIX = "RECONCILER_PW_"
 
 
 def password_length_problem(length: int) -> str | None:
     """Why a password of this length is refused, or None. Takes the length, never
-    the password, so no caller can put the value in a message by mistake."""
+    the password, and never says the length either: it narrows a guess."""
     if MIN_PASSWORD <= length <= MAX_PASSWORD:
         return None
-    return (f"is {length} characters; the portal accepts {MIN_PASSWORD} to {MAX_PASSWORD} "
+    return (f"is not {MIN_PASSWORD} to {MAX_PASSWORD} characters long, as the portal needs "
             f"[{rulebook.PASSWORD_LENGTH.id}]")
 
 

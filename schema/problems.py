@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from schema.locations import Location
+from schema.printable import printable
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,7 +17,7 @@ class Problem:
     location: Location
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message} [{self.rule}]"
+        return printable(f"{self.location}: {self.message} [{self.rule}]")
 
 
 def sorted_problems(problems: list[Problem]) -> list[Problem]:

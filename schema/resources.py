@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 from schema import rulebook
 from schema.fields import (
     Button,
+    Description,
     DisplayName,
     Email,
     MacAddress,
@@ -23,6 +24,8 @@ from schema.fields import (
     PhoneNumber,
     PortalId,
     RingDelay,
+    RotationCounter,
+    ShortText,
 )
 
 
@@ -35,18 +38,18 @@ class _UserFields(_Strict):
 
     extension: Number
     name: DisplayName
-    package: str
+    package: ShortText
     portal_id: PortalId | None = None
     email: Email | None = None
     direct_dial_number: PhoneNumber | None = None
-    call_barring: str | None = None
+    call_barring: ShortText | None = None
     outgoing_caller_id: PhoneNumber | None = None
     group_member_type: Literal["single_site", "multi_site"] = "single_site"
     aad_id: Email | None = None
     password: PasswordRef | None = None
     # Raise to set the password again: the portal never returns passwords, so a
     # plan cannot see that one differs; this counter is how the config says so.
-    password_rotation: Annotated[int, Field(ge=0)] | None = None
+    password_rotation: RotationCounter | None = None
     # The number this user had before: renumber it in place, keeping memberships.
     previous_extension: Number | None = None
 
@@ -102,7 +105,7 @@ class SharedLine(_Strict):
     direct_dial_number: PhoneNumber | None = None
     autodial_digit: PhoneNumber | None = None
     forward_to_vm: StrictBool = False
-    description: str | None = None
+    description: Description | None = None
     members: list[Member] = Field(default_factory=list)
     previous_number: Number | None = None
 

@@ -48,6 +48,33 @@ CONFIG_LAYOUT = _rule(
     "tool",
     "design",
 )
+CONFIG_LIMITS = _rule(
+    "config.limits",
+    "Input stays within documented limits: file size, number of files, nesting depth, "
+    "alias expansion.",
+    "tool",
+    "design: configs come from pull requests and may be hostile",
+)
+YAML_MERGE_KEY = _rule(
+    "yaml.merge-key",
+    "No YAML merge keys (<<): each entry writes its own fields.",
+    "tool",
+    "design: merge keys hide which file sets a value, and can expand without bound",
+)
+TEXT_FORMAT = _rule(
+    "field.text",
+    "Text fields (names, descriptions, site and package names) have no control characters "
+    "and a length limit.",
+    "tool",
+    "design: the portal's limits are not published; these keep every value printable",
+)
+VALUE_RANGE = _rule(
+    "field.range",
+    "Counts and numbers are within the portal's ranges (buttons, seats, licences, "
+    "rotation counters).",
+    "tool",
+    "design: an out-of-range value fails at validate, never as an apply-time overflow",
+)
 
 # --- numbers ----------------------------------------------------------------
 NUMBER_FORMAT = _rule(
@@ -97,6 +124,13 @@ PORTAL_ID_FORMAT = _rule(
     "A portal ID is written login@domain, as the portal shows it.",
     "page",
     "announcement page: Portal ID 0901@35.com",
+)
+SECRET_PREFIX = _rule(
+    "secrets.env-prefix",
+    "A password reference names a variable with the allowed prefix (RECONCILER_PW_ unless "
+    "set otherwise where apply runs).",
+    "tool",
+    "design: a config from a pull request cannot turn CI's own secrets into portal passwords",
 )
 INLINE_PASSWORD = _rule(
     "secrets.inline-password",

@@ -6,14 +6,14 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from schema.fields import FeatureCode, PlatformVersion, version_tuple
+from schema.fields import Count, FeatureCode, PlatformVersion, ShortText, TenantName, version_tuple
 from schema.state import TenantFacts
 
 
 class Licences(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    shared_lines: Annotated[int, Field(ge=0)] = 0
+    shared_lines: Count = 0
     shared_licensing: StrictBool = False
 
 
@@ -23,7 +23,7 @@ class Safety(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_delete_percent: Annotated[float, Field(ge=0, le=100)] = 30.0
-    min_resources: Annotated[int, Field(ge=0)] = 10
+    min_resources: Count = 10
 
 
 class SiteSettings(BaseModel):
@@ -34,7 +34,7 @@ class SiteSettings(BaseModel):
     # Delete resources of this site that exist in the tenant but were never managed.
     prune: StrictBool = False
     # Numbers or glob patterns ("09*") this tool never touches in this site.
-    ignore: list[str] = Field(default_factory=list)
+    ignore: list[ShortText] = Field(default_factory=list)
     safety: Safety | None = None
 
 
@@ -43,14 +43,14 @@ class TenantSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    tenant: str
+    tenant: TenantName
     platform_version: PlatformVersion
     licences: Licences = Field(default_factory=Licences)
     # User pack name -> seats owned. Listed in upgrade order (cheapest first).
-    packages: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    packages: dict[ShortText, Count] = Field(default_factory=dict)
     # Feature code name -> code, as set in this customer's portal (they differ per
     # customer, so none are assumed). Extensions must not collide with them.
-    feature_codes: dict[str, FeatureCode] = Field(default_factory=dict)
+    feature_codes: dict[ShortText, FeatureCode] = Field(default_factory=dict)
     safety: Safety = Field(default_factory=Safety)
 
     def package_rank(self, package: str) -> int | None:

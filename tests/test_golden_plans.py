@@ -61,7 +61,7 @@ def _larger_scenario(run: Run, sites: Path, tmp_path: Path) -> None:
     (sites / "Annex").mkdir()                                              # new site
     (sites / "Annex" / "users.yaml").write_text(
         'users:\n  - {extension: "1200", name: Annex desk, package: Empty User Pack,\n'
-        '     devices: [MS Teams Connect], password: {env: PW_1200},\n'
+        '     devices: [MS Teams Connect], password: {env: RECONCILER_PW_1200},\n'
         '     group_member_type: multi_site}\n')
 
 
@@ -82,7 +82,7 @@ def test_larger_plan(run: Run, example_sites: Path, tmp_path: Path, output_forma
 
 def test_larger_plan_applies_with_force(run: Run, example_sites: Path, tmp_path: Path) -> None:
     _larger_scenario(run, example_sites, tmp_path)
-    env = {"PW_1200": "annex-desk-pw1"}
+    env = {"RECONCILER_PW_1200": "annex-desk-pw1"}
     assert run("apply", "--auto-approve", env=env).exit_code == 1  # deletes need --force
     applied = run("apply", "--auto-approve", "--force", env=env)
     assert applied.exit_code == 0, applied.stderr

@@ -38,11 +38,11 @@ def test_portal_id_and_mac_duplicates(run: Run, write_tree: WriteTree) -> None:
 
 
 def test_password_length(run: Run, write_tree: WriteTree) -> None:
-    write_tree({"Main/u.yaml": USERS.replace("portal_id: a@x.com", "portal_id: a@x.com, "
-                                                                   "password: {env: PW}")})
-    lines = _stderr_lines(run, "apply", "--auto-approve", env={"PW": "x" * 16})
-    assert lines == ["error: the password in PW is 16 characters; the portal accepts 8 to 15 "
-                     "[secrets.password-length]"]
+    write_tree({"Main/u.yaml": USERS.replace(
+        "portal_id: a@x.com", "portal_id: a@x.com, password: {env: RECONCILER_PW_1}")})
+    lines = _stderr_lines(run, "apply", "--auto-approve", env={"RECONCILER_PW_1": "x" * 16})
+    assert lines == ["error: the password in RECONCILER_PW_1 is not 8 to 15 characters long, "
+                     "as the portal needs [secrets.password-length]"]
 
 
 def test_declared_and_ignored(run: Run, write_tree: WriteTree) -> None:
@@ -113,7 +113,7 @@ def test_a_broken_user_is_not_also_reported_missing(run: Run, write_tree: WriteT
 
 def test_unknown_field_in_a_password_reference_lists_allowed(run: Run,
                                                              write_tree: WriteTree) -> None:
-    write_tree({"Main/u.yaml": USERS.replace("portal_id: b@x.com", "portal_id: b@x.com, "
-                                                                   "password: {env: P, pw: x}")})
+    write_tree({"Main/u.yaml": USERS.replace(
+        "portal_id: b@x.com", "portal_id: b@x.com, password: {env: RECONCILER_PW_P, pw: x}")})
     line = _stderr_lines(run, "validate")[0]
     assert line.endswith("unknown field 'pw'; allowed: env [schema.unknown-field]")

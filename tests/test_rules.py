@@ -141,7 +141,7 @@ def test_ring_delay_steps(write_tree: WriteTree, delay: int) -> None:
 def test_button_positive(write_tree: WriteTree) -> None:
     found = problems(write_tree, {"Main/u.yaml": USERS,
                                   "Main/s.yaml": line('{extension: "1001", button: 0}')})
-    assert found == ["Main/s.yaml:4:37: button 0 is not a button; number buttons from 1 "
+    assert found == ["Main/s.yaml:4:37: button 0 is not a button; number buttons from 1 to 999 "
                      "[shared_line.button]"]
 
 
@@ -234,7 +234,7 @@ def test_inline_password_is_refused_without_echoing_it(write_tree: WriteTree) ->
 
 def test_password_reference_is_accepted(write_tree: WriteTree) -> None:
     assert problems(write_tree, {"Main/u.yaml": USERS.replace(
-        "name: Alice", "name: Alice\n    password: {env: ALICE_PW}")}) == []
+        "name: Alice", "name: Alice\n    password: {env: RECONCILER_PW_ALICE}")}) == []
 
 
 def test_platform_version_format(write_tree: WriteTree) -> None:

@@ -14,26 +14,26 @@ users:
     name: Alice
     package: Basic
     devices: ["1030"]
-    password: {env: ALICE_PW}
+    password: {env: RECONCILER_PW_ALICE}
 """
 SECRET = "s3cret-Value1"
 
 
 def test_plan_needs_no_secret_and_names_the_variable(run: Run, write_tree: WriteTree) -> None:
     write_tree({"Main/u.yaml": USERS})
-    result = run("plan", env={"ALICE_PW": SECRET})
+    result = run("plan", env={"RECONCILER_PW_ALICE": SECRET})
     assert result.exit_code == 0
-    assert "password (sensitive, will be set) from $ALICE_PW" in result.stdout
+    assert "password (sensitive, will be set) from $RECONCILER_PW_ALICE" in result.stdout
     assert SECRET not in result.output
-    assert run("plan", env={"ALICE_PW": None}).exit_code == 0  # type: ignore[dict-item]
+    assert run("plan", env={"RECONCILER_PW_ALICE": None}).exit_code == 0  # type: ignore[dict-item]
 
 
 def test_apply_with_missing_variable_writes_nothing(run: Run, write_tree: WriteTree,
                                                     tmp_path: Path) -> None:
     write_tree({"Main/u.yaml": USERS})
-    result = run("apply", "--auto-approve", env={"ALICE_PW": None})  # type: ignore[dict-item]
+    result = run("apply", "--auto-approve", env={"RECONCILER_PW_ALICE": None})  # type: ignore[dict-item]
     assert result.exit_code == 1
-    assert "error: environment variable ALICE_PW is not set; export it before apply" \
+    assert "error: environment variable RECONCILER_PW_ALICE is not set; export it before apply" \
         in result.stderr
     assert not (tmp_path / ".reconciler" / "tenant.db").exists()
 
@@ -41,7 +41,7 @@ def test_apply_with_missing_variable_writes_nothing(run: Run, write_tree: WriteT
 def test_apply_sets_the_password_without_printing_it(run: Run, write_tree: WriteTree,
                                                      tmp_path: Path) -> None:
     write_tree({"Main/u.yaml": USERS})
-    result = run("apply", "--auto-approve", env={"ALICE_PW": SECRET})
+    result = run("apply", "--auto-approve", env={"RECONCILER_PW_ALICE": SECRET})
     assert result.exit_code == 0, result.stderr
     assert SECRET not in result.output
     db = tmp_path / ".reconciler" / "tenant.db"
@@ -50,15 +50,16 @@ def test_apply_sets_the_password_without_printing_it(run: Run, write_tree: Write
     assert password_matches(SECRET, stored)
     assert SECRET.encode() not in db.read_bytes()
     # The portal never returns a password: the next plan has nothing to say about it.
-    assert run("plan", "--detailed-exitcode", env={"ALICE_PW": "another-one1"}).exit_code == 0
+    env = {"RECONCILER_PW_ALICE": "another-one1"}
+    assert run("plan", "--detailed-exitcode", env=env).exit_code == 0
 
 
 def test_password_length_is_checked_at_apply_without_echo(run: Run, write_tree: WriteTree
                                                           ) -> None:
     write_tree({"Main/u.yaml": USERS})
-    result = run("apply", "--auto-approve", env={"ALICE_PW": "short"})
+    result = run("apply", "--auto-approve", env={"RECONCILER_PW_ALICE": "short"})
     assert result.exit_code == 1
-    assert "the password in ALICE_PW is 5 characters; the portal accepts 8 to 15" \
+    assert "the password in RECONCILER_PW_ALICE is not 8 to 15 characters long" \
         in result.stderr
     assert "short\n" not in result.output and "'short'" not in result.output
 
@@ -66,12 +67,13 @@ def test_password_length_is_checked_at_apply_without_echo(run: Run, write_tree: 
 def test_password_rotation_sets_it_again(run: Run, write_tree: WriteTree, tmp_path: Path
                                          ) -> None:
     write_tree({"Main/u.yaml": USERS})
-    run("apply", "--auto-approve", env={"ALICE_PW": SECRET})
+    run("apply", "--auto-approve", env={"RECONCILER_PW_ALICE": SECRET})
     write_tree({"Main/u.yaml": USERS + "    password_rotation: 1\n"})
-    plan = run("plan", env={"ALICE_PW": "rotated-Value2"})
+    plan = run("plan", env={"RECONCILER_PW_ALICE": "rotated-Value2"})
     assert "password_rotation: 0 -> 1" in plan.stdout
-    assert "password: (sensitive, will be set) from $ALICE_PW" in plan.stdout
-    assert run("apply", "--auto-approve", env={"ALICE_PW": "rotated-Value2"}).exit_code == 0
+    assert "password: (sensitive, will be set) from $RECONCILER_PW_ALICE" in plan.stdout
+    env = {"RECONCILER_PW_ALICE": "rotated-Value2"}
+    assert run("apply", "--auto-approve", env=env).exit_code == 0
     with sqlite3.connect(tmp_path / ".reconciler" / "tenant.db") as connection:
         stored = connection.execute("SELECT password_hash FROM users").fetchone()[0]
     assert password_matches("rotated-Value2", stored)
@@ -79,7 +81,7 @@ def test_password_rotation_sets_it_again(run: Run, write_tree: WriteTree, tmp_pa
 
 
 def test_rotation_without_password_is_an_error(run: Run, write_tree: WriteTree) -> None:
-    write_tree({"Main/u.yaml": USERS.replace("    password: {env: ALICE_PW}\n",
+    write_tree({"Main/u.yaml": USERS.replace("    password: {env: RECONCILER_PW_ALICE}\n",
                                              "    password_rotation: 2\n")})
     result = run("validate")
     assert result.exit_code == 1
@@ -89,7 +91,7 @@ def test_rotation_without_password_is_an_error(run: Run, write_tree: WriteTree) 
 
 def test_no_format_or_file_holds_a_password(run: Run, write_tree: WriteTree,
                                             tmp_path: Path) -> None:
-    env = {"ALICE_PW": SECRET}
+    env = {"RECONCILER_PW_ALICE": SECRET}
     write_tree({"Main/u.yaml": USERS})
     outputs = [run("plan", "--format", fmt, "--out", f"plan-{fmt}.json", env=env).output
                for fmt in ("text", "markdown", "json", "runbook")]

@@ -8,7 +8,9 @@ naming the YAML that asks for it; updates list old -> new per field:
         direct_dial_number: "024801027" -> "024801028"
     - delete hot_desk_user 0901  # no longer in the config
 
-Colour is used only when the output is a terminal.
+Colour is used only when the output is a terminal. Each line is made printable
+(control and bidirectional characters escaped) before it is coloured, so a value
+from the tenant never reaches the terminal raw.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import click
 
 from reconciler.plans import Action, Change, Plan
 from reconciler.rendering.values import create_values, detail_lines, show, summary, title
+from schema.printable import printable
 
 _SIGNS = {Action.CREATE: "+", Action.UPDATE: "~", Action.RENUMBER: "~", Action.DELETE: "-"}
 _COLOURS = {"+": "green", "~": "yellow", "-": "red", "-/+": "magenta"}
@@ -27,21 +30,21 @@ _COLOURS = {"+": "green", "~": "yellow", "-": "red", "-/+": "magenta"}
 
 def render(plan: Plan, tenant_description: str, colour: bool = False) -> str:
     paint = _painter(colour)
-    lines = [f"Tenant {show(plan.tenant)} at {tenant_description}"]
+    lines = [_plain(f"Tenant {show(plan.tenant)} at {tenant_description}")]
     if plan.sites or plan.excluded_sites:
-        lines.append(_filters(plan))
+        lines.append(_plain(_filters(plan)))
     lines.append("")
     by_site: dict[str, list[Change]] = defaultdict(list)
     for change in plan.changes:
         by_site[change.key.site].append(change)
     for site in sorted(by_site):
-        lines.append(f"Site {site}")
+        lines.append(_plain(f"Site {site}"))
         for change in by_site[site]:
             lines.extend(_change_lines(change, paint))
         lines.append("")
     if plan.unmanaged:
         lines.append("Left alone (not managed by this tool; `prune: true` on the site deletes):")
-        lines.extend(f"  {key.site}: {key}" for key in plan.unmanaged)
+        lines.extend(_plain(f"  {key.site}: {key}") for key in plan.unmanaged)
         lines.append("")
     for reason in plan.needs_force:
         lines.append(paint("-", f"! apply needs --force: {reason}"))
@@ -55,12 +58,17 @@ def render(plan: Plan, tenant_description: str, colour: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _plain(text: str) -> str:
+    """An unpainted line: printable, like every painted one."""
+    return printable(text)
+
+
 Paint = Callable[[str, str], str]
 
 
 def _painter(colour: bool) -> Paint:
     def paint(sign: str, text: str) -> str:
-        return click.style(text, fg=_COLOURS[sign]) if colour else text
+        return click.style(printable(text), fg=_COLOURS[sign]) if colour else printable(text)
 
     return paint
 
@@ -88,7 +96,7 @@ def _change_lines(change: Change, paint: Paint) -> list[str]:
     details = detail_lines(change)
     if change.note and change.replace_pair is None and change.action is not Action.DELETE:
         head += f"  ({change.note})"
-    return [paint(sign, head), *(f"      {line}" for line in details)]
+    return [paint(sign, head), *(_plain(f"      {line}") for line in details)]
 
 
 def _provenance(change: Change) -> str:
@@ -105,5 +113,5 @@ def _site_kind_counts(plan: Plan) -> list[str]:
     lines = []
     for (site, kind), counts in plan.counts_by_site_and_kind().items():
         parts = ", ".join(f"{n} to {label}" for label, n in sorted(counts.items()))
-        lines.append(f"  {site} {kind}: {parts}")
+        lines.append(_plain(f"  {site} {kind}: {parts}"))
     return lines

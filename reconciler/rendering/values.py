@@ -8,13 +8,15 @@ from typing import Any
 from reconciler.diffs import DiffItem, Operation
 from reconciler.plans import LABELS, Action, Change, Plan
 from schema.fields import SecretRef
+from schema.printable import printable
 
 
 def show(value: Any) -> str:
-    """JSON spelling: strings quoted, so "0901" and 901 never look alike."""
+    """JSON spelling: strings quoted, so "0901" and 901 never look alike, and control
+    or bidirectional characters escaped."""
     if isinstance(value, dict) and set(value) == {"button", "ring_delay"}:
         return show_member(value)
-    return json.dumps(value, ensure_ascii=False)
+    return printable(json.dumps(value, ensure_ascii=False))
 
 
 def show_member(member: dict[str, Any]) -> str:

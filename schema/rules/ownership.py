@@ -65,4 +65,19 @@ def rotation_needs_password(config: TenantConfig) -> Iterator[Problem]:
             )
 
 
-CHECKS = (declared_and_ignored, previous_not_declared, rotation_needs_password)
+def password_prefix(config: TenantConfig) -> Iterator[Problem]:
+    """A password comes from a variable meant for it, never from CI's own secrets."""
+    for declared in config.declared:
+        ref = declared.password
+        if ref is not None and not ref.env.startswith(config.secret_prefix):
+            yield Problem(
+                rulebook.SECRET_PREFIX.id,
+                f"password variable {ref.env} does not start with {config.secret_prefix}; "
+                f"name it {config.secret_prefix}... (e.g. {config.secret_prefix}"
+                f"{declared.number}): only such variables may become passwords",
+                declared.at("password", "env"),
+            )
+
+
+CHECKS = (declared_and_ignored, previous_not_declared, rotation_needs_password,
+          password_prefix)
