@@ -67,10 +67,6 @@ class ReconcileGroup(click.Group):
         except stopping.Terminated as stop:
             click.echo(f"{stop.why}; nothing was changed.", err=True)
             code = EXIT_ERROR
-        except BrokenPipeError:
-            click.echo("stdout was closed before the output was complete; nothing was "
-                       "changed.", err=True)
-            code = EXIT_ERROR
         except click.ClickException as error:
             error.show()
             code = EXIT_ERROR
@@ -93,6 +89,15 @@ class ReconcileGroup(click.Group):
             code = EXIT_ERROR
         _quiet_closed_stdout()
         sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # click would swallow a closed stdout and exit 1 in silence; say what happened.
+        # (A closed stdout during an apply's writes is reported by the apply itself.)
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as error:
+            raise ReconcilerError("stdout was closed before the output was complete; nothing "
+                                  "was changed.") from error
 
 
 def _quiet_closed_stdout() -> None:
