@@ -149,7 +149,7 @@ def _problem_in_sites(path: str, config_dir: Path, sites: tuple[str, ...],
                       exclude_sites: tuple[str, ...]) -> bool:
     """A problem counts for a site filter if it is in a chosen site's folder or outside
     every site folder (tenant.yaml concerns everyone)."""
-    parts = Path(os.path.relpath(Path(path).resolve(), config_dir.resolve())).parts
+    parts = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(config_dir))).parts
     if len(parts) < 2:
         return True
     site = parts[0]

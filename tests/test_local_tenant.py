@@ -140,7 +140,7 @@ def test_a_second_apply_cannot_take_the_lock(tenant: SqliteTenant, tmp_path: Pat
     thread.start()
     held.wait(5)
     try:
-        with pytest.raises(TenantError, match=r"is locked by `reconcile .* since "), other.lock():
+        with pytest.raises(TenantError, match=r"is locked by `reconcile.* since "), other.lock():
             pass
     finally:
         release.set()

@@ -11,6 +11,7 @@ from typing import Any
 
 from reconciler.diffs import Operation
 from reconciler.plans import Action, Change, Plan
+from schema.printable import printable
 from schema.state import Kind
 
 _MENUS = {
@@ -99,7 +100,8 @@ def _update_fields(change: Change) -> list[str]:
                 lines.append(f"   - Member {ext}: {'.'.join(item.path[2:])} "
                              f"{item.old} -> {item.new} (Ring Option / Button)")
         elif name == "package":
-            lines.append(f"   - Package: click Change next to it, from {item.old} to {item.new}")
+            lines.append(f"   - Package: click Change next to it, from "
+                         f"{_portal_value(name, item.old)} to {_portal_value(name, item.new)}")
         else:
             lines.append(f"   - {_LABELS.get(name, name)}: {_portal_value(name, item.old)} -> "
                          f"{_portal_value(name, item.new)}")
@@ -115,6 +117,11 @@ def _portal_member(member: dict[str, Any]) -> str:
 
 
 def _portal_value(name: str, value: Any) -> str:
+    """A value as the portal shows it; one line, with nothing that could steer a terminal."""
+    return printable(_portal_text(name, value))
+
+
+def _portal_text(name: str, value: Any) -> str:
     if value is None:
         return "(empty)" if name != "direct_dial_number" else "NONE"
     if name == "forward_to_vm":
