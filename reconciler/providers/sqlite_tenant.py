@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -127,8 +128,10 @@ class SqliteTenant:
     def create(self, key: ResourceKey, fields: Fields, password: str | None, *,
                step: int | None = None) -> None:
         table, id_column, columns = _TABLES[key.kind.is_user]
+        # The identity is given here; the tenant's trigger gives one only to resources
+        # made without it (by hand), and an extra UPDATE per create made apply 1.5x slower.
         values = {id_column: key.number, "site": key.site, "managed": 1,
-                  **_column_values(fields, columns, password)}
+                  "uid": uuid.uuid4().hex, **_column_values(fields, columns, password)}
         if key.kind.is_user:
             values["kind"] = key.kind.value
 
