@@ -62,6 +62,7 @@ def apply_plan(plan: Plan, provider: Provider, facts: TenantFacts, *,
     total = len(plan.changes)
     with stopping.deferred() as stop:
         report.setup = provider.initialise(facts, plan.tenant)
+        stopping.record_written(0, report.setup)
         _stop_if_asked(stop, report, total)
         provider.begin_apply(plan_checksum or checksum(plan), total,
                              started_by or LockHolder.current().who())
@@ -111,6 +112,7 @@ def _step(provider: Provider, change: Change, password: str | None, index: int, 
             "progress was rolled back. Run apply again to continue"
         ) from interrupt
     report.applied.append(change)
+    stopping.record_written(len(report.applied), report.setup)
 
 
 def _stop_if_asked(stop: stopping.StopRequest, report: ApplyReport, total: int) -> None:

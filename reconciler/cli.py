@@ -57,15 +57,16 @@ class ReconcileGroup(click.Group):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> Any:
+        stopping.record_written(0, None)  # this run has written nothing yet
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Abort as abort:  # a refused prompt, or Ctrl-C before writing
             interrupted = isinstance(abort.__cause__, KeyboardInterrupt)
-            click.echo(f"{'interrupted (Ctrl-C)' if interrupted else 'Aborted'}; nothing was "
-                       "changed.", err=True)
+            click.echo(f"{'interrupted (Ctrl-C)' if interrupted else 'Aborted'}; "
+                       f"{stopping.what_stands()}.", err=True)
             code = EXIT_ERROR
         except stopping.Terminated as stop:
-            click.echo(f"{stop.why}; nothing was changed.", err=True)
+            click.echo(f"{stop.why}; {stopping.what_stands()}.", err=True)
             code = EXIT_ERROR
         except click.ClickException as error:
             error.show()

@@ -20,6 +20,26 @@ _NAMES = {signal.SIGINT: "interrupted (Ctrl-C)", signal.SIGTERM: "terminated (SI
           signal.SIGHUP: "hung up (SIGHUP)"}
 
 
+class _Written:
+    """What this process has written to a tenant so far, for a stop reported outside
+    an apply's own handling (a signal in the instant after its last step)."""
+
+    steps = 0
+    setup: str | None = None
+
+
+def record_written(steps: int, setup: str | None) -> None:
+    _Written.steps, _Written.setup = steps, setup
+
+
+def what_stands() -> str:
+    if _Written.steps:
+        return f"{_Written.steps} step(s) were applied and stand"
+    if _Written.setup:
+        return f"no step was applied ({_Written.setup})"
+    return "nothing was changed"
+
+
 class Terminated(BaseException):
     """SIGTERM or SIGHUP outside an apply's writes (SIGINT raises KeyboardInterrupt)."""
 
