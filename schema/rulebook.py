@@ -311,9 +311,23 @@ PREVIOUS_DECLARED = _rule(
 )
 RENUMBER_TARGET_EXISTS = _rule(
     "renumber.target-exists",
-    "A renumber's new number is not already a resource of the tenant.",
+    "A renumber's new number is free, vacated by another renumber, or held by a managed "
+    "resource the config no longer keeps (deleted first).",
     "tool",
     "design",
+)
+RENUMBER_PREVIOUS_UNKNOWN = _rule(
+    "renumber.previous-unknown",
+    "A previous_extension / previous_number names a resource of the tenant (or the new "
+    "number exists already).",
+    "tool",
+    "design: a mistyped previous number must not silently become a create",
+)
+RENUMBER_UNMANAGED = _rule(
+    "renumber.unmanaged",
+    "A renumber never moves a resource made by hand or ignored; adopt it first.",
+    "tool",
+    "design: ownership",
 )
 ROTATION_WITHOUT_PASSWORD = _rule(
     "secrets.rotation-without-password",

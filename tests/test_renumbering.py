@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from tests.conftest import Run, WriteTree
+from tests.tenant_helpers import mark_unmanaged
 
 DB = Path(".reconciler/tenant.db")
 USERS = """\
@@ -84,18 +85,45 @@ def test_previous_number_also_declared_is_an_error(run: Run, write_tree: WriteTr
     assert "previous_extension 102 is also declared as a resource" in result.stderr
 
 
-def test_renumber_onto_an_existing_number_is_an_error(run: Run, write_tree: WriteTree) -> None:
+def test_taking_over_a_leavers_number_deletes_then_renumbers(run: Run, write_tree: WriteTree,
+                                                            tmp_path: Path) -> None:
+    """One pull request: 102 leaves, and 101 takes its number."""
     write_tree({"Main/u.yaml": USERS})
     run("apply", "--auto-approve")
-    write_tree({"Main/u.yaml": USERS.replace('{extension: "102", name: B',
-                                             '{extension: "102", previous_extension: "101", '
-                                             'name: B').replace(
-        '  - {extension: "101", name: A, package: Basic, devices: ["1030"]}\n', "").replace(
-        '{extension: "101", button: 1}, ', "")})
+    write_tree({"Main/u.yaml": USERS.replace(
+        '  - {extension: "102", name: B, package: Basic, devices: ["1030"]}\n', "").replace(
+        '{extension: "101", name: A', '{extension: "102", previous_extension: "101", name: A'
+    ).replace('[{extension: "101", button: 1}, {extension: "102", button: 2}]',
+              '[{extension: "102", button: 1}]')})
+    plan = run("plan")
+    assert plan.exit_code == 0, plan.stderr
+    steps = [line.split("  #")[0].strip() for line in plan.stdout.splitlines()
+             if line.startswith("  ") and line.strip()[:1] in "~-+"]
+    assert steps == ["~ update shared_line 300", "- delete user 102",
+                     "~ renumber user 101 to 102"]
+    assert run("apply", "--auto-approve").exit_code == 0
+    assert _members(tmp_path) == [("300", "102", 1)]
+    with sqlite3.connect(tmp_path / DB) as db:
+        assert db.execute("SELECT name FROM users").fetchall() == [("A",)]
+    assert run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_renumber_never_overwrites_a_hand_made_user(run: Run, write_tree: WriteTree,
+                                                      tmp_path: Path) -> None:
+    write_tree({"Main/u.yaml": USERS})
+    run("apply", "--auto-approve")
+    mark_unmanaged(tmp_path / DB, "102")
+    write_tree({"Main/u.yaml": USERS.replace(
+        '  - {extension: "102", name: B, package: Basic, devices: ["1030"]}\n', "").replace(
+        '{extension: "101", name: A', '{extension: "102", previous_extension: "101", name: A'
+    ).replace('[{extension: "101", button: 1}, {extension: "102", button: 2}]',
+              '[{extension: "102", button: 1}]')})
     result = run("plan")
     assert result.exit_code == 1
-    assert "user 101 cannot be renumbered to 102: the tenant already has user 102" \
-        in result.stderr
+    assert ("sites/Main/u.yaml:2:44: user 101 cannot be renumbered to 102: user 102 is there "
+            "and was made by hand (this tool does not manage it); delete it in the portal, or "
+            "set prune: true on site Main so this tool deletes it first, or choose a free number "
+            "[renumber.target-exists]") in result.stderr
 
 
 def test_renumbered_user_cannot_sneak_a_downgrade(run: Run, write_tree: WriteTree) -> None:

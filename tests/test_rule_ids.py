@@ -81,17 +81,42 @@ def test_previous_declared(run: Run, write_tree: WriteTree) -> None:
     assert line.endswith("remove one of them [renumber.previous-declared]")
 
 
-def test_renumber_target_exists(run: Run, write_tree: WriteTree) -> None:
+def test_renumber_target_exists(run: Run, write_tree: WriteTree, tmp_path: Path) -> None:
     write_tree({"Main/u.yaml": USERS})
     run("apply", "--auto-approve")
+    mark_unmanaged(tmp_path / ".reconciler" / "tenant.db", "1002")  # made by hand
     write_tree({"Main/u.yaml": USERS.replace(
         '  - {extension: "1001", name: A, package: Basic, devices: ["1030", "iPECS One"], '
         'mac: "001A2B3C4D01", portal_id: a@x.com}\n', "").replace(
         '{extension: "1002",', '{extension: "1002", previous_extension: "1001",')})
     assert _stderr_lines(run, "plan")[0] == (
-        "sites/Main/u.yaml:2:45: user 1001 cannot be renumbered to 1002: the tenant already "
-        "has user 1002; remove previous_extension (and 1001 is deleted) or choose a free "
-        "number [renumber.target-exists]")
+        "sites/Main/u.yaml:2:45: user 1001 cannot be renumbered to 1002: user 1002 is there and "
+        "was made by hand (this tool does not manage it); delete it in the portal, or set "
+        "prune: true on site Main so this tool deletes it first, or choose a free number "
+        "[renumber.target-exists]")
+
+
+def test_renumber_previous_unknown(run: Run, write_tree: WriteTree) -> None:
+    write_tree({"Main/u.yaml": USERS})
+    run("apply", "--auto-approve")
+    write_tree({"Main/u.yaml": USERS.replace('{extension: "1002",',
+                                             '{extension: "1003", previous_extension: "1009",')})
+    assert _stderr_lines(run, "plan")[0] == (
+        "sites/Main/u.yaml:3:45: previous_extension 1009 matches no user in site Main, and "
+        "user 1003 does not exist either; if 1003 is new, remove previous_extension; otherwise "
+        "write the number it has now [renumber.previous-unknown]")
+
+
+def test_renumber_unmanaged(run: Run, write_tree: WriteTree, tmp_path: Path) -> None:
+    write_tree({"Main/u.yaml": USERS})
+    run("apply", "--auto-approve")
+    mark_unmanaged(tmp_path / ".reconciler" / "tenant.db", "1002")
+    write_tree({"Main/u.yaml": USERS.replace('{extension: "1002",',
+                                             '{extension: "1003", previous_extension: "1002",')})
+    assert _stderr_lines(run, "plan")[0] == (
+        "sites/Main/u.yaml:3:45: user 1002 cannot be renumbered to 1003: it was made by hand and "
+        "this tool does not manage it; adopt it first: declare user 1002 as it is (without "
+        "previous_extension), apply, then renumber it [renumber.unmanaged]")
 
 
 def test_rotation_without_password(run: Run, write_tree: WriteTree) -> None:

@@ -24,14 +24,15 @@ from dataclasses import dataclass, replace
 from reconciler.errors import ConfigError
 from reconciler.plans.changes import Action, Change, Plan
 from reconciler.plans.comparing import creation, update
-from reconciler.plans.detaching import split_line_updates
+from reconciler.plans.detaching import leavers_detached, split_line_updates
 from reconciler.plans.releasing import releases
 from reconciler.plans.renumbering import renumber_steps
 from reconciler.plans.replacing import pair_replacements
 from reconciler.plans.safety import reasons_to_force
 from reconciler.plans.seating import in_seat_order
 from schema.declarations import Declared, TenantConfig
-from schema.ownership import Leftovers, find_renumbers, sort_leftovers
+from schema.ownership import Leftovers, sort_leftovers
+from schema.renumbering import Renumbering, plan_renumbering
 from schema.rules.live import check_against_live
 from schema.state import Fields, Kind, ResourceKey, TenantState
 
@@ -43,15 +44,16 @@ def build_plan(config: TenantConfig, live: TenantState, sites: Iterable[str] = (
     With `sites` (or `exclude_sites`), only changes to those sites are planned;
     rules are still checked on the whole tenant.
     """
-    moves = find_renumbers(config, live)
+    renumbering = plan_renumbering(config, live)
+    moves = renumbering.moves
     desired = {declared.key: declared for declared in config.declared}
-    leftovers = sort_leftovers(config, live, set(desired), set(moves))
-    problems = check_against_live(config, live, moves, leftovers)
+    leftovers = sort_leftovers(config, live, set(desired) - renumbering.leavers, set(moves))
+    problems = check_against_live(config, live, renumbering, leftovers)
     if problems:
         raise ConfigError(problems)
-    found = _compare(desired, live, moves, leftovers)
+    found = _compare(desired, live, renumbering, leftovers)
     chosen = _SiteFilter(sites, exclude_sites)
-    changes = [c for c in _in_phases(found, config, live, moves) if chosen(c.key.site)]
+    changes = [c for c in _in_phases(found, config, live, renumbering) if chosen(c.key.site)]
     return Plan(
         config.settings.tenant, tuple(changes),
         unmanaged=tuple(k for k in found.leftovers.unmanaged if chosen(k.site)),
@@ -74,8 +76,8 @@ class _Comparison:
 
 
 def _compare(desired: dict[ResourceKey, Declared], live: TenantState,
-             moves: dict[ResourceKey, ResourceKey], leftovers: Leftovers) -> _Comparison:
-    now = _after_renumbering(live, moves)
+             renumbering: Renumbering, leftovers: Leftovers) -> _Comparison:
+    now = _after_renumbering(live, renumbering.moves, renumbering.leavers)
     creates = [creation(d) for key, d in desired.items() if key not in now.resources]
     deletes = [Change(Action.DELETE, key, note="no longer in the config" if key in live.managed
                       else "not managed by this tool; pruned (site prune: true)")
@@ -83,18 +85,22 @@ def _compare(desired: dict[ResourceKey, Declared], live: TenantState,
     updates = [change for key, declared in desired.items() if key in now.resources
                for change in update(declared, now.resources[key],
                                          adopt=key not in now.managed)]
-    creates, deletes = pair_replacements(creates, deletes)
+    creates, deletes = pair_replacements(creates, deletes, renumbering.replaced_by)
     return _Comparison(desired, now, leftovers, creates, updates, deletes)
 
 
 def _in_phases(found: _Comparison, config: TenantConfig, live: TenantState,
-               moves: dict[ResourceKey, ResourceKey]) -> list[Change]:
+               renumbering: Renumbering) -> list[Change]:
     """The changes in the phases of the module docstring, each phase sorted by key."""
     desired, now, creates, updates, deletes = (found.desired, found.now, found.creates,
                                                found.updates, found.deletes)
+    moves = renumbering.moves
     old_keys = {new: old for old, new in moves.items()}
     deleted = {c.key for c in deletes}
-    departing = {c.key.number for c in deletes if c.key.kind.is_user}
+    # Users leaving by number; a leaver's number is taken by a renumbered user at once,
+    # so leavers leave their lines on their own (leavers_detached).
+    departing = {c.key.number for c in deletes
+                 if c.key.kind.is_user and c.key not in renumbering.leavers}
     arriving = {c.key.number for c in creates if c.key.kind.is_user} | \
         {new.number for new in moves.values() if new.kind.is_user}
     freed, claimants = releases([*creates, *updates], now, deleted, old_keys)
@@ -106,6 +112,7 @@ def _in_phases(found: _Comparison, config: TenantConfig, live: TenantState,
     detaches, line_updates = split_line_updates(
         [c for c in updates if c.key.kind is Kind.SHARED_LINE], now, desired, departing,
         late_only, old_keys, deleted)
+    detaches = [*leavers_detached(live, renumbering.leavers, deleted, desired), *detaches]
     present = {key.number for key in live.resources} - {key.number for key in deleted}
     renumbers = renumber_steps(moves, present, {d.number for d in config.declared},
                                {key: d.at() for key, d in desired.items()})
@@ -132,22 +139,27 @@ class _SiteFilter:
         return (not self.sites or site in self.sites) and site not in self.excluded
 
 
-def _after_renumbering(live: TenantState, moves: dict[ResourceKey, ResourceKey]
-                       ) -> TenantState:
-    """The tenant as it will be once every renumber is done: keys and members renamed.
+def _after_renumbering(live: TenantState, moves: dict[ResourceKey, ResourceKey],
+                       leavers: frozenset[ResourceKey]) -> TenantState:
+    """The tenant as it will be once every renumber is done: leavers gone (with their
+    memberships), keys and members renamed.
 
     Every later phase is planned against this, so a renumbered user is updated,
     not deleted and created, and its memberships follow it."""
     if not moves:
         return live
     numbers = {old.number: new.number for old, new in moves.items() if old.kind.is_user}
+    gone = {key.number for key in leavers if key.kind.is_user}
     resources: dict[ResourceKey, Fields] = {}
     for key, fields in live.resources.items():
-        if key.kind is Kind.SHARED_LINE and numbers.keys() & fields["members"].keys():
+        if key in leavers:
+            continue
+        if key.kind is Kind.SHARED_LINE and (numbers.keys() | gone) & fields["members"].keys():
             fields = {**fields, "members": {numbers.get(ext, ext): m
-                                            for ext, m in fields["members"].items()}}
+                                            for ext, m in fields["members"].items()
+                                            if ext not in gone}}
         resources[moves.get(key, key)] = fields
-    managed = {moves.get(key, key) for key in live.managed}
+    managed = {moves.get(key, key) for key in live.managed if key not in leavers}
     return TenantState(resources, live.facts, managed)
 
 

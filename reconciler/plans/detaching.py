@@ -53,3 +53,24 @@ def split_line_updates(
                                                                         "members": kept}, adopt))
     return early, list(late.values())
 
+
+
+def leavers_detached(live: TenantState, leavers: frozenset[ResourceKey],
+                     deleted: set[ResourceKey], desired: dict[ResourceKey, Declared]
+                     ) -> list[Change]:
+    """A leaver (a managed user deleted so that another can take its number) leaves its
+    shared lines first; named by the numbers the tenant has before any renumber."""
+    gone = {key.number for key in leavers if key.kind.is_user}
+    steps = []
+    for key, fields in sorted(live.resources.items()):
+        leaving = gone & set(fields.get("members", {}))
+        if key.kind is not Kind.SHARED_LINE or key in deleted or not leaving:
+            continue
+        kept = {ext: m for ext, m in fields["members"].items() if ext not in leaving}
+        steps.append(Change(
+            Action.UPDATE, key, {"members": kept},
+            tuple(DiffItem(Operation.REMOVE, ("members", ext), fields["members"][ext], None)
+                  for ext in sorted(leaving)),
+            origin=desired[key].at() if key in desired else None,
+            note="members leave before their user is deleted"))
+    return steps

@@ -6,22 +6,29 @@ from dataclasses import replace
 
 from reconciler.plans.changes import Change
 from schema import rulebook
-from schema.state import ResourceKey
+from schema.state import Kind, ResourceKey
 
 
-def pair_replacements(creates: list[Change], deletes: list[Change]
+def pair_replacements(creates: list[Change], deletes: list[Change],
+                      replaced_by: dict[ResourceKey, ResourceKey] | None = None
                       ) -> tuple[list[Change], list[Change]]:
-    """Mark a delete and a create of the same user number as the two halves of a replace.
+    """Mark a delete and a create of the same user number as the two halves of a replace,
+    and likewise each pair `replaced_by` names (a previous number of another kind or
+    site: old key -> new key).
 
     The portal cannot change a user's type (hard phone vs hot desk) or move it to
     another site in place, and the user's call recordings go with the delete. The
     plan says so on both halves.
     """
     created = {c.key.number: c for c in creates if c.key.kind.is_user}
+    creating = {c.key for c in creates}
     paired: dict[ResourceKey, ResourceKey] = {}
     for delete in deletes:
         create = created.get(delete.key.number)
-        if delete.key.kind.is_user and create is not None:
+        new = (replaced_by or {}).get(delete.key)
+        if new is not None and new in creating:
+            paired[delete.key], paired[new] = new, delete.key
+        elif delete.key.kind.is_user and create is not None:
             paired[delete.key] = create.key
             paired[create.key] = delete.key
 
@@ -30,8 +37,9 @@ def pair_replacements(creates: list[Change], deletes: list[Change]
         if other is None:
             return change
         what = "type" if other.kind is not change.key.kind else "site"
+        noun = "shared line" if change.key.kind is Kind.SHARED_LINE else "user"
         return replace(change, replace_pair=other, note=(
-            f"a user's {what} cannot change in place [{rulebook.KIND_CHANGE.id}]; "
+            f"a {noun}'s {what} cannot change in place [{rulebook.KIND_CHANGE.id}]; "
             "download its call recordings before applying"))
 
     return [mark(c) for c in creates], [mark(c) for c in deletes]

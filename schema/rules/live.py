@@ -9,40 +9,24 @@ from schema.canonical import UNIQUE_FIELDS
 from schema.declarations import TenantConfig
 from schema.locations import Location
 from schema.numbering_plan import NumberSet
-from schema.ownership import Leftovers, blocked_renumbers
+from schema.ownership import Leftovers
 from schema.problems import Problem, sorted_problems
+from schema.renumbering import Renumbering
+from schema.rules import renumbers
 from schema.settings import declared_facts
-from schema.state import Kind, ResourceKey, TenantState
+from schema.state import ResourceKey, TenantState
 
 
-def check_against_live(config: TenantConfig, live: TenantState,
-                       moves: dict[ResourceKey, ResourceKey], leftovers: Leftovers
-                       ) -> list[Problem]:
-    """`moves` and `leftovers` are find_renumbers() and sort_leftovers() of this config
-    and tenant: the planner works them out once and shares them with the rules."""
+def check_against_live(config: TenantConfig, live: TenantState, renumbering: Renumbering,
+                       leftovers: Leftovers) -> list[Problem]:
+    """`renumbering` and `leftovers` are worked out once by the planner for this config
+    and tenant, and shared with the rules."""
     return sorted_problems([
         *facts_agree(config, live),
-        *no_package_downgrades(config, live, moves),
-        *renumber_targets_free(config, live),
+        *no_package_downgrades(config, live, renumbering.moves),
+        *renumbers.problems(config, renumbering),
         *no_conflict_with_left_alone(config, live, leftovers),
     ])
-
-
-def renumber_targets_free(config: TenantConfig, live: TenantState) -> Iterator[Problem]:
-    if not any(d.previous_key is not None for d in config.declared):
-        return
-    for declared in blocked_renumbers(config, live):
-        previous = declared.previous_key
-        assert previous is not None
-        field = "previous_number" if declared.kind is Kind.SHARED_LINE \
-            else "previous_extension"
-        yield Problem(
-            rulebook.RENUMBER_TARGET_EXISTS.id,
-            f"{declared.kind.value} {previous.number} cannot be renumbered to "
-            f"{declared.number}: the tenant already has {declared.key}; remove {field} "
-            f"(and {previous.number} is deleted) or choose a free number",
-            declared.at(field),
-        )
 
 
 def no_conflict_with_left_alone(config: TenantConfig, live: TenantState,
