@@ -27,7 +27,7 @@ from reconciler.plans import Action, Change, Plan
 from reconciler.plans.serializing import checksum
 from reconciler.providers.base import Provider
 from reconciler.providers.lock_holders import LockHolder
-from schema.state import TenantFacts
+from schema.state import NewPassword, TenantFacts
 
 Progress = Callable[[int, int, Change], None]
 Finished = Callable[["ApplyReport"], None]
@@ -67,7 +67,8 @@ def apply_plan(plan: Plan, provider: Provider, facts: TenantFacts, *,
         provider.begin_apply(plan_checksum or checksum(plan), total,
                              started_by or LockHolder.current().who())
         for index, change in enumerate(plan.changes, start=1):
-            password = passwords[change.password] if change.password is not None else None
+            password = (NewPassword(change.password.describe(), passwords[change.password])
+                        if change.password is not None else None)
             _step(provider, change, password, index, total, report)
             failpoints.reach(f"step-{index}-done")
             if progress is not None:
@@ -94,7 +95,8 @@ def refuse_unless_forced(plan: Plan, force: bool) -> None:
         raise ApplyError("refusing to apply:\n  " + "\n  ".join(plan.needs_force))
 
 
-def _step(provider: Provider, change: Change, password: str | None, index: int, total: int,
+def _step(provider: Provider, change: Change, password: NewPassword | None, index: int,
+          total: int,
           report: ApplyReport) -> None:
     try:
         _write(provider, change, password, index)
@@ -133,7 +135,8 @@ def _standing(report: ApplyReport) -> str:
     return f"{len(report.applied)} step(s) were applied and stand"
 
 
-def _write(provider: Provider, change: Change, password: str | None, step: int) -> None:
+def _write(provider: Provider, change: Change, password: NewPassword | None,
+           step: int) -> None:
     match change.action:
         case Action.CREATE:
             provider.create(change.key, change.fields, password, step=step)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,6 +45,7 @@ from reconciler.runs import (
 )
 from reconciler.saved_plans import read_plan_file, write_plan_file
 from reconciler.tenant_commands import tenant_group
+from schema.declarations import TenantConfig
 from schema.printable import printable
 from schema.settings import declared_facts
 
@@ -141,9 +143,19 @@ def validate(config_dir: Path, sites: tuple[str, ...], exclude_sites: tuple[str,
         click.echo(f"{config_dir}: valid for the chosen sites (others have problems).")
         return EXIT_OK
     check_site_names(sites + exclude_sites, set(config.sites()))
+    _warn(config)
     click.echo(f"{config_dir}: valid ({len(config.declared)} resources in "
                f"{len(config.sites())} site(s)).")
+    per_site = Counter(d.site for d in config.declared)
+    for site in config.sites():
+        files = config.files_by_site.get(site, 0)
+        click.echo(f"  {printable(site)}: {files} file(s), {per_site[site]} resource(s)")
     return EXIT_OK
+
+
+def _warn(config: TenantConfig) -> None:
+    for warning in config.warnings:
+        click.echo(str(warning), err=True)
 
 
 def _problem_in_sites(path: str, config_dir: Path, sites: tuple[str, ...],
@@ -203,6 +215,7 @@ def plan(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
     provider = open_provider(tenant_url(tenant))
     try:
         planned = plan_run(config_dir, provider, sites, exclude_sites, secret_prefix)
+        _warn(planned.config)
         if out_file is not None:
             write_plan_file(out_file, planned.plan, planned.config.digest, planned.checksum)
         click.echo(_render(planned, provider, output_format), nl=False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import typing
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,7 @@ class _Reading:
         self.problems: list[Problem] = []
         self.sites: dict[str, DeclaredSite] = {}
         self.unparsed_numbers: set[str] = set()
+        self.settings_files: set[Path] = set()  # site files holding a `site:` mapping
         self._digest = hashlib.sha256()
 
     def read(self, path: Path) -> ReadResult:
@@ -73,12 +75,19 @@ def load_config(config_dir: Path, secret_prefix: str | None = None) -> TenantCon
     problems.extend(tree.problems)
     settings, settings_source = _load_settings(config_dir, tree.tenant_file, reading)
     declared: list[Declared] = []
+    files: Counter[str] = Counter()
+    warnings: list[Problem] = []
     for site, file in tree.site_files:
+        before, problems_before = len(declared), len(problems)
         declared.extend(_load_site_file(site, file, reading))
+        files[site] += 1
+        if len(declared) == before and len(problems) == problems_before \
+                and file not in reading.settings_files:
+            warnings.append(_empty_file_warning(file))
     if settings is None or settings_source is None:
         raise ConfigError(sorted_problems(problems))
     config = TenantConfig(settings, settings_source, declared, reading.sites, reading.digest(),
-                          reading.unparsed_numbers, prefix)
+                          reading.unparsed_numbers, prefix, dict(files), warnings)
     problems.extend(rules.check(config))
     if problems:
         raise ConfigError(sorted_problems(problems))
@@ -131,6 +140,14 @@ def _load_settings(
     return (settings, data) if isinstance(settings, TenantSettings) else (None, None)
 
 
+def _empty_file_warning(file: Path) -> Problem:
+    return Problem(rulebook.EMPTY_FILE.id,
+                   "warning: this site file declares nothing; an emptied or truncated file "
+                   "deletes what it held (removing every managed resource of a kind from a "
+                   "site needs --force); delete the file if that is meant",
+                   Location(_shown(file)))
+
+
 def _load_site_file(site: str, file: Path, reading: _Reading) -> Iterator[Declared]:
     shown = _shown(file)
     problems = reading.problems
@@ -147,6 +164,7 @@ def _load_site_file(site: str, file: Path, reading: _Reading) -> Iterator[Declar
         return
     for key in data:
         if key == "site":
+            reading.settings_files.add(file)
             _load_site_settings(site, data, reading)
         elif key not in _LISTS:
             problems.append(_unknown_field(data, (key,), _TOP_LEVEL))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from schema.devices import in_portal_order
 from schema.resources import HotDeskUser, Member, Resource, SharedLine, User
 from schema.state import Fields, Kind
 
@@ -70,6 +71,8 @@ def canonical_fields(resource: Resource) -> Fields:
         value = getattr(resource, name)
         if name == "members":
             value = canonical_members(value)
+        elif name == "devices":
+            value = in_portal_order(value)
         elif isinstance(value, list):
             value = list(value)
         fields[name] = value

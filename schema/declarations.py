@@ -10,6 +10,7 @@ from typing import Protocol
 from schema.canonical import canonical_fields, kind_of, number_of, previous_number_of
 from schema.fields import DEFAULT_SECRET_PREFIX, SecretRef
 from schema.locations import Location
+from schema.problems import Problem
 from schema.resources import HotDeskUser, Resource, User
 from schema.settings import Safety, SiteSettings, TenantSettings
 from schema.state import Fields, Kind, ResourceKey
@@ -93,6 +94,10 @@ class TenantConfig:
     unparsed_numbers: set[str] = field(default_factory=set)
     #: Password variables must start with this (set where apply runs, never in YAML).
     secret_prefix: str = DEFAULT_SECRET_PREFIX
+    #: How many site files each site has (sites with files but no resources included).
+    files_by_site: dict[str, int] = field(default_factory=dict)
+    #: Things worth saying that do not stop anything (an empty site file).
+    warnings: list[Problem] = field(default_factory=list)
 
     def site(self, name: str) -> SiteSettings:
         declared = self.site_settings.get(name)
@@ -108,4 +113,5 @@ class TenantConfig:
         return (d for d in self.declared if d.key.kind in kinds)
 
     def sites(self) -> list[str]:
-        return sorted({d.site for d in self.declared})
+        """Sites with at least one file (an emptied site is still a site)."""
+        return sorted({d.site for d in self.declared} | set(self.files_by_site))

@@ -28,3 +28,10 @@ def desk_phones(devices: list[str]) -> list[str]:
 
 def clients(devices: list[str]) -> list[str]:
     return [d for d in devices if is_client(d)]
+
+
+def in_portal_order(devices: list[str]) -> list[str]:
+    """Desk phone first, then the client, as the portal lists them ("1030,iPECS One
+    Premium"): the order has no meaning, so writing them the other way round is not a
+    change."""
+    return [*desk_phones(devices), *clients(devices)]

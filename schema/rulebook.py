@@ -48,6 +48,13 @@ CONFIG_LAYOUT = _rule(
     "tool",
     "design",
 )
+EMPTY_FILE = _rule(
+    "config.empty-file",
+    "(warning) A site file declares something: an emptied or truncated file deletes what "
+    "it held.",
+    "tool",
+    "design: the slip the safety rails catch, said at validate",
+)
 CONFIG_LIMITS = _rule(
     "config.limits",
     "Input stays within documented limits: file size, number of files, nesting depth, "
@@ -296,6 +303,13 @@ OWNERSHIP_CONFLICT = _rule(
     "leaves alone (unmanaged or ignored).",
     "tool",
     "design: unmanaged resources are never changed silently",
+)
+IGNORED_EDIT = _rule(
+    "ownership.ignored-edit",
+    "A plan never edits an ignored resource (such as removing a deleted user from an ignored "
+    "shared line).",
+    "tool",
+    "design: ignored means never touched",
 )
 SITE_SETTINGS_DUPLICATE = _rule(
     "config.site-settings-duplicate",

@@ -45,6 +45,16 @@ class TenantFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class NewPassword:
+    """A password to set, and the reference it was read from. The tenant records the
+    reference (so adding a password to an existing user is seen as a change), never
+    the value; `repr` never shows it."""
+
+    source: str  # "$RECONCILER_PW_0997"
+    value: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class TenantIdentity:
     """Whose tenant this is, recorded when it was created: a config for another
     tenant is refused before anything is planned (`tenant:` in tenant.yaml)."""
@@ -92,3 +102,5 @@ class TenantState:
     renumbered_from: dict[ResourceKey, str] = field(default_factory=dict)
     parked: dict[ResourceKey, str] = field(default_factory=dict)
     unfinished: UnfinishedApply | None = None
+    #: where each user's password was last set from (`$VAR`), for users this tool set one
+    password_from: dict[ResourceKey, str] = field(default_factory=dict)

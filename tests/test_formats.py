@@ -57,7 +57,8 @@ def test_json_format_is_the_saved_plan_document(run: Run, example_sites: Path,
     saved = json.loads((tmp_path / "plan.json").read_text())
     assert printed == saved
     assert set(printed) == {"format_version", "tool", "tenant", "config_digest", "sites",
-                            "excluded_sites", "summary", "changes", "unmanaged", "needs_force",
+                            "excluded_sites", "summary", "changes", "unmanaged", "ignored",
+                            "needs_force",
                             "checksum"}
     assert set(printed["changes"][0]) == {"step", "action", "label", "site", "kind", "number",
                                           "fields", "diffs", "password_from", "replaces",

@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.errors import TenantError
 from reconciler.providers import SqliteTenant
-from schema.state import Kind, ResourceKey, TenantFacts
+from schema.state import Kind, NewPassword, ResourceKey, TenantFacts
 
 FACTS = TenantFacts("6.0", shared_line_licences=2, shared_licensing=True,
                     packages={"Basic": 2, "Premium": 5})
@@ -119,7 +119,7 @@ def test_missing_resource_update_is_refused(tenant: SqliteTenant) -> None:
 def test_password_is_stored_hashed_only(tenant: SqliteTenant) -> None:
     from reconciler.providers.password_hashing import password_matches
 
-    tenant.create(user("1001"), USER, "correct-horse")
+    tenant.create(user("1001"), USER, NewPassword("$RECONCILER_PW_1001", "correct-horse"))
     stored = tenant._connection().execute("SELECT password_hash FROM users").fetchone()[0]
     assert "correct-horse" not in stored
     assert password_matches("correct-horse", stored)

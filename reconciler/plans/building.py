@@ -25,6 +25,7 @@ from reconciler.errors import ConfigError
 from reconciler.plans.changes import Action, Change, Plan
 from reconciler.plans.comparing import creation, update
 from reconciler.plans.detaching import leavers_detached, split_line_updates
+from reconciler.plans.ignoring import edits_of_ignored
 from reconciler.plans.releasing import releases
 from reconciler.plans.renumbering import renumber_steps
 from reconciler.plans.replacing import pair_replacements
@@ -52,11 +53,16 @@ def build_plan(config: TenantConfig, live: TenantState, sites: Iterable[str] = (
     if problems:
         raise ConfigError(problems)
     found = _compare(desired, live, renumbering, leftovers)
+    every_change = _in_phases(found, config, live, renumbering)
+    problems = edits_of_ignored(every_change, config)
+    if problems:
+        raise ConfigError(problems)
     chosen = _SiteFilter(sites, exclude_sites)
-    changes = [c for c in _in_phases(found, config, live, renumbering) if chosen(c.key.site)]
+    changes = [c for c in every_change if chosen(c.key.site)]
     return Plan(
         config.settings.tenant, tuple(changes),
         unmanaged=tuple(k for k in found.leftovers.unmanaged if chosen(k.site)),
+        ignored=tuple(k for k in found.leftovers.ignored if chosen(k.site)),
         needs_force=tuple(reasons_to_force(changes, config, live)),
         sites=tuple(sorted(set(sites))), excluded_sites=tuple(sorted(set(exclude_sites))),
         unfinished=live.unfinished,
@@ -83,8 +89,8 @@ def _compare(desired: dict[ResourceKey, Declared], live: TenantState,
                       else "not managed by this tool; pruned (site prune: true)")
                for key in leftovers.delete]
     updates = [change for key, declared in desired.items() if key in now.resources
-               for change in update(declared, now.resources[key],
-                                         adopt=key not in now.managed)]
+               for change in update(declared, now.resources[key], adopt=key not in now.managed,
+                                    password_from=now.password_from.get(key))]
     creates, deletes = pair_replacements(creates, deletes, renumbering.replaced_by)
     return _Comparison(desired, now, leftovers, creates, updates, deletes)
 
@@ -115,7 +121,8 @@ def _in_phases(found: _Comparison, config: TenantConfig, live: TenantState,
     detaches = [*leavers_detached(live, renumbering.leavers, deleted, desired), *detaches]
     present = {key.number for key in live.resources} - {key.number for key in deleted}
     renumbers = renumber_steps(moves, present, {d.number for d in config.declared},
-                               {key: d.at() for key, d in desired.items()})
+                               {key: d.at() for key, d in desired.items()},
+                               lambda number: _reserved(config, number))
     return [
         *_sorted(freed),
         *_sorted(c for c in deletes if c.key.kind is Kind.SHARED_LINE),
@@ -160,7 +167,17 @@ def _after_renumbering(live: TenantState, moves: dict[ResourceKey, ResourceKey],
                                             if ext not in gone}}
         resources[moves.get(key, key)] = fields
     managed = {moves.get(key, key) for key in live.managed if key not in leavers}
-    return TenantState(resources, live.facts, managed)
+    password_from = {moves.get(key, key): source for key, source in live.password_from.items()
+                     if key not in leavers}
+    return TenantState(resources, live.facts, managed, password_from=password_from)
+
+
+def _reserved(config: TenantConfig, number: str) -> bool:
+    """A number no temporary renumber may use: ignored by some site, or colliding with
+    (equal to, starting, or started by) a feature code."""
+    codes = config.settings.feature_codes.values()
+    return (any(config.is_ignored(site, number) for site in config.site_settings)
+            or any(number.startswith(code) or code.startswith(number) for code in codes))
 
 
 def _sorted(changes: Iterable[Change]) -> list[Change]:

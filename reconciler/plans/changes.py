@@ -70,6 +70,8 @@ class Plan:
     changes: tuple[Change, ...]
     #: Tenant resources that are not in the config and are left alone.
     unmanaged: tuple[ResourceKey, ...] = ()
+    #: Tenant resources their site ignores (site.ignore): never touched.
+    ignored: tuple[ResourceKey, ...] = ()
     #: Why apply needs --force (too much destroyed, or always-guarded deletes).
     needs_force: tuple[str, ...] = ()
     #: The sites this plan was limited to (empty: all), and those left out.

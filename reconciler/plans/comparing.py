@@ -5,7 +5,12 @@ from __future__ import annotations
 from reconciler.diffs import diff_fields
 from reconciler.plans.changes import Action, Change
 from schema.declarations import Declared
+from schema.devices import desk_phones
 from schema.state import Fields
+
+#: What a tenant records for a password set before it recorded where passwords came
+#: from (a tenant migrated from schema 3): some password is set, from somewhere.
+UNKNOWN_PASSWORD_SOURCE = "*"
 
 
 def creation(declared: Declared) -> Change:
@@ -13,17 +18,33 @@ def creation(declared: Declared) -> Change:
                   origin=declared.at())
 
 
-def update(declared: Declared, live: Fields, adopt: bool = False) -> list[Change]:
+def update(declared: Declared, live: Fields, adopt: bool = False,
+           password_from: str | None = None) -> list[Change]:
     """The update taking a tenant resource to its declared fields, if any differ
-    (or if it must be adopted).
+    (or if it must be adopted, or its password set).
 
-    The portal never returns a password, so it cannot be compared: a raised
-    `password_rotation` is the config's way of asking to set it again."""
-    desired = declared.fields()
+    The portal never returns a password, so it cannot be compared. The tenant
+    records where it was last set from (`password_from`): a password added to a
+    user, or read from another variable, is set; a raised `password_rotation` is
+    the config's way of asking to set the same one again."""
+    desired = _with_mac_cleared(declared.fields(), live)
     diffs = diff_fields(live, desired)
-    if not diffs and not adopt:
-        return []
     changed = {item.path[0] for item in diffs}
-    password = declared.password if "password_rotation" in changed else None
+    ref = declared.password
+    set_password = ref is not None and (
+        "password_rotation" in changed
+        or password_from not in (ref.describe(), UNKNOWN_PASSWORD_SOURCE))
+    if not diffs and not adopt and not set_password:
+        return []
     return [Change(Action.UPDATE, declared.key, {name: desired[name] for name in sorted(changed)},
-                   diffs, password=password, origin=declared.at(), adopt=adopt)]
+                   diffs, password=ref if set_password else None, origin=declared.at(),
+                   adopt=adopt)]
+
+
+def _with_mac_cleared(desired: Fields, live: Fields) -> Fields:
+    """A user left with no desk phone has no MAC: clear it in the same change, even when
+    the config does not mention `mac` (the portal would keep a MAC for no phone)."""
+    if ("devices" in desired and "mac" not in desired and live.get("mac") is not None
+            and not desk_phones(desired["devices"])):
+        return {**desired, "mac": None}
+    return desired

@@ -9,7 +9,7 @@ number first, and the plan says so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from reconciler.diffs import DiffItem, Operation
 from reconciler.plans.changes import Action, Change
@@ -19,9 +19,12 @@ from schema.state import ResourceKey
 
 
 def renumber_steps(moves: dict[ResourceKey, ResourceKey], present: Iterable[str],
-                   final: Iterable[str], origins: dict[ResourceKey, Location]) -> list[Change]:
+                   final: Iterable[str], origins: dict[ResourceKey, Location],
+                   reserved: Callable[[str], bool] = lambda number: False) -> list[Change]:
     """Steps taking each old key to its new number; `present` are the numbers in the
-    tenant when renumbering starts, `final` those the config ends with."""
+    tenant when renumbering starts, `final` those the config ends with, and
+    `reserved` says which numbers a temporary one must not be (ignored numbers, those
+    colliding with a feature code)."""
     if not moves:
         return []
     current = NumberSet(present)
@@ -33,7 +36,7 @@ def renumber_steps(moves: dict[ResourceKey, ResourceKey], present: Iterable[str]
                       if not current.collision(new.number, ignoring=old.number) is not None), None)
         if index is None:
             old, new = pending[0]
-            parked = _temporary_number(current, final_numbers)
+            parked = _temporary_number(current, final_numbers, reserved)
             steps.append(_step(old, parked, origins.get(new),
                                f"temporary number, so that {new.number} can be freed",
                                heading_for=new.number))
@@ -55,9 +58,11 @@ def _step(old: ResourceKey, number: str, origin: Location | None, note: str,
                   origin=origin, note=note, heading_for=heading_for)
 
 
-def _temporary_number(current: NumberSet, final: NumberSet) -> str:
+def _temporary_number(current: NumberSet, final: NumberSet,
+                      reserved: Callable[[str], bool]) -> str:
     for candidate in range(99999, 9999, -1):
         number = str(candidate)
-        if current.collision(number) is None and final.collision(number) is None:
+        if current.collision(number) is None and final.collision(number) is None \
+                and not reserved(number):
             return number
     raise ValueError("no free 5-digit number to renumber through")  # 90,000 all taken

@@ -1,10 +1,13 @@
 """Safety rails: how much a plan may destroy before apply wants --force.
 
-Deletes and replaces are counted per site and kind against the managed
-resources there; over the site's (or tenant's) limit, and only where there are
-at least `min_resources`, apply refuses without --force (octoDNS's
-TooMuchChange). Deleting a shared line or a hot desk user always needs --force:
-both carry other people's calls.
+Deletes and replaces are counted per site and kind against every resource of
+that kind in the site, managed or not (pruned deletes count as deletes); over
+the site's (or tenant's) limit, and only where there are at least
+`min_resources`, apply refuses without --force (octoDNS's TooMuchChange).
+
+Whatever the size, --force is needed when a plan deletes every managed resource
+of a kind from a site (an emptied or truncated file, a deleted folder), and for
+deleting a shared line or a hot desk user: both carry other people's calls.
 """
 
 from __future__ import annotations
@@ -21,12 +24,21 @@ _PLURAL = {Kind.USER: "users", Kind.HOT_DESK_USER: "hot desk users",
 
 def reasons_to_force(changes: list[Change], config: TenantConfig, live: TenantState
                      ) -> list[str]:
-    destroyed = Counter((c.key.site, c.key.kind) for c in changes if c.action is Action.DELETE)
+    deletes = [c for c in changes if c.action is Action.DELETE]
+    destroyed = Counter((c.key.site, c.key.kind) for c in deletes)
+    existing = Counter((key.site, key.kind) for key in live.resources)
     managed = Counter((key.site, key.kind) for key in live.managed)
+    plain = Counter((c.key.site, c.key.kind) for c in deletes
+                    if c.replace_pair is None and c.key in live.managed)
     reasons = []
     for (site, kind), count in sorted(destroyed.items()):
         limits = config.safety(site)
-        total = managed[(site, kind)]
+        total = existing[(site, kind)]
+        if plain[(site, kind)] and plain[(site, kind)] == managed[(site, kind)]:
+            reasons.append(f"[{site}] every managed {_PLURAL[kind].removesuffix('s')} of the "
+                           f"site would be deleted ({managed[(site, kind)]}); an emptied or "
+                           "truncated file does this; use --force if that is meant")
+            continue
         if total < limits.min_resources or total == 0:
             continue
         percent = 100.0 * count / total

@@ -4,7 +4,7 @@ The checksum covers what apply would do: the tenant, the site filters, every
 change in order with its values and diffs, and the reasons it needs --force.
 It leaves out what does not change the outcome: where in the YAML a change was
 written (reformatting a file does not invalidate a review) and the list of
-unmanaged resources left alone.
+unmanaged and ignored resources left alone.
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ def plan_document(plan: Plan, config_digest: str, plan_checksum: str) -> dict[st
                     ("create", "update", "adopt", "renumber", "replace", "delete")},
         "changes": [change_data(c, step) for step, c in enumerate(plan.changes, start=1)],
         "unmanaged": [_key(key) for key in plan.unmanaged],
+        "ignored": [_key(key) for key in plan.ignored],
         "needs_force": list(plan.needs_force),
         "checksum": plan_checksum,
     }

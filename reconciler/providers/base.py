@@ -27,7 +27,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from reconciler.providers.lock_holders import LockHolder
-from schema.state import Fields, ResourceKey, TenantFacts, TenantState
+from schema.state import Fields, NewPassword, ResourceKey, TenantFacts, TenantState
 
 
 class Provider(Protocol):
@@ -60,12 +60,12 @@ class Provider(Protocol):
 
     def finish_apply(self) -> None: ...
 
-    def create(self, key: ResourceKey, fields: Fields, password: str | None, *,
+    def create(self, key: ResourceKey, fields: Fields, password: NewPassword | None, *,
                step: int | None = None) -> None:
         """Create a resource, marked as managed by this tool."""
         ...
 
-    def update(self, key: ResourceKey, fields: Fields, password: str | None,
+    def update(self, key: ResourceKey, fields: Fields, password: NewPassword | None,
                adopt: bool = False, *, step: int | None = None) -> None:
         """Set `fields` (only those given) on an existing resource; with `adopt`, also
         mark it as managed by this tool."""

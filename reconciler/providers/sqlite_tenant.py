@@ -24,10 +24,12 @@ from reconciler.providers import file_lock, sqlite_storage
 from reconciler.providers.lock_holders import LockHolder, now
 from reconciler.providers.password_hashing import hash_password
 from reconciler.providers.sqlite_storage import SCHEMA_VERSION, transaction
+from schema.devices import in_portal_order
 from schema.fields import version_tuple
 from schema.state import (
     Fields,
     Kind,
+    NewPassword,
     ResourceKey,
     TenantFacts,
     TenantIdentity,
@@ -125,7 +127,7 @@ class SqliteTenant:
                   lambda connection: connection.execute("DELETE FROM apply_journal"))
 
     # --- writing --------------------------------------------------------------
-    def create(self, key: ResourceKey, fields: Fields, password: str | None, *,
+    def create(self, key: ResourceKey, fields: Fields, password: NewPassword | None, *,
                step: int | None = None) -> None:
         table, id_column, columns = _TABLES[key.kind.is_user]
         # The identity is given here; the tenant's trigger gives one only to resources
@@ -142,7 +144,7 @@ class SqliteTenant:
 
         self._run(f"create {key}", write, step)
 
-    def update(self, key: ResourceKey, fields: Fields, password: str | None,
+    def update(self, key: ResourceKey, fields: Fields, password: NewPassword | None,
                adopt: bool = False, *, step: int | None = None) -> None:
         table, _, columns = _TABLES[key.kind.is_user]
         values = _column_values(fields, columns, password)
@@ -238,16 +240,19 @@ def _read(connection: sqlite3.Connection) -> TenantState:
                         unfinished=_read_journal(connection))
     by_uid: dict[str, ResourceKey] = {}
     columns = ", ".join(_USER_COLUMNS)
-    query = (f"SELECT site, kind, extension, devices, managed, uid, renumbered_from, {columns} "
-             "FROM users")
+    query = ("SELECT site, kind, extension, devices, managed, uid, renumbered_from, "
+             f"password_from, {columns} FROM users")
     for row in connection.execute(query):
         kind = Kind(row[1])
-        fields: Fields = dict(zip(_USER_COLUMNS, row[7:], strict=True))
+        fields: Fields = dict(zip(_USER_COLUMNS, row[8:], strict=True))
         if kind is Kind.USER:
-            fields["devices"] = json.loads(row[3])
+            fields["devices"] = in_portal_order(json.loads(row[3]))
         else:
             del fields["mac"]
-        _keep(state, by_uid, ResourceKey(row[0], kind, row[2]), fields, row[4:7])
+        key = ResourceKey(row[0], kind, row[2])
+        _keep(state, by_uid, key, fields, row[4:7])
+        if row[7] is not None:
+            state.password_from[key] = row[7]
     members: dict[str, dict[str, dict[str, Any]]] = {}
     for line, extension, button, delay in connection.execute(
         "SELECT shared_line, extension, button, ring_delay FROM shared_line_members"
@@ -370,7 +375,7 @@ def _portal_message(error: sqlite3.Error) -> str:
     return _SQLITE_MEANINGS.get(text, text)
 
 
-def _column_values(fields: Fields, columns: tuple[str, ...], password: str | None
+def _column_values(fields: Fields, columns: tuple[str, ...], password: NewPassword | None
                    ) -> dict[str, Any]:
     values = {name: fields[name] for name in columns if name in fields}
     if "forward_to_vm" in values:
@@ -378,7 +383,8 @@ def _column_values(fields: Fields, columns: tuple[str, ...], password: str | Non
     if "devices" in fields:
         values["devices"] = json.dumps(fields["devices"])
     if password is not None:
-        values["password_hash"] = hash_password(password)
+        values["password_hash"] = hash_password(password.value)
+        values["password_from"] = password.source
     return values
 
 

@@ -14,6 +14,8 @@ from reconciler.rendering.values import show, summary
 
 GITHUB_COMMENT_LIMIT = 65_535
 _ALWAYS_SHOWN = ("create", "update", "replace", "delete")
+_SHOWN_REASONS = 10
+_SHOWN_LEFT_ALONE = 20
 
 
 def render(plan: Plan, tenant_description: str, plan_checksum: str,
@@ -25,15 +27,30 @@ def render(plan: Plan, tenant_description: str, plan_checksum: str,
         head += [*_table(plan), "", f"**{summary(plan)}**"]
     if plan.needs_force:
         head.append("")
-    head += [f"> :warning: apply needs `--force`: {reason}  " for reason in plan.needs_force]
-    if plan.unmanaged:
-        names = ", ".join(f"{k.site}/{k}" for k in plan.unmanaged)
-        head += ["", f"Left alone, not managed by this tool: {names}"]
+    shown, more = plan.needs_force[:_SHOWN_REASONS], len(plan.needs_force) - _SHOWN_REASONS
+    head += [f"> :warning: apply needs `--force`: {reason}  " for reason in shown]
+    if more > 0:
+        head.append(f"> :warning: ... and {more} more reason(s) to need `--force`, listed in "
+                    "the CI log and the saved plan")
+    head += _left_alone(plan)
     tail = ["", f"Plan checksum: `{plan_checksum}`", ""]
     if plan.is_empty:
         return "\n".join(head + tail)
     detail = _detail_lines(plan, tenant_description)
     return _fit(head, detail, tail, limit, len(plan.changes))
+
+
+def _left_alone(plan: Plan) -> list[str]:
+    """Resources the plan leaves alone: counted, the first few named (a tenant made by
+    hand can hold thousands; the comment must still fit)."""
+    keys = [*(f"{k.site}/{k}" for k in plan.unmanaged),
+            *(f"{k.site}/{k} (ignored)" for k in plan.ignored)]
+    if not keys:
+        return []
+    named = ", ".join(keys[:_SHOWN_LEFT_ALONE])
+    rest = len(keys) - _SHOWN_LEFT_ALONE
+    return ["", f"Left alone, not managed by this tool ({len(keys)}): {named}"
+            + (f", and {rest} more" if rest > 0 else "")]
 
 
 def _table(plan: Plan) -> list[str]:

@@ -42,9 +42,10 @@ def render(plan: Plan, tenant_description: str, colour: bool = False) -> str:
         for change in by_site[site]:
             lines.extend(_change_lines(change, paint))
         lines.append("")
-    if plan.unmanaged:
+    if plan.unmanaged or plan.ignored:
         lines.append("Left alone (not managed by this tool; `prune: true` on the site deletes):")
         lines.extend(_plain(f"  {key.site}: {key}") for key in plan.unmanaged)
+        lines.extend(_plain(f"  {key.site}: {key}  # ignored") for key in plan.ignored)
         lines.append("")
     for reason in plan.needs_force:
         lines.append(paint("-", f"! apply needs --force: {reason}"))

@@ -12,7 +12,7 @@ from schema.numbering_plan import NumberSet
 from schema.ownership import Leftovers
 from schema.problems import Problem, sorted_problems
 from schema.renumbering import Renumbering
-from schema.rules import renumbers
+from schema.rules import capacity, renumbers
 from schema.settings import declared_facts
 from schema.state import ResourceKey, TenantState
 
@@ -26,6 +26,7 @@ def check_against_live(config: TenantConfig, live: TenantState, renumbering: Ren
         *no_package_downgrades(config, live, renumbering.moves),
         *renumbers.problems(config, renumbering),
         *no_conflict_with_left_alone(config, live, leftovers),
+        *capacity.seats_and_licences(config, live, leftovers),
     ])
 
 
