@@ -39,8 +39,8 @@ from reconciler.runs import (
     ApplyRequest,
     Planned,
     apply_run,
-    check_site_names,
     ensure_same_tenant,
+    load_for_sites,
     plan_run,
 )
 from reconciler.saved_plans import read_plan_file, write_plan_file
@@ -132,20 +132,12 @@ cli.add_command(tenant_group)
 def validate(config_dir: Path, sites: tuple[str, ...], exclude_sites: tuple[str, ...],
              secret_prefix: str | None) -> int:
     """Check CONFIG_DIR (default ./sites) against every rule; no tenant needed."""
-    try:
-        with bulk_phase():
-            config = load_config(config_dir, secret_prefix)
-    except ConfigError as error:
-        kept = [p for p in error.problems
-                if _problem_in_sites(p.location.path, config_dir, sites, exclude_sites)]
-        if kept:
-            raise ConfigError(kept) from error
-        click.echo(f"{config_dir}: valid for the chosen sites (others have problems).")
-        return EXIT_OK
-    check_site_names(sites + exclude_sites, set(config.sites()))
+    with bulk_phase():
+        config, set_aside = load_for_sites(config_dir, secret_prefix, sites, exclude_sites)
     _warn(config)
-    click.echo(f"{config_dir}: valid ({len(config.declared)} resources in "
-               f"{len(config.sites())} site(s)).")
+    others = " (other sites have problems)" if set_aside else ""
+    click.echo(f"{config_dir}: valid{' for the chosen sites' if set_aside else ''} "
+               f"({len(config.declared)} resources in {len(config.sites())} site(s)){others}.")
     per_site = Counter(d.site for d in config.declared)
     for site in config.sites():
         files = config.files_by_site.get(site, 0)
@@ -156,17 +148,6 @@ def validate(config_dir: Path, sites: tuple[str, ...], exclude_sites: tuple[str,
 def _warn(config: TenantConfig) -> None:
     for warning in config.warnings:
         click.echo(str(warning), err=True)
-
-
-def _problem_in_sites(path: str, config_dir: Path, sites: tuple[str, ...],
-                      exclude_sites: tuple[str, ...]) -> bool:
-    """A problem counts for a site filter if it is in a chosen site's folder or outside
-    every site folder (tenant.yaml concerns everyone)."""
-    parts = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(config_dir))).parts
-    if len(parts) < 2:
-        return True
-    site = parts[0]
-    return (not sites or site in sites) and site not in exclude_sites
 
 
 def _describe(provider: Provider, plan: Plan) -> str:

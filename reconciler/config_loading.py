@@ -90,7 +90,7 @@ def load_config(config_dir: Path, secret_prefix: str | None = None) -> TenantCon
                           reading.unparsed_numbers, prefix, dict(files), warnings)
     problems.extend(rules.check(config))
     if problems:
-        raise ConfigError(sorted_problems(problems))
+        raise ConfigError(sorted_problems(problems), config)
     return config
 
 

@@ -16,6 +16,7 @@ that calls the outside library, chained with `from`, and never shown raw.
 
 from __future__ import annotations
 
+from schema.declarations import TenantConfig
 from schema.problems import Problem
 
 
@@ -24,8 +25,12 @@ class ReconcilerError(Exception):
 
 
 class ConfigError(ReconcilerError):
-    def __init__(self, problems: list[Problem]) -> None:
+    """`config`: what could be read despite the problems (None if tenant.yaml failed),
+    for a run limited to sites whose files have none of them."""
+
+    def __init__(self, problems: list[Problem], config: TenantConfig | None = None) -> None:
         self.problems = problems
+        self.config = config
         count = len(problems)
         super().__init__(f"{count} problem{'s' if count != 1 else ''} found in the configuration")
 

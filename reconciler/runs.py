@@ -12,7 +12,9 @@ The CLI parses options, calls a run and maps errors to exit codes (octoDNS's
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from reconciler.applying import (
 )
 from reconciler.bulk import bulk_phase
 from reconciler.config_loading import load_config
-from reconciler.errors import ReconcilerError, TenantMismatch
+from reconciler.errors import ConfigError, ReconcilerError, TenantMismatch
 from reconciler.plans import Plan, build_plan
 from reconciler.plans.serializing import checksum
 from reconciler.providers import Provider
@@ -46,11 +48,10 @@ class Planned:
 def plan_run(config_dir: Path, provider: Provider, sites: tuple[str, ...] = (),
              exclude_sites: tuple[str, ...] = (), secret_prefix: str | None = None) -> Planned:
     with bulk_phase():
-        config = load_config(config_dir, secret_prefix)
         state = provider.read_state()
+        config, _ = load_for_sites(config_dir, secret_prefix, sites, exclude_sites,
+                                   {key.site for key in state.resources})
         ensure_same_tenant(config, state, provider.description)
-        check_site_names(sites + exclude_sites,
-                         set(config.sites()) | {key.site for key in state.resources})
         plan = build_plan(config, state, sites, exclude_sites)
         return Planned(config, plan, checksum(plan))
 
@@ -67,6 +68,44 @@ def ensure_same_tenant(config: TenantConfig, state: TenantState, description: st
         f"tenant of {json.dumps(wanted)}. Only if this tenant really was renamed, record that "
         f"once with: reconcile tenant rename {json.dumps(held)} {json.dumps(wanted)}"
     )
+
+
+def load_for_sites(config_dir: Path, secret_prefix: str | None, sites: tuple[str, ...],
+                   exclude_sites: tuple[str, ...], tenant_sites: AbstractSet[str] = frozenset()
+                   ) -> tuple[TenantConfig, int]:
+    """The config, and how many problems were set aside because they are in sites the
+    filters leave out (validate and plan judge a filtered run alike). A site name that
+    is neither a folder nor in the tenant is always an error."""
+    check_site_names(sites + exclude_sites, site_folders(config_dir) | set(tenant_sites))
+    try:
+        return load_config(config_dir, secret_prefix), 0
+    except ConfigError as error:
+        if not (sites or exclude_sites):
+            raise
+        kept = [p for p in error.problems
+                if problem_in_sites(p.location.path, config_dir, sites, exclude_sites)]
+        if kept or error.config is None:
+            raise ConfigError(kept or error.problems) from error
+        return error.config, len(error.problems)
+
+
+def site_folders(config_dir: Path) -> set[str]:
+    try:
+        return {entry.name for entry in config_dir.iterdir()
+                if entry.is_dir() and not entry.name.startswith(".")}
+    except OSError:
+        return set()  # load_config says what is wrong with the directory
+
+
+def problem_in_sites(path: str, config_dir: Path, sites: tuple[str, ...],
+                     exclude_sites: tuple[str, ...]) -> bool:
+    """A problem counts for a site filter if it is in a chosen site's folder or outside
+    every site folder (tenant.yaml concerns everyone)."""
+    parts = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(config_dir))).parts
+    if len(parts) < 2:
+        return True
+    site = parts[0]
+    return (not sites or site in sites) and site not in exclude_sites
 
 
 def check_site_names(names: tuple[str, ...], known: set[str]) -> None:

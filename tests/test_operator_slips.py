@@ -224,3 +224,56 @@ def test_reordering_devices_is_not_a_change(run: Run, write_tree: WriteTree) -> 
     run("apply", "--auto-approve")
     write_tree({"Main/users.yaml": multi.replace('["1030", "iPECS One"]', '["iPECS One", "1030"]')})
     assert run("plan", "--detailed-exitcode").exit_code == 0
+
+
+# --- 4. Site filters keep plans applicable ----------------------------------------------
+BRANCH = 'users:\n  - {extension: "3001", name: Ivy, package: Basic, devices: ["1030"]}\n'
+
+
+def test_a_site_filter_never_leaves_out_a_step_its_changes_need(run: Run,
+                                                                write_tree: WriteTree) -> None:
+    sites = write_tree({"Main/users.yaml": USERS, "Branch/users.yaml": BRANCH})
+    run("apply", "--auto-approve")
+    # Ivy moves from Branch to Main: deleted there, created here.
+    (sites / "Branch" / "users.yaml").write_text("users: []\nsite: {prune: false}\n")
+    (sites / "Main" / "users.yaml").write_text(USERS + BRANCH.removeprefix("users:\n"))
+    result = run("plan", "--site", "Main")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: the site filter leaves out 1 step(s) in other sites that the chosen sites' "
+        "changes need first:\n  replace user 3001 (Branch) before replace user 3001 (Main) "
+        "(number 3001)\n  add those sites to --site (or drop the --exclude-site), or plan "
+        "without site filters\n")
+    assert run("apply", "--auto-approve", "--site", "Main").exit_code == 1
+    assert run("apply", "--auto-approve", "--site", "Main", "--site", "Branch").exit_code == 0
+
+
+def test_a_member_created_in_another_site_is_a_needed_step(run: Run,
+                                                           write_tree: WriteTree) -> None:
+    sites = write_tree({"Main/users.yaml": USERS, "Branch/users.yaml": "users: []\n"})
+    run("apply", "--auto-approve")
+    (sites / "Branch" / "users.yaml").write_text(BRANCH.replace("devices", "group_member_type: "
+                                                                "multi_site, devices"))
+    (sites / "Main" / "lines.yaml").write_text(
+        'shared_lines:\n  - number: "600"\n    members: [{extension: "3001", button: 1}]\n')
+    result = run("plan", "--site", "Main")
+    assert result.exit_code == 1
+    assert "create user 3001 (Branch) before create shared_line 600 (Main) (number 3001)" \
+        in result.stderr
+    assert run("plan", "--exclude-site", "Main").exit_code == 0  # Branch alone needs nothing
+
+
+def test_validate_and_plan_agree_on_a_filtered_run(run: Run, write_tree: WriteTree) -> None:
+    write_tree({"Main/users.yaml": USERS,
+                "Branch/users.yaml": 'users:\n  - {extension: "3001", nmae: Ivy}\n'})
+    validate = run("validate", "--site", "Main")
+    assert validate.exit_code == 0, validate.stderr
+    assert validate.stdout.startswith("sites: valid for the chosen sites (3 resources in ")
+    plan = run("plan", "--site", "Main")
+    assert plan.exit_code == 0, plan.stderr
+    assert "create user 1001" in plan.stdout and "3001" not in plan.stdout
+    for command in ("validate", "plan"):
+        assert run(command, "--site", "Branch").exit_code == 1
+        unknown = run(command, "--site", "Nowhere")
+        assert unknown.exit_code == 1
+        assert "error: no site named Nowhere; sites are: Branch, Main" in unknown.stderr

@@ -31,6 +31,7 @@ from reconciler.plans.renumbering import renumber_steps
 from reconciler.plans.replacing import pair_replacements
 from reconciler.plans.safety import reasons_to_force
 from reconciler.plans.seating import in_seat_order
+from reconciler.plans.site_filtering import SiteFilter, kept_changes
 from schema.declarations import Declared, TenantConfig
 from schema.ownership import Leftovers, sort_leftovers
 from schema.renumbering import Renumbering, plan_renumbering
@@ -57,8 +58,9 @@ def build_plan(config: TenantConfig, live: TenantState, sites: Iterable[str] = (
     problems = edits_of_ignored(every_change, config)
     if problems:
         raise ConfigError(problems)
-    chosen = _SiteFilter(sites, exclude_sites)
-    changes = [c for c in every_change if chosen(c.key.site)]
+    chosen = SiteFilter(sites, exclude_sites)
+    changes = kept_changes(every_change, chosen, live, config.settings.packages,
+                           config.settings.licences.shared_lines)
     return Plan(
         config.settings.tenant, tuple(changes),
         unmanaged=tuple(k for k in found.leftovers.unmanaged if chosen(k.site)),
@@ -135,15 +137,6 @@ def _in_phases(found: _Comparison, config: TenantConfig, live: TenantState,
         *_sorted(c for c in creates if c.key.kind is Kind.SHARED_LINE),
         *_sorted(line_updates),
     ]
-
-
-class _SiteFilter:
-    def __init__(self, sites: Iterable[str], excluded: Iterable[str]) -> None:
-        self.sites = set(sites)
-        self.excluded = set(excluded)
-
-    def __call__(self, site: str) -> bool:
-        return (not self.sites or site in self.sites) and site not in self.excluded
 
 
 def _after_renumbering(live: TenantState, moves: dict[ResourceKey, ResourceKey],

@@ -1,0 +1,131 @@
+"""Limiting a plan to some sites, without leaving out a step a kept one needs.
+
+A kept change may need an earlier change in a site left out: a number freed
+there (a user moving site is deleted there, created here), a member created or
+deleted there, a unique value released there, a seat or licence freed there.
+Applying the kept changes alone would fail half way, so such a plan is refused,
+naming every step it would leave out and why.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from reconciler.errors import ReconcilerError
+from reconciler.plans.changes import Action, Change
+from schema.canonical import UNIQUE_FIELDS
+from schema.state import Kind, TenantState
+
+
+class SiteFilter:
+    def __init__(self, sites: Iterable[str], excluded: Iterable[str]) -> None:
+        self.sites = set(sites)
+        self.excluded = set(excluded)
+
+    def __call__(self, site: str) -> bool:
+        return (not self.sites or site in self.sites) and site not in self.excluded
+
+    @property
+    def limits(self) -> bool:
+        return bool(self.sites or self.excluded)
+
+
+def kept_changes(changes: list[Change], chosen: SiteFilter, live: TenantState,
+                 packages: dict[str, int], licences: int) -> list[Change]:
+    """The changes of the chosen sites; refused if they need a step left out."""
+    kept = [c for c in changes if chosen(c.key.site)]
+    if not chosen.limits or len(kept) == len(changes):
+        return kept
+    needs = _shared_needs(changes, chosen) + _capacity_needs(changes, chosen, live, packages,
+                                                             licences)
+    if needs:
+        listed = "\n  ".join(sorted(set(needs)))
+        raise ReconcilerError(
+            f"the site filter leaves out {len(set(needs))} step(s) in other sites that the "
+            f"chosen sites' changes need first:\n  {listed}\n  add those sites to --site "
+            "(or drop the --exclude-site), or plan without site filters")
+    return kept
+
+
+def _shared_needs(changes: list[Change], chosen: SiteFilter) -> list[str]:
+    """Earlier left-out changes touching a number or unique value a kept change uses."""
+    needs = []
+    left_out: dict[str, Change] = {}
+    for change in changes:
+        touched = _touches(change)
+        if not chosen(change.key.site):
+            for token in touched:
+                left_out.setdefault(token, change)
+            continue
+        for token in touched:
+            earlier = left_out.get(token)
+            if earlier is not None:
+                needs.append(f"{_name(earlier)} before {_name(change)} ({_why(token)})")
+    return needs
+
+
+def _touches(change: Change) -> set[str]:
+    tokens = {f"number {change.key.number}"}
+    if change.action is Action.RENUMBER:
+        tokens.add(f"number {change.fields['number']}")
+    if change.key.kind is Kind.SHARED_LINE:
+        members = (change.fields.get("members", {}) if change.action is Action.CREATE else
+                   {item.path[1]: None for item in change.diffs if item.path[0] == "members"
+                    and len(item.path) == 2})
+        tokens |= {f"number {ext}" for ext in members}
+    for item in change.diffs:
+        if item.path[0] in UNIQUE_FIELDS and item.old is not None:
+            tokens.add(f"{item.path[0]} {item.old}")
+    for name in UNIQUE_FIELDS:
+        if change.fields.get(name) is not None:
+            tokens.add(f"{name} {change.fields[name]}")
+    return tokens
+
+
+def _capacity_needs(changes: list[Change], chosen: SiteFilter, live: TenantState,
+                    packages: dict[str, int], licences: int) -> list[str]:
+    """Seats and licences: the kept changes alone must never need more than there are."""
+    used: Counter[str] = Counter(str(f.get("package")) for k, f in live.resources.items()
+                                 if k.kind.is_user)
+    lines = sum(1 for k in live.resources if k.kind is Kind.SHARED_LINE)
+    needs = []
+    for change in (c for c in changes if chosen(c.key.site)):
+        taken, freed = _seat_moves(change, live)
+        used.update({taken: 1} if taken else {})
+        used.subtract({freed: 1} if freed else {})
+        if taken and used[taken] > packages.get(taken, 0):
+            needs += [f"{_name(c)} before {_name(change)} (frees a seat on package {taken})"
+                      for c in changes if not chosen(c.key.site)
+                      and _seat_moves(c, live)[1] == taken]
+        if change.key.kind is Kind.SHARED_LINE:
+            lines += {Action.CREATE: 1, Action.DELETE: -1}.get(change.action, 0)
+            if lines > licences:
+                needs += [f"{_name(c)} before {_name(change)} (frees a shared-line licence)"
+                          for c in changes if not chosen(c.key.site)
+                          and c.key.kind is Kind.SHARED_LINE and c.action is Action.DELETE]
+    return needs
+
+
+def _seat_moves(change: Change, live: TenantState) -> tuple[str | None, str | None]:
+    """(package a seat is taken on, package a seat is freed on) by this change."""
+    if not change.key.kind.is_user:
+        return None, None
+    if change.action is Action.CREATE:
+        return change.fields.get("package"), None
+    current = live.resources.get(change.key, {}).get("package")
+    if change.action is Action.DELETE:
+        return None, current
+    if change.action is Action.UPDATE and "package" in change.fields:
+        return change.fields["package"], current
+    return None, None
+
+
+def _name(change: Change) -> str:
+    verb = "renumber" if change.action is Action.RENUMBER else change.label
+    return f"{verb} {change.key} ({change.key.site})"
+
+
+def _why(token: str) -> str:
+    what, _, value = token.partition(" ")
+    return f"number {value}" if what == "number" else f"{what} {value}"
