@@ -221,8 +221,23 @@ def _validate(model: type[BaseModel], data: LocatedDict, problems: list[Problem]
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        problems.extend(_problem_from(model, data, detail) for detail in error.errors())
+        details = _without_misspelt_missing(error.errors())
+        problems.extend(_problem_from(model, data, detail) for detail in details)
         return None
+
+
+def _without_misspelt_missing(details: list[ErrorDetails]) -> list[ErrorDetails]:
+    """`nmae: Bob` is one mistake, not two: drop "name is missing" when an unknown field
+    beside it is a misspelling of it."""
+    unknown = {(tuple(d["loc"][:-1]), str(d["loc"][-1])) for d in details
+               if d["type"] == "extra_forbidden"}
+
+    def misspelt(detail: ErrorDetails) -> bool:
+        parent, name = tuple(detail["loc"][:-1]), str(detail["loc"][-1])
+        typed = [typo for where, typo in unknown if where == parent]
+        return bool(difflib.get_close_matches(name, typed, n=1))
+
+    return [d for d in details if not (d["type"] == "missing" and misspelt(d))]
 
 
 def _problem_from(model: type[BaseModel], data: LocatedDict, detail: ErrorDetails) -> Problem:
@@ -239,9 +254,25 @@ def _problem_from(model: type[BaseModel], data: LocatedDict, detail: ErrorDetail
             f"required field '{dotted}' is missing; add it",
             data.locate(path[:-1]),
         )
-    rule = kind if kind in rulebook.RULES else rulebook.WRONG_TYPE.id
-    message = detail["msg"] if kind in rulebook.RULES else f"{dotted}: {detail['msg']}"
-    return Problem(rule, message, data.locate(path))
+    if kind in rulebook.RULES:
+        return Problem(kind, detail["msg"], data.locate(path))
+    return Problem(rulebook.WRONG_TYPE.id, _type_message(dotted, str(path[-1]), detail),
+                   data.locate(path))
+
+
+def _type_message(dotted: str, name: str, detail: ErrorDetails) -> str:
+    """A wrong type, said with what to write instead."""
+    kind, given = detail["type"], detail.get("input")
+    if kind in ("bool_type", "bool_parsing"):
+        return (f"{dotted} is true or false; write true or false (yes, no, on and off are "
+                "text here)")
+    if given is None and kind in ("list_type", "dict_type", "model_type"):
+        empty = "[]" if kind == "list_type" else "{}"
+        return (f"{dotted} is empty; write `{name}: {empty}` for none, or list them under it"
+                if kind == "list_type" else f"{dotted} is empty; give its fields, or remove it")
+    if kind == "int_parsing":
+        return f"{dotted} is a whole number; write digits only (e.g. 3)"
+    return f"{dotted}: {detail['msg']}"
 
 
 def _allowed_fields(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:

@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from reconciler import yaml_messages
 from schema import rulebook
 from schema.declarations import Path
 from schema.locations import Location
@@ -282,16 +283,23 @@ def read_yaml(path: FilePath, shown_as: str) -> ReadResult:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
+        if error.problem == "found unexpected end of stream" and error.context_mark:
+            mark = error.context_mark  # where the unclosed quote opened
         where = Location(shown_as, mark.line + 1, mark.column + 1) if mark else Location(shown_as)
-        what = " ".join(part for part in (error.context, error.problem) if part)
-        return ReadResult(None, [Problem(rulebook.YAML_SYNTAX.id,
-                                         f"invalid YAML: {what}", where)], content)
+        character = _character_at(text, mark.line, mark.column) if mark else ""
+        message = yaml_messages.plain(error.problem, error.context, character)
+        return ReadResult(None, [Problem(rulebook.YAML_SYNTAX.id, message, where)], content)
     except yaml.YAMLError as error:
         return ReadResult(None, [Problem(rulebook.YAML_SYNTAX.id, f"invalid YAML: {error}",
                                          Location(shown_as))], content)
     finally:
         loader.dispose()
     return ReadResult(data, loader.problems, content)
+
+
+def _character_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n", line + 1)
+    return lines[line][column:column + 1] if line < len(lines) else ""
 
 
 class _Refused(Exception):

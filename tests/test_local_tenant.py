@@ -67,7 +67,8 @@ def test_a_number_is_used_once_across_kinds(tenant: SqliteTenant) -> None:
 def test_member_must_exist(tenant: SqliteTenant) -> None:
     refused(lambda: tenant.create(line("300"), {"members": {"1999": {"button": None,
                                                                      "ring_delay": 0}}}, None),
-            "not a user of the tenant|still belongs")
+            "refused to create shared_line 300: member[(]s[)] 1999 of shared_line 300 are not "
+            "users of the tenant; create them first")
     # Atomic: the failed create left no shared line behind.
     assert line("300") not in tenant.read_state().resources
 
@@ -75,7 +76,9 @@ def test_member_must_exist(tenant: SqliteTenant) -> None:
 def test_user_with_memberships_cannot_be_deleted(tenant: SqliteTenant) -> None:
     tenant.create(user("1001"), USER, None)
     tenant.create(line("300"), {"members": {"1001": {"button": 1, "ring_delay": 0}}}, None)
-    refused(lambda: tenant.delete(user("1001")), "not a user of the tenant|still belongs")
+    refused(lambda: tenant.delete(user("1001")),
+            "refused to delete user 1001: user 1001 still belongs to shared line[(]s[)] 300; it "
+            "must leave them first")
 
 
 def test_hot_desk_member_needs_platform_6_and_licensing(tmp_path: Path) -> None:
@@ -90,10 +93,12 @@ def test_hot_desk_member_needs_platform_6_and_licensing(tmp_path: Path) -> None:
 def test_licences_and_seats_are_counted(tenant: SqliteTenant) -> None:
     tenant.create(line("300"), {}, None)
     tenant.create(line("301"), {}, None)
-    refused(lambda: tenant.create(line("302"), {}, None), "no shared-line licence left")
+    refused(lambda: tenant.create(line("302"), {}, None),
+            "no shared-line licence left [(]2 of 2 in use[)]")
     tenant.create(user("1001"), USER, None)
     tenant.create(user("1002"), USER, None)
-    refused(lambda: tenant.create(user("1003"), USER, None), "no seat left")
+    refused(lambda: tenant.create(user("1003"), USER, None),
+            "no seat left on package 'Basic' [(]2 of 2 seats in use[)]")
 
 
 def test_user_type_is_fixed(tenant: SqliteTenant) -> None:

@@ -277,3 +277,56 @@ def test_validate_and_plan_agree_on_a_filtered_run(run: Run, write_tree: WriteTr
         unknown = run(command, "--site", "Nowhere")
         assert unknown.exit_code == 1
         assert "error: no site named Nowhere; sites are: Branch, Main" in unknown.stderr
+
+
+# --- 8. Messages that name the fix, in the user's words ----------------------------------
+def _first_problem(run: Run, write_tree: WriteTree, text: str) -> str:
+    write_tree({"Main/users.yaml": text})
+    result = run("validate")
+    assert result.exit_code == 1
+    return result.stderr.splitlines()[0]
+
+
+def test_a_tab_in_the_indentation(run: Run, write_tree: WriteTree) -> None:
+    assert _first_problem(run, write_tree, 'users:\n\t- {extension: "1001"}\n') == (
+        "sites/Main/users.yaml:2:1: a tab is used for indentation here; YAML indents with "
+        "spaces only: replace the tab with spaces [yaml.syntax]")
+
+
+def test_a_line_that_does_not_line_up(run: Run, write_tree: WriteTree) -> None:
+    text = 'users:\n  - extension: "1001"\n     name: A\n'
+    assert _first_problem(run, write_tree, text) == (
+        "sites/Main/users.yaml:3:6: this line does not line up with the lines above it: the "
+        "fields of one entry start at the same column; fix its indentation (spaces only) "
+        "[yaml.syntax]")
+    text = 'users:\n  - extension: "1001"\n   name: A\n'
+    assert _first_problem(run, write_tree, text) == (
+        "sites/Main/users.yaml:3:4: this line does not line up: list items start with '- ' at "
+        "the same column, and the fields of an entry line up under its first field; fix the "
+        "indentation (spaces only) [yaml.syntax]")
+
+
+def test_yes_where_a_boolean_belongs(run: Run, write_tree: WriteTree) -> None:
+    assert _first_problem(run, write_tree, 'shared_lines:\n  - {number: "600", '
+                                           'forward_to_vm: yes}\n') == (
+        "sites/Main/users.yaml:2:36: forward_to_vm is true or false; write true or false "
+        "(yes, no, on and off are text here) [schema.type]")
+
+
+def test_an_empty_members_list(run: Run, write_tree: WriteTree) -> None:
+    assert _first_problem(run, write_tree, 'shared_lines:\n  - number: "600"\n    members:\n') \
+        == ("sites/Main/users.yaml:3:13: members is empty; write `members: []` for none, or "
+            "list them under it [schema.type]")
+
+
+def test_a_misspelt_field_is_one_problem_and_a_missing_one_another(
+        run: Run, write_tree: WriteTree) -> None:
+    write_tree({"Main/users.yaml": 'users:\n  - {extension: "1001", nmae: A, package: Basic, '
+                                   'devices: ["1030"]}\n  - {extension: "1002", package: Basic, '
+                                   'devices: ["1030"]}\n'})
+    lines = run("validate").stderr.splitlines()
+    assert lines[:2] == [
+        "sites/Main/users.yaml:2:25: unknown field 'nmae'; did you mean 'name'? "
+        "[schema.unknown-field]",
+        "sites/Main/users.yaml:3:5: required field 'name' is missing; add it "
+        "[schema.missing-field]"]

@@ -20,7 +20,7 @@ from typing import Any
 
 from reconciler import failpoints
 from reconciler.errors import TenantError, TenantUnreachable
-from reconciler.providers import file_lock, sqlite_storage
+from reconciler.providers import file_lock, sqlite_refusals, sqlite_storage
 from reconciler.providers.lock_holders import LockHolder, now
 from reconciler.providers.password_hashing import hash_password
 from reconciler.providers.sqlite_storage import SCHEMA_VERSION, transaction
@@ -142,7 +142,7 @@ class SqliteTenant:
             if "members" in fields:
                 _set_members(connection, key.number, fields["members"])
 
-        self._run(f"create {key}", write, step)
+        self._run(f"create {key}", write, step, key, fields)
 
     def update(self, key: ResourceKey, fields: Fields, password: NewPassword | None,
                adopt: bool = False, *, step: int | None = None) -> None:
@@ -157,7 +157,7 @@ class SqliteTenant:
             if "members" in fields:
                 _set_members(connection, key.number, fields["members"])
 
-        self._run(f"{'adopt' if adopt else 'update'} {key}", write, step)
+        self._run(f"{'adopt' if adopt else 'update'} {key}", write, step, key, fields)
 
     def renumber(self, key: ResourceKey, number: str, heading_for: str | None = None, *,
                  step: int | None = None) -> None:
@@ -175,13 +175,13 @@ class SqliteTenant:
                 connection.execute("INSERT INTO parked (uid, heading_for) VALUES (?, ?)",
                                    (uid, heading_for))
 
-        self._run(f"renumber {key} to {number}", write, step)
+        self._run(f"renumber {key} to {number}", write, step, key)
 
     def delete(self, key: ResourceKey, *, step: int | None = None) -> None:
         table, _, _ = _TABLES[key.kind.is_user]
         where, arguments = _where(key)
         self._run(f"delete {key}", lambda connection: _expect_one(connection.execute(
-            f"DELETE FROM {table} WHERE {where}", arguments), key), step)
+            f"DELETE FROM {table} WHERE {where}", arguments), key), step, key)
 
     def set_facts(self, facts: TenantFacts) -> None:
         """Record what was bought: the embedded tenant stands for the portal, where a
@@ -214,9 +214,10 @@ class SqliteTenant:
         return self._writer
 
     def _run(self, doing: str, write: Callable[[sqlite3.Connection], object],
-             step: int | None = None) -> None:
+             step: int | None = None, key: ResourceKey | None = None,
+             fields: Fields | None = None) -> None:
         """One step in one transaction, which also moves the journal on to `step`;
-        `doing` names it in the refusal message."""
+        `doing` names it in the refusal message, `key` and `fields` explain it."""
         connection = self._connection()
         try:
             with transaction(connection):
@@ -227,8 +228,8 @@ class SqliteTenant:
         except TenantError:
             raise
         except sqlite3.Error as error:
-            raise TenantError(f"the tenant refused to {doing}: {_portal_message(error)}"
-                              ) from error
+            why = sqlite_refusals.explain(error, connection, key, fields or {})
+            raise TenantError(f"the tenant refused to {doing}: {why}") from error
 
 
 _TABLES = {True: ("users", "extension", _USER_COLUMNS),
@@ -355,24 +356,6 @@ def _set_facts(connection: sqlite3.Connection, facts: TenantFacts) -> None:
         raise sqlite3.IntegrityError(
             f"portal: {lines} shared lines exist, more than "
             f"{facts.shared_line_licences} licences")
-
-
-_SQLITE_MEANINGS = {
-    "FOREIGN KEY constraint failed": "a shared-line member is not a user of the tenant, or a "
-                                     "user still belongs to a shared line",
-    "UNIQUE constraint failed: users.extension": "the extension is already taken",
-    "UNIQUE constraint failed: shared_lines.number": "the number is already taken",
-}
-
-
-def _portal_message(error: sqlite3.Error) -> str:
-    """The tenant's refusal in a user's words: our triggers speak already; SQLite's
-    own constraint messages are translated."""
-    text = str(error).removeprefix("portal: ")
-    if text.startswith("UNIQUE constraint failed: ") and text not in _SQLITE_MEANINGS:
-        column = text.rsplit(".", 1)[-1]
-        return f"the {column} is already used by another resource"
-    return _SQLITE_MEANINGS.get(text, text)
 
 
 def _column_values(fields: Fields, columns: tuple[str, ...], password: NewPassword | None
