@@ -173,7 +173,7 @@ def _render(planned: Planned, provider: Provider, output_format: str) -> str:
                          keep_newlines=True)
     if output_format == "runbook":
         return printable(runbook.render(plan, plan_checksum), keep_newlines=True)
-    colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")  # no-color.org
     rendered = text.render(plan, _describe(provider, plan), colour=colour)
     return rendered + f"\nPlan checksum: {plan_checksum}\n"
 

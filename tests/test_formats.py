@@ -70,3 +70,62 @@ def test_unknown_format_is_a_usage_error(run: Run, write_tree: WriteTree) -> Non
     result = run("plan", "--format", "yaml")
     assert result.exit_code == 1
     assert "Invalid value for '--format'" in result.stderr
+
+
+def test_markdown_folds_long_force_reasons_and_left_alone_lists() -> None:
+    keys = tuple(ResourceKey("Main", Kind.USER, f"{10000 + i}") for i in range(20_000))
+    plan = Plan("Big", _plan(10).changes, unmanaged=keys[:15_000], ignored=keys[15_000:],
+                needs_force=tuple(f"[Main] deleting shared_line {i} always needs --force"
+                                  for i in range(5_000)))
+    rendered = markdown.render(plan, "sqlite:///t.db", "sha256:x")
+    assert len(rendered) <= markdown.GITHUB_COMMENT_LIMIT
+    assert "... and 4990 more reason(s) to need `--force`" in rendered
+    assert "Left alone, not managed by this tool (20000): Main/user 10000, " in rendered
+    assert ", and 19980 more" in rendered
+    assert "create hot_desk_user 10009" in rendered  # the changes still fit
+
+
+def test_no_color_means_present_and_not_empty(example_sites: Path, tmp_path: Path) -> None:
+    """no-color.org: NO_COLOR set to anything but "" turns colour off on a terminal."""
+    import os
+    import pty
+    import subprocess
+
+    from tests.processes import RECONCILE, environment
+
+    def on_a_terminal(no_color: str | None) -> bytes:
+        leader, follower = pty.openpty()
+        env = environment(tmp_path / "t.db")
+        env.pop("NO_COLOR", None)
+        if no_color is not None:
+            env["NO_COLOR"] = no_color
+        process = subprocess.Popen([RECONCILE, "plan", str(example_sites)], stdout=follower,
+                                   stderr=subprocess.DEVNULL, env=env, cwd=tmp_path)
+        os.close(follower)
+        output = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed when the process ended
+                break
+            if not chunk:
+                break
+            output += chunk
+        process.wait(timeout=30)
+        os.close(leader)
+        return output
+
+    assert b"\x1b[" in on_a_terminal(None)
+    assert b"\x1b[" in on_a_terminal("")
+    assert b"\x1b[" not in on_a_terminal("1")
+
+
+def test_a_site_move_reads_as_a_move(run: Run, write_tree: WriteTree) -> None:
+    user = 'users:\n  - {extension: "3001", name: Ivy, package: Basic, devices: ["1030"]}\n'
+    sites = write_tree({"Branch/u.yaml": user, "Main/u.yaml": "users: []\n"})
+    run("apply", "--auto-approve")
+    (sites / "Branch" / "u.yaml").write_text("users: []\n")
+    (sites / "Main" / "u.yaml").write_text(user)
+    out = run("plan").stdout
+    assert "-/+ move user 3001 from site Branch to site Main (1 of 2: delete)" in out
+    assert "-/+ move user 3001 from site Branch to site Main (2 of 2: create)" in out

@@ -125,6 +125,9 @@ def _in_phases(found: _Comparison, config: TenantConfig, live: TenantState,
     renumbers = renumber_steps(moves, present, {d.number for d in config.declared},
                                {key: d.at() for key, d in desired.items()},
                                lambda number: _reserved(config, number))
+    released = {moves.get(c.key, c.key): set(c.fields) for c in freed}
+    updates = _from_released(updates, released)
+    line_updates = _from_released(line_updates, released)
     return [
         *_sorted(freed),
         *_sorted(c for c in deletes if c.key.kind is Kind.SHARED_LINE),
@@ -163,6 +166,18 @@ def _after_renumbering(live: TenantState, moves: dict[ResourceKey, ResourceKey],
     password_from = {moves.get(key, key): source for key, source in live.password_from.items()
                      if key not in leavers}
     return TenantState(resources, live.facts, managed, password_from=password_from)
+
+
+def _from_released(changes: list[Change], released: dict[ResourceKey, set[str]]
+                   ) -> list[Change]:
+    """A value released at the start is empty by the time its holder's own update runs:
+    the update shows it from empty, so each value is shown once, with the old value it
+    really has then."""
+    if not released:
+        return changes
+    return [replace(c, diffs=tuple(replace(d, old=None) if d.path[0] in released[c.key] else d
+                                   for d in c.diffs)) if c.key in released else c
+            for c in changes]
 
 
 def _reserved(config: TenantConfig, number: str) -> bool:

@@ -35,6 +35,8 @@ def title(change: Change) -> str:
         old, new = ((change.key, change.replace_pair) if change.action is Action.DELETE
                     else (change.replace_pair, change.key))
         step = "1 of 2: delete" if change.action is Action.DELETE else "2 of 2: create"
+        if old.kind is new.kind and old.number == new.number:
+            return f"move {old} from site {old.site} to site {new.site} ({step})"
         return f"replace {old} with {new} ({step})"
     if change.action is Action.RENUMBER:
         return f"renumber {change.key} to {change.fields['number']}"
