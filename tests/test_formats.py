@@ -129,3 +129,39 @@ def test_a_site_move_reads_as_a_move(run: Run, write_tree: WriteTree) -> None:
     out = run("plan").stdout
     assert "-/+ move user 3001 from site Branch to site Main (1 of 2: delete)" in out
     assert "-/+ move user 3001 from site Branch to site Main (2 of 2: create)" in out
+
+
+USER_SETUP_FORM = ["Extension", "Name", "Site", "Group Member Type", "Portal ID",
+                   "Password and Confirm password", "E-mail", "AAD ID", "Package", "User Type",
+                   "Direct Dial Call Number", "Call Barring", "Outgoing Caller ID", "Device"]
+
+
+def test_a_runbook_create_fills_every_field_of_the_portals_form(run: Run,
+                                                                 example_sites: Path) -> None:
+    steps = run("plan", "--format", "runbook").stdout.split("\n\n")
+    user = next(step for step in steps if step.startswith("2. Create user 01230"))
+    labels = [line.split(":")[0].removeprefix("   - ") for line in user.splitlines()
+              if line.startswith("   - ")]
+    assert labels == [*USER_SETUP_FORM, "MAC Address"]
+    assert "   - User Type: Multi Client" in user
+    line = next(step for step in steps if step.startswith("8. Create shared line 555"))
+    assert [entry.split(":")[0].removeprefix("   - ") for entry in line.splitlines()
+            if entry.startswith("   - ")] == ["Site", "Digit Number", "Forward to VM",
+                                              "AutoDial Digit", "Direct Dial Call Number",
+                                              "Description", "Member"]
+    assert "   - Member: add 0901 (Button 1, Ring Option 0 s)" in line
+
+
+def test_a_runbook_says_it_is_filtered_and_marks_unverified_steps(
+        run: Run, write_tree: WriteTree) -> None:
+    users = 'users:\n  - {extension: "1001", name: A, package: Basic, devices: ["1030"]}\n'
+    sites = write_tree({"Main/u.yaml": users, "Branch/u.yaml": "users: []\nsite: {}\n"})
+    run("apply", "--auto-approve")
+    (sites / "Main" / "u.yaml").write_text(users.replace(
+        '"1001"', '"1002", previous_extension: "1001"'))
+    runbook = run("plan", "--format", "runbook", "--site", "Main").stdout
+    assert "Limited to Main: changes in other sites are not in this runbook." in runbook
+    assert ("   - Extension: change 1001 to 1002\n   (unverified: no public page says the "
+            "portal lets you change the Extension of an existing user. If it does not, stop "
+            "here: this renumber has to be a delete and a create instead, which loses the "
+            "user's call recordings; plan again after deciding.)") in runbook

@@ -2,7 +2,11 @@
 
 iPECS Cloud has no public provisioning API (FACTS.md section 11), so for many
 tenants the portal is the only way in. Menu paths and field labels are the
-portal's own, as the announcement page and vendor notes show them.
+portal's own, as the announcement page and vendor notes show them. A create
+lists every field of the portal's form, in the form's order (the page marks
+them all as needed to save), saying which to leave as the portal suggests. A
+step no public source confirms the portal allows (changing an existing
+Extension or Digit Number) is marked as unverified, with what to do instead.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from typing import Any
 
 from reconciler.diffs import Operation
 from reconciler.plans import Action, Change, Plan
+from schema import devices
 from schema.printable import printable
 from schema.state import Kind
 
@@ -32,8 +37,25 @@ _GROUP_MEMBER_TYPES = {"single_site": "Single site group members",
 _NAMES = {Kind.USER: "user", Kind.HOT_DESK_USER: "hot desk user", Kind.SHARED_LINE: "shared line"}
 
 
+# User Setup's form as the announcement page shows it (every field starred), then the
+# device section; the Shared Line form likewise.
+_USER_FORM = ("name", "group_member_type", "portal_id", "password", "email", "aad_id",
+              "package", "user_type", "direct_dial_number", "call_barring",
+              "outgoing_caller_id", "devices", "mac")
+_LINE_FORM = ("forward_to_vm", "autodial_digit", "direct_dial_number", "description")
+_UNVERIFIED_RENUMBER = (
+    "   (unverified: no public page says the portal lets you change the {field} of an "
+    "existing {noun}. If it does not, stop here: this renumber has to be a delete and a "
+    "create instead, which loses the {noun}'s call recordings; plan again after deciding.)")
+
+
 def render(plan: Plan, plan_checksum: str) -> str:
     lines = [f"# Runbook for tenant \"{plan.tenant}\"", ""]
+    if plan.sites or plan.excluded_sites:
+        limited = ", ".join(plan.sites) if plan.sites else "all sites"
+        excluded = f", except {', '.join(plan.excluded_sites)}" if plan.excluded_sites else ""
+        lines += [f"Limited to {limited}{excluded}: changes in other sites are not in this "
+                  "runbook.", ""]
     if plan.is_empty:
         lines += ["Nothing to do: the tenant matches the configuration.", ""]
     else:
@@ -60,7 +82,8 @@ def _step(step: int, change: Change) -> list[str]:
         field = "Digit Number" if key.kind is Kind.SHARED_LINE else "Extension"
         return [f"{step}. Renumber {what} to {change.fields['number']}",
                 f"   Menu: {menu}: select {key.number}, Modify.",
-                f"   - {field}: change {key.number} to {change.fields['number']}", "   Save."]
+                f"   - {field}: change {key.number} to {change.fields['number']}",
+                _UNVERIFIED_RENUMBER.format(field=field, noun=_NAMES[key.kind]), "   Save."]
     if change.adopt and not change.diffs:
         return [f"{step}. Adopt {what}: nothing to do in the portal (the reconciler records "
                 "that it now manages it)."]
@@ -71,19 +94,43 @@ def _step(step: int, change: Change) -> list[str]:
 
 def _create_fields(change: Change) -> list[str]:
     key = change.key
-    number_label = "Digit Number" if key.kind is Kind.SHARED_LINE else "Extension"
-    lines = [f"   - {number_label}: {key.number}", f"   - Site: {key.site}"]
-    if key.kind is Kind.HOT_DESK_USER:
-        lines.append("   - Device: HotDesk User")
-    for name, value in change.fields.items():
-        if name == "members":
-            lines += [f"   - Member: add {ext} ({_portal_member(m)})" for ext, m in value.items()]
-        else:
-            lines.append(f"   - {_LABELS.get(name, name)}: {_portal_value(name, value)}")
-    if change.password is not None:
-        lines.append(f"   - Password and Confirm password: the value of "
-                     f"{change.password.describe()} (8-15 characters; never paste it in a ticket)")
+    if key.kind is Kind.SHARED_LINE:
+        lines = [f"   - Site: {key.site}", f"   - Digit Number: {key.number}"]
+        lines += [f"   - {_LABELS[name]}: {_given(change, name)}" for name in _LINE_FORM]
+        members = change.fields.get("members", {})
+        lines += [f"   - Member: add {ext} ({_portal_member(m)})" for ext, m in members.items()]
+        return lines
+    lines = [f"   - Extension: {key.number}"]
+    for name in _USER_FORM:
+        if name == "password":
+            lines.append("   - Password and Confirm password: " + (
+                f"the value of {change.password.describe()} (8-15 characters; never paste "
+                "it in a ticket)" if change.password is not None else
+                "choose one of 8-15 characters (this config does not manage it)"))
+        elif name == "user_type":
+            lines.append(f"   - User Type: {_user_type(change)}")
+        elif name == "name":
+            lines += [f"   - Name: {_given(change, name)}", f"   - Site: {key.site}"]
+        elif name == "devices" and key.kind is Kind.HOT_DESK_USER:
+            lines.append("   - Device: HotDesk User")
+        elif name != "mac" or key.kind is Kind.USER:
+            lines.append(f"   - {_LABELS[name]}: {_given(change, name)}")
     return lines
+
+
+def _given(change: Change, name: str) -> str:
+    if name not in change.fields:
+        return "leave as the portal suggests"
+    return _portal_value(name, change.fields[name])
+
+
+def _user_type(change: Change) -> str:
+    """Single Client or Multi Client, as the devices make it (FACTS 2.1, iPECS2Teams)."""
+    if change.key.kind is Kind.HOT_DESK_USER:
+        return "leave as the portal suggests (the HotDesk User device sets it)"
+    found = change.fields.get("devices", [])
+    multi = bool(devices.desk_phones(found)) and bool(devices.clients(found))
+    return "Multi Client" if multi else "Single Client"
 
 
 def _update_fields(change: Change) -> list[str]:
