@@ -37,8 +37,8 @@ def kept_changes(changes: list[Change], chosen: SiteFilter, live: TenantState,
     kept = [c for c in changes if chosen(c.key.site)]
     if not chosen.limits or len(kept) == len(changes):
         return kept
-    needs = _shared_needs(changes, chosen) + _capacity_needs(changes, chosen, live, packages,
-                                                             licences)
+    needs = _shared_needs(changes, chosen, live) + _capacity_needs(changes, chosen, live,
+                                                                   packages, licences)
     if needs:
         listed = "\n  ".join(sorted(set(needs)))
         raise ReconcilerError(
@@ -48,12 +48,12 @@ def kept_changes(changes: list[Change], chosen: SiteFilter, live: TenantState,
     return kept
 
 
-def _shared_needs(changes: list[Change], chosen: SiteFilter) -> list[str]:
+def _shared_needs(changes: list[Change], chosen: SiteFilter, live: TenantState) -> list[str]:
     """Earlier left-out changes touching a number or unique value a kept change uses."""
     needs = []
     left_out: dict[str, Change] = {}
     for change in changes:
-        touched = _touches(change)
+        touched = _touches(change, live)
         if not chosen(change.key.site):
             for token in touched:
                 left_out.setdefault(token, change)
@@ -65,14 +65,18 @@ def _shared_needs(changes: list[Change], chosen: SiteFilter) -> list[str]:
     return needs
 
 
-def _touches(change: Change) -> set[str]:
+def _touches(change: Change, live: TenantState) -> set[str]:
     tokens = {f"number {change.key.number}"}
     if change.action is Action.RENUMBER:
         tokens.add(f"number {change.fields['number']}")
     if change.key.kind is Kind.SHARED_LINE:
-        members = (change.fields.get("members", {}) if change.action is Action.CREATE else
-                   {item.path[1]: None for item in change.diffs if item.path[0] == "members"
-                    and len(item.path) == 2})
+        if change.action is Action.CREATE:
+            members = change.fields.get("members", {})
+        elif change.action is Action.DELETE:  # its members are free to go afterwards
+            members = live.resources.get(change.key, {}).get("members", {})
+        else:
+            members = {item.path[1]: None for item in change.diffs
+                       if item.path[0] == "members" and len(item.path) == 2}
         tokens |= {f"number {ext}" for ext in members}
     for item in change.diffs:
         if item.path[0] in UNIQUE_FIELDS and item.old is not None:
