@@ -157,7 +157,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     steps = out.count(": done\n")
     assert steps >= 15, out
     for expected in ("renumber user 1002 to 99999", "renumber user 1005 to 1055", "adopt user",
-                     "delete shared_line 602", "replace user 3001", "create shared_line 604"):
+                     "delete shared_line 602", "move user 3001", "create shared_line 604"):
         assert expected in out, (expected, out)
     return Scenario(root, sites, before, SqliteTenant(baseline).read_state(), steps)
 
