@@ -135,7 +135,7 @@ def create(path: Path, facts: TenantFacts, name: str) -> None:
             connection.execute("PRAGMA foreign_keys = ON")
             with transaction(connection):
                 migrate(connection, 0, name)
-                _record_facts(connection, facts)
+                write_facts(connection, facts)
                 failpoints.reach("setup")
         _sync(temporary)
         os.replace(temporary, path)
@@ -192,15 +192,35 @@ def transaction(connection: sqlite3.Connection) -> Iterator[None]:
     connection.execute("COMMIT")
 
 
-def _record_facts(connection: sqlite3.Connection, facts: TenantFacts) -> None:
+def write_facts(connection: sqlite3.Connection, facts: TenantFacts) -> None:
+    """Record the tenant's platform, licences and packages (a new tenant's, or what was
+    bought since); refused if the tenant already uses more than they allow."""
     connection.execute(
-        "INSERT INTO tenant_facts (id, platform_version, platform_major, "
-        "shared_line_licences, shared_licensing) VALUES (1, ?, ?, ?, ?)",
+        "INSERT INTO tenant_facts (id, platform_version, platform_major, shared_line_licences, "
+        "shared_licensing) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+        "platform_version = excluded.platform_version, platform_major = excluded.platform_major, "
+        "shared_line_licences = excluded.shared_line_licences, "
+        "shared_licensing = excluded.shared_licensing",
         (facts.platform_version, version_tuple(facts.platform_version)[0],
          facts.shared_line_licences, int(facts.shared_licensing)))
-    connection.executemany(
-        "INSERT INTO packages (name, seats, rank) VALUES (?, ?, ?)",
-        [(name, seats, rank) for rank, (name, seats) in enumerate(facts.packages.items())])
+    for rank, (name, seats) in enumerate(facts.packages.items()):
+        connection.execute(
+            "INSERT INTO packages (name, seats, rank) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE "
+            "SET seats = excluded.seats, rank = excluded.rank", (name, seats, rank))
+    names = list(facts.packages)
+    connection.execute(f"DELETE FROM packages WHERE name NOT IN "
+                       f"({', '.join('?' for _ in names) or 'NULL'})", names)
+    over = connection.execute("SELECT name, seats, used FROM packages WHERE used > seats"
+                              ).fetchone()
+    if over:
+        raise sqlite3.IntegrityError(
+            f"portal: package {over[0]} would have {over[1]} seats for {over[2]} users")
+    lines = connection.execute("SELECT count(*) FROM shared_lines").fetchone()[0]
+    if lines > facts.shared_line_licences:
+        raise sqlite3.IntegrityError(
+            f"portal: {lines} shared lines exist, more than "
+            f"{facts.shared_line_licences} licences")
 
 
 def _temporary_prefix(path: Path) -> str:

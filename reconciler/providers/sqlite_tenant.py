@@ -25,7 +25,6 @@ from reconciler.providers.lock_holders import LockHolder, now
 from reconciler.providers.password_hashing import hash_password
 from reconciler.providers.sqlite_storage import SCHEMA_VERSION, transaction
 from schema.devices import in_portal_order
-from schema.fields import version_tuple
 from schema.state import (
     Fields,
     Kind,
@@ -188,7 +187,8 @@ class SqliteTenant:
         platform upgrade or new licences would come from the provider."""
         if not self.exists():
             raise TenantError(f"tenant {self.description} does not exist yet; apply first")
-        self._run("set facts of the tenant", lambda connection: _set_facts(connection, facts))
+        self._run("set facts of the tenant",
+                  lambda connection: sqlite_storage.write_facts(connection, facts))
 
     def rename(self, old: str, new: str) -> None:
         def write(connection: sqlite3.Connection) -> None:
@@ -330,32 +330,6 @@ def _integrity_problems(connection: sqlite3.Connection) -> list[str]:
         problems += [f"resource {uid} is parked on a temporary number, but no apply is "
                      "unfinished" for (uid,) in connection.execute("SELECT uid FROM parked")]
     return problems
-
-
-def _set_facts(connection: sqlite3.Connection, facts: TenantFacts) -> None:
-    connection.execute(
-        "UPDATE tenant_facts SET platform_version = ?, platform_major = ?, "
-        "shared_line_licences = ?, shared_licensing = ?",
-        (facts.platform_version, version_tuple(facts.platform_version)[0],
-         facts.shared_line_licences, int(facts.shared_licensing)))
-    for rank, (name, seats) in enumerate(facts.packages.items()):
-        connection.execute(
-            "INSERT INTO packages (name, seats, rank) VALUES (?, ?, ?) "
-            "ON CONFLICT (name) DO UPDATE "
-            "SET seats = excluded.seats, rank = excluded.rank", (name, seats, rank))
-    names = list(facts.packages)
-    connection.execute(f"DELETE FROM packages WHERE name NOT IN "
-                       f"({', '.join('?' for _ in names) or 'NULL'})", names)
-    over = connection.execute("SELECT name, seats, used FROM packages WHERE used > seats"
-                              ).fetchone()
-    if over:
-        raise sqlite3.IntegrityError(
-            f"portal: package {over[0]} would have {over[1]} seats for {over[2]} users")
-    lines = connection.execute("SELECT count(*) FROM shared_lines").fetchone()[0]
-    if lines > facts.shared_line_licences:
-        raise sqlite3.IntegrityError(
-            f"portal: {lines} shared lines exist, more than "
-            f"{facts.shared_line_licences} licences")
 
 
 def _column_values(fields: Fields, columns: tuple[str, ...], password: NewPassword | None
