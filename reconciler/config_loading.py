@@ -26,18 +26,13 @@ from reconciler.config_tree import TENANT_FILE
 from reconciler.config_tree import shown as _shown
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.yaml_reading import LocatedDict, LocatedList, ReadResult, read_yaml
-from schema import rulebook, rules
+from schema import kinds, rulebook, rules
 from schema.declarations import Declared, DeclaredSite, TenantConfig
 from schema.locations import Location
 from schema.problems import Problem, sorted_problems
-from schema.resources import HotDeskUser, SharedLine, User
 from schema.settings import SiteSettings, TenantSettings
 
-_LISTS: dict[str, type[BaseModel]] = {
-    "users": User,
-    "hot_desk_users": HotDeskUser,
-    "shared_lines": SharedLine,
-}
+_LISTS: dict[str, type[BaseModel]] = {d.list_name: d.model for d in kinds.KINDS.values()}
 _TOP_LEVEL = ["site", *_LISTS]
 
 
@@ -189,7 +184,7 @@ def _load_items(site: str, key: str, items: LocatedList, reading: _Reading
             ))
             continue
         resource = _validate(_LISTS[key], item, reading.problems)
-        if isinstance(resource, User | HotDeskUser | SharedLine):
+        if resource is not None:
             yield Declared(site, resource, item)
         else:
             # Its own problem is reported; do not also call it missing elsewhere.

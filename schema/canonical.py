@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
+from schema import kinds
 from schema.devices import in_portal_order
-from schema.resources import HotDeskUser, Member, Resource, SharedLine, User
+from schema.resources import Member, Resource
 from schema.state import Fields, Kind
 
 IDENTITY_FIELDS = {"extension", "number", "previous_extension", "previous_number"}
@@ -25,7 +28,7 @@ WRITE_ONLY_FIELDS = {"password"}
 _ALWAYS_MANAGED = {"name", "package", "devices", "members"}
 
 
-def _form_order(model: type[User | HotDeskUser | SharedLine]) -> tuple[str, ...]:
+def _form_order(model: type[BaseModel]) -> tuple[str, ...]:
     names = list(model.model_fields)
     if "devices" in names:  # the device section follows the name and package on the form
         for name in ("mac", "devices"):
@@ -34,25 +37,20 @@ def _form_order(model: type[User | HotDeskUser | SharedLine]) -> tuple[str, ...]
     return tuple(names)
 
 
-_ORDER = {model: _form_order(model) for model in (User, HotDeskUser, SharedLine)}
+_ORDER = {d.model: _form_order(d.model) for d in kinds.KINDS.values()}
 
 
 def kind_of(resource: Resource) -> Kind:
-    if isinstance(resource, User):
-        return Kind.USER
-    if isinstance(resource, HotDeskUser):
-        return Kind.HOT_DESK_USER
-    return Kind.SHARED_LINE
+    return kinds.of_model(type(resource)).kind
 
 
 def number_of(resource: Resource) -> str:
-    return resource.number if isinstance(resource, SharedLine) else resource.extension
+    return str(getattr(resource, kinds.of_model(type(resource)).number_field))
 
 
 def previous_number_of(resource: Resource) -> str | None:
-    if isinstance(resource, SharedLine):
-        return resource.previous_number
-    return resource.previous_extension
+    previous: str | None = getattr(resource, kinds.of_model(type(resource)).previous_field)
+    return previous
 
 
 def canonical_members(members: list[Member]) -> dict[str, dict[str, Any]]:

@@ -17,10 +17,6 @@ class Kind(StrEnum):
     HOT_DESK_USER = "hot_desk_user"
     SHARED_LINE = "shared_line"
 
-    @property
-    def is_user(self) -> bool:
-        return self is not Kind.SHARED_LINE
-
 
 class ResourceKey(NamedTuple):
     site: str

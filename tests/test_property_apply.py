@@ -30,6 +30,7 @@ from reconciler.config_loading import load_config
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.plans import Action, Plan, build_plan
 from reconciler.providers import SqliteTenant
+from schema.kinds import can_be_member
 from schema.rulebook import RULES
 from schema.settings import declared_facts
 from schema.state import TenantState
@@ -316,7 +317,7 @@ def _nothing_outside_the_plan_changed(plan: Plan, before: TenantState,
     named = {change.key for change in plan.changes}
     renamed: dict[str, str] = {}
     for change in plan.changes:
-        if change.action is Action.RENUMBER and change.key.kind.is_user:
+        if change.action is Action.RENUMBER and can_be_member(change.key.kind):
             origin = next((old for old, new in renamed.items() if new == change.key.number),
                           change.key.number)
             renamed[origin] = change.fields["number"]

@@ -411,3 +411,11 @@ def test_cross_site_member_must_be_multi_site(write_tree: WriteTree) -> None:
     multi = annex.replace("package: Basic", "package: Basic, group_member_type: multi_site")
     assert problems(write_tree, {"Main/u.yaml": USERS, "Annex/u.yaml": multi,
                                  "Main/s.yaml": line('{extension: "2500"}')}) == []
+
+
+def test_every_kind_has_a_complete_description() -> None:
+    from schema.kinds import KINDS, missing_descriptions
+    from schema.state import Kind
+
+    assert missing_descriptions() == []
+    assert set(KINDS) == set(Kind)

@@ -33,10 +33,11 @@ from reconciler.plans.safety import reasons_to_force
 from reconciler.plans.seating import in_seat_order
 from reconciler.plans.site_filtering import SiteFilter, kept_changes
 from schema.declarations import Declared, TenantConfig
+from schema.kinds import can_be_member, has_members
 from schema.ownership import Leftovers, sort_leftovers
 from schema.renumbering import Renumbering, plan_renumbering
 from schema.rules.live import check_against_live
-from schema.state import Fields, Kind, ResourceKey, TenantState
+from schema.state import Fields, ResourceKey, TenantState
 
 
 def build_plan(config: TenantConfig, live: TenantState, sites: Iterable[str] = (),
@@ -108,17 +109,17 @@ def _in_phases(found: _Comparison, config: TenantConfig, live: TenantState,
     # Users leaving by number; a leaver's number is taken by a renumbered user at once,
     # so leavers leave their lines on their own (leavers_detached).
     departing = {c.key.number for c in deletes
-                 if c.key.kind.is_user and c.key not in renumbering.leavers}
-    arriving = {c.key.number for c in creates if c.key.kind.is_user} | \
-        {new.number for new in moves.values() if new.kind.is_user}
+                 if can_be_member(c.key.kind) and c.key not in renumbering.leavers}
+    arriving = {c.key.number for c in creates if can_be_member(c.key.kind)} | \
+        {new.number for new in moves.values() if can_be_member(new.kind)}
     freed, claimants = releases([*creates, *updates], now, deleted, old_keys)
     # A release is asked for by the holder's own declaration (its value changes).
     freed = [replace(c, origin=desired[moves.get(c.key, c.key)].at()) for c in freed]
     late_only = claimants | set(old_keys) | {
         key for key, d in desired.items()
-        if key.kind is Kind.SHARED_LINE and arriving & set(d.fields()["members"])}
+        if has_members(key.kind) and arriving & set(d.fields()["members"])}
     detaches, line_updates = split_line_updates(
-        [c for c in updates if c.key.kind is Kind.SHARED_LINE], now, desired, departing,
+        [c for c in updates if has_members(c.key.kind)], now, desired, departing,
         late_only, old_keys, deleted)
     detaches = [*leavers_detached(live, renumbering.leavers, deleted, desired), *detaches]
     present = {key.number for key in live.resources} - {key.number for key in deleted}
@@ -130,14 +131,14 @@ def _in_phases(found: _Comparison, config: TenantConfig, live: TenantState,
     line_updates = _from_released(line_updates, released)
     return [
         *_sorted(freed),
-        *_sorted(c for c in deletes if c.key.kind is Kind.SHARED_LINE),
+        *_sorted(c for c in deletes if has_members(c.key.kind)),
         *_sorted(detaches),
-        *_sorted(c for c in deletes if c.key.kind.is_user),
+        *_sorted(c for c in deletes if can_be_member(c.key.kind)),
         *renumbers,
-        *in_seat_order(_sorted(c for c in updates if c.key.kind.is_user), now,
+        *in_seat_order(_sorted(c for c in updates if can_be_member(c.key.kind)), now,
                        config.settings.packages),
-        *_sorted(c for c in creates if c.key.kind.is_user),
-        *_sorted(c for c in creates if c.key.kind is Kind.SHARED_LINE),
+        *_sorted(c for c in creates if can_be_member(c.key.kind)),
+        *_sorted(c for c in creates if has_members(c.key.kind)),
         *_sorted(line_updates),
     ]
 
@@ -151,13 +152,13 @@ def _after_renumbering(live: TenantState, moves: dict[ResourceKey, ResourceKey],
     not deleted and created, and its memberships follow it."""
     if not moves:
         return live
-    numbers = {old.number: new.number for old, new in moves.items() if old.kind.is_user}
-    gone = {key.number for key in leavers if key.kind.is_user}
+    numbers = {old.number: new.number for old, new in moves.items() if can_be_member(old.kind)}
+    gone = {key.number for key in leavers if can_be_member(key.kind)}
     resources: dict[ResourceKey, Fields] = {}
     for key, fields in live.resources.items():
         if key in leavers:
             continue
-        if key.kind is Kind.SHARED_LINE and (numbers.keys() | gone) & fields["members"].keys():
+        if has_members(key.kind) and (numbers.keys() | gone) & fields["members"].keys():
             fields = {**fields, "members": {numbers.get(ext, ext): m
                                             for ext, m in fields["members"].items()
                                             if ext not in gone}}

@@ -6,7 +6,8 @@ from reconciler.diffs import DiffItem, Operation
 from reconciler.plans.changes import Action, Change
 from reconciler.plans.comparing import update
 from schema.declarations import Declared
-from schema.state import Kind, ResourceKey, TenantState
+from schema.kinds import can_be_member, has_members
+from schema.state import ResourceKey, TenantState
 
 
 def split_line_updates(
@@ -25,9 +26,10 @@ def split_line_updates(
     """
     early: list[Change] = []
     late = {change.key: change for change in updates}
-    old_numbers = {new.number: old.number for new, old in old_keys.items() if new.kind.is_user}
+    old_numbers = {new.number: old.number for new, old in old_keys.items()
+                   if can_be_member(new.kind)}
     for key, fields in live.resources.items():
-        if key.kind is not Kind.SHARED_LINE or key in deleted:
+        if not has_members(key.kind) or key in deleted:
             continue
         leaving = departing & set(fields["members"])
         if not leaving:
@@ -60,11 +62,11 @@ def leavers_detached(live: TenantState, leavers: frozenset[ResourceKey],
                      ) -> list[Change]:
     """A leaver (a managed user deleted so that another can take its number) leaves its
     shared lines first; named by the numbers the tenant has before any renumber."""
-    gone = {key.number for key in leavers if key.kind.is_user}
+    gone = {key.number for key in leavers if can_be_member(key.kind)}
     steps = []
     for key, fields in sorted(live.resources.items()):
         leaving = gone & set(fields.get("members", {}))
-        if key.kind is not Kind.SHARED_LINE or key in deleted or not leaving:
+        if not has_members(key.kind) or key in deleted or not leaving:
             continue
         kept = {ext: m for ext, m in fields["members"].items() if ext not in leaving}
         steps.append(Change(

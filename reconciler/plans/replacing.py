@@ -6,7 +6,8 @@ from dataclasses import replace
 
 from reconciler.plans.changes import Change
 from schema import rulebook
-from schema.state import Kind, ResourceKey
+from schema.kinds import can_be_member, describe
+from schema.state import ResourceKey
 
 
 def pair_replacements(creates: list[Change], deletes: list[Change],
@@ -20,7 +21,7 @@ def pair_replacements(creates: list[Change], deletes: list[Change],
     another site in place, and the user's call recordings go with the delete. The
     plan says so on both halves.
     """
-    created = {c.key.number: c for c in creates if c.key.kind.is_user}
+    created = {c.key.number: c for c in creates if can_be_member(c.key.kind)}
     creating = {c.key for c in creates}
     paired: dict[ResourceKey, ResourceKey] = {}
     for delete in deletes:
@@ -28,7 +29,7 @@ def pair_replacements(creates: list[Change], deletes: list[Change],
         new = (replaced_by or {}).get(delete.key)
         if new is not None and new in creating:
             paired[delete.key], paired[new] = new, delete.key
-        elif delete.key.kind.is_user and create is not None:
+        elif can_be_member(delete.key.kind) and create is not None:
             paired[delete.key] = create.key
             paired[create.key] = delete.key
 
@@ -37,7 +38,7 @@ def pair_replacements(creates: list[Change], deletes: list[Change],
         if other is None:
             return change
         what = "type" if other.kind is not change.key.kind else "site"
-        noun = "shared line" if change.key.kind is Kind.SHARED_LINE else "user"
+        noun = "user" if can_be_member(change.key.kind) else describe(change.key.kind).singular
         return replace(change, replace_pair=other, note=(
             f"a {noun}'s {what} cannot change in place [{rulebook.KIND_CHANGE.id}]; "
             "download its call recordings before applying"))

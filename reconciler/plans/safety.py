@@ -16,10 +16,8 @@ from collections import Counter
 
 from reconciler.plans.changes import Action, Change
 from schema.declarations import TenantConfig
-from schema.state import Kind, TenantState
-
-_PLURAL = {Kind.USER: "users", Kind.HOT_DESK_USER: "hot desk users",
-           Kind.SHARED_LINE: "shared lines"}
+from schema.kinds import describe
+from schema.state import TenantState
 
 
 def reasons_to_force(changes: list[Change], config: TenantConfig, live: TenantState
@@ -35,7 +33,7 @@ def reasons_to_force(changes: list[Change], config: TenantConfig, live: TenantSt
         limits = config.safety(site)
         total = existing[(site, kind)]
         if plain[(site, kind)] and plain[(site, kind)] == managed[(site, kind)]:
-            reasons.append(f"[{site}] every managed {_PLURAL[kind].removesuffix('s')} of the "
+            reasons.append(f"[{site}] every managed {describe(kind).singular} of the "
                            f"site would be deleted ({managed[(site, kind)]}); an emptied or "
                            "truncated file does this; use --force if that is meant")
             continue
@@ -44,10 +42,10 @@ def reasons_to_force(changes: list[Change], config: TenantConfig, live: TenantSt
         percent = 100.0 * count / total
         if percent > limits.max_delete_percent:
             reasons.append(
-                f"[{site}] {count} of {total} {_PLURAL[kind]} ({percent:.1f}%) would be deleted "
-                f"or replaced; over the {limits.max_delete_percent:.1f}% limit; use --force"
+                f"[{site}] {count} of {total} {describe(kind).plural} ({percent:.1f}%) would be "
+                f"deleted or replaced; over the {limits.max_delete_percent:.1f}% limit; use --force"
             )
     for change in changes:
-        if change.action is Action.DELETE and change.key.kind is not Kind.USER:
+        if change.action is Action.DELETE and describe(change.key.kind).delete_needs_force:
             reasons.append(f"[{change.key.site}] deleting {change.key} always needs --force")
     return reasons

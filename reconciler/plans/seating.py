@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from reconciler.plans.changes import Change
+from schema.kinds import takes_seat
 from schema.state import TenantState
 
 
@@ -21,7 +22,7 @@ def in_seat_order(updates: list[Change], live: TenantState,
     if not moves:
         return updates
     used = Counter(fields.get("package") for key, fields in live.resources.items()
-                   if key.kind.is_user)
+                   if takes_seat(key.kind))
     ordered = [c for c in updates if "package" not in c.fields]
     while moves:
         ready = next((c for c in moves if _has_seat(c, used, packages)), moves[0])

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from reconciler.errors import ReconcilerError
 from reconciler.plans.changes import Action, Change
 from schema.canonical import UNIQUE_FIELDS
-from schema.state import Kind, TenantState
+from schema.kinds import has_members, takes_licence, takes_seat
+from schema.state import TenantState
 
 
 class SiteFilter:
@@ -69,7 +70,7 @@ def _touches(change: Change, live: TenantState) -> set[str]:
     tokens = {f"number {change.key.number}"}
     if change.action is Action.RENUMBER:
         tokens.add(f"number {change.fields['number']}")
-    if change.key.kind is Kind.SHARED_LINE:
+    if has_members(change.key.kind):
         if change.action is Action.CREATE:
             members = change.fields.get("members", {})
         elif change.action is Action.DELETE:  # its members are free to go afterwards
@@ -91,8 +92,8 @@ def _capacity_needs(changes: list[Change], chosen: SiteFilter, live: TenantState
                     packages: dict[str, int], licences: int) -> list[str]:
     """Seats and licences: the kept changes alone must never need more than there are."""
     used: Counter[str] = Counter(str(f.get("package")) for k, f in live.resources.items()
-                                 if k.kind.is_user)
-    lines = sum(1 for k in live.resources if k.kind is Kind.SHARED_LINE)
+                                 if takes_seat(k.kind))
+    lines = sum(1 for k in live.resources if takes_licence(k.kind))
     needs = []
     for change in (c for c in changes if chosen(c.key.site)):
         taken, freed = _seat_moves(change, live)
@@ -102,18 +103,18 @@ def _capacity_needs(changes: list[Change], chosen: SiteFilter, live: TenantState
             needs += [f"{_name(c)} before {_name(change)} (frees a seat on package {taken})"
                       for c in changes if not chosen(c.key.site)
                       and _seat_moves(c, live)[1] == taken]
-        if change.key.kind is Kind.SHARED_LINE:
+        if takes_licence(change.key.kind):
             lines += {Action.CREATE: 1, Action.DELETE: -1}.get(change.action, 0)
             if lines > licences:
                 needs += [f"{_name(c)} before {_name(change)} (frees a shared-line licence)"
                           for c in changes if not chosen(c.key.site)
-                          and c.key.kind is Kind.SHARED_LINE and c.action is Action.DELETE]
+                          and takes_licence(c.key.kind) and c.action is Action.DELETE]
     return needs
 
 
 def _seat_moves(change: Change, live: TenantState) -> tuple[str | None, str | None]:
     """(package a seat is taken on, package a seat is freed on) by this change."""
-    if not change.key.kind.is_user:
+    if not takes_seat(change.key.kind):
         return None, None
     if change.action is Action.CREATE:
         return change.fields.get("package"), None

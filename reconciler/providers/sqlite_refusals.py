@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from schema.kinds import can_be_member
 from schema.state import Fields, ResourceKey
 
 _MEANINGS = {
@@ -46,7 +47,7 @@ def _membership(connection: sqlite3.Connection, key: ResourceKey | None,
     if missing:
         return (f"member(s) {', '.join(missing)} of {key} are not users of the tenant; create "
                 "them first")
-    if key is not None and key.kind.is_user:
+    if key is not None and can_be_member(key.kind):
         lines = [row[0] for row in connection.execute(
             "SELECT shared_line FROM shared_line_members WHERE extension = ? ORDER BY 1",
             (key.number,))]

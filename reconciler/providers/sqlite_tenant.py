@@ -15,6 +15,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from reconciler.providers.lock_holders import LockHolder, now
 from reconciler.providers.password_hashing import hash_password
 from reconciler.providers.sqlite_storage import SCHEMA_VERSION, transaction
 from schema.devices import in_portal_order
+from schema.kinds import describe
 from schema.state import (
     Fields,
     Kind,
@@ -128,16 +130,16 @@ class SqliteTenant:
     # --- writing --------------------------------------------------------------
     def create(self, key: ResourceKey, fields: Fields, password: NewPassword | None, *,
                step: int | None = None) -> None:
-        table, id_column, columns = _TABLES[key.kind.is_user]
+        table = _table(key.kind)
         # The identity is given here; the tenant's trigger gives one only to resources
         # made without it (by hand), and an extra UPDATE per create made apply 1.5x slower.
-        values = {id_column: key.number, "site": key.site, "managed": 1,
-                  "uid": uuid.uuid4().hex, **_column_values(fields, columns, password)}
-        if key.kind.is_user:
+        values = {table.id_column: key.number, "site": key.site, "managed": 1,
+                  "uid": uuid.uuid4().hex, **_column_values(fields, table.columns, password)}
+        if table.holds_kinds:
             values["kind"] = key.kind.value
 
         def write(connection: sqlite3.Connection) -> None:
-            _insert(connection, table, values)
+            _insert(connection, table.name, values)
             if "members" in fields:
                 _set_members(connection, key.number, fields["members"])
 
@@ -145,14 +147,14 @@ class SqliteTenant:
 
     def update(self, key: ResourceKey, fields: Fields, password: NewPassword | None,
                adopt: bool = False, *, step: int | None = None) -> None:
-        table, _, columns = _TABLES[key.kind.is_user]
-        values = _column_values(fields, columns, password)
+        table = _table(key.kind)
+        values = _column_values(fields, table.columns, password)
         if adopt:
             values["managed"] = 1
 
         def write(connection: sqlite3.Connection) -> None:
             if values:
-                _update(connection, table, key, values)
+                _update(connection, table.name, key, values)
             if "members" in fields:
                 _set_members(connection, key.number, fields["members"])
 
@@ -163,13 +165,14 @@ class SqliteTenant:
         """Give a resource a new number. With `heading_for`, the new number is a
         temporary one: the journal remembers where the resource is going. The number
         it came from is kept across a stop on a temporary number."""
-        table, id_column, _ = _TABLES[key.kind.is_user]
+        table = _table(key.kind)
 
         def write(connection: sqlite3.Connection) -> None:
-            uid, came_from = _identity_of(connection, table, key)
+            uid, came_from = _identity_of(connection, table.name, key)
             was_parked = connection.execute("DELETE FROM parked WHERE uid = ?", (uid,)).rowcount
             origin = came_from if was_parked else key.number
-            _update(connection, table, key, {id_column: number, "renumbered_from": origin})
+            _update(connection, table.name, key, {table.id_column: number,
+                                                  "renumbered_from": origin})
             if heading_for is not None:
                 connection.execute("INSERT INTO parked (uid, heading_for) VALUES (?, ?)",
                                    (uid, heading_for))
@@ -177,10 +180,9 @@ class SqliteTenant:
         self._run(f"renumber {key} to {number}", write, step, key)
 
     def delete(self, key: ResourceKey, *, step: int | None = None) -> None:
-        table, _, _ = _TABLES[key.kind.is_user]
         where, arguments = _where(key)
         self._run(f"delete {key}", lambda connection: _expect_one(connection.execute(
-            f"DELETE FROM {table} WHERE {where}", arguments), key), step, key)
+            f"DELETE FROM {_table(key.kind).name} WHERE {where}", arguments), key), step, key)
 
     def set_facts(self, facts: TenantFacts) -> None:
         """Record what was bought: the embedded tenant stands for the portal, where a
@@ -232,8 +234,24 @@ class SqliteTenant:
             raise TenantError(f"the tenant refused to {doing}: {why}") from error
 
 
-_TABLES = {True: ("users", "extension", _USER_COLUMNS),
-           False: ("shared_lines", "number", _LINE_COLUMNS)}
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """How the file keeps one table of resources (which kinds use it: `schema.kinds`)."""
+
+    name: str
+    id_column: str
+    columns: tuple[str, ...]
+    #: several kinds share the table; a `kind` column tells them apart
+    holds_kinds: bool
+
+
+_TABLES = {table.name: table for table in (
+    _Table("users", "extension", _USER_COLUMNS, holds_kinds=True),
+    _Table("shared_lines", "number", _LINE_COLUMNS, holds_kinds=False))}
+
+
+def _table(kind: Kind) -> _Table:
+    return _TABLES[describe(kind).table]
 
 
 def _read(connection: sqlite3.Connection) -> TenantState:
@@ -363,10 +381,12 @@ def _insert(connection: sqlite3.Connection, table: str, values: dict[str, Any]) 
 
 
 def _where(key: ResourceKey) -> tuple[str, tuple[str, ...]]:
-    """Match a resource by its whole key: number, site and (for users) kind."""
-    if key.kind.is_user:
-        return "extension = ? AND site = ? AND kind = ?", (key.number, key.site, key.kind.value)
-    return "number = ? AND site = ?", (key.number, key.site)
+    """Match a resource by its whole key: number, site and (in a shared table) kind."""
+    table = _table(key.kind)
+    if table.holds_kinds:
+        return (f"{table.id_column} = ? AND site = ? AND kind = ?",
+                (key.number, key.site, key.kind.value))
+    return f"{table.id_column} = ? AND site = ?", (key.number, key.site)
 
 
 def _identity_of(connection: sqlite3.Connection, table: str, key: ResourceKey

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from schema import rulebook
 from schema.declarations import TenantConfig
+from schema.kinds import takes_licence, takes_seat
 from schema.ownership import Leftovers
 from schema.problems import Problem
 from schema.resources import HotDeskUser, User
@@ -20,8 +21,8 @@ def seats_and_licences(config: TenantConfig, live: TenantState, leftovers: Lefto
     staying = leftovers.left_alone
     if not staying:
         return
-    yield from _seats(config, live, [k for k in staying if k.kind.is_user])
-    lines = [k for k in staying if k.kind is Kind.SHARED_LINE]
+    yield from _seats(config, live, [k for k in staying if takes_seat(k.kind)])
+    lines = [k for k in staying if takes_licence(k.kind)]
     declared = sum(1 for _ in config.of_kind(Kind.SHARED_LINE))
     allowed = config.settings.licences.shared_lines
     if lines and declared + len(lines) > allowed:

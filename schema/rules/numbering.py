@@ -6,13 +6,14 @@ from collections.abc import Iterator
 
 from schema import rulebook
 from schema.declarations import Declared, TenantConfig
+from schema.kinds import describe
 from schema.numbering_plan import prefixes
 from schema.problems import Problem
 from schema.rules.repeats import repeats
 
 
 def _number_field(declared: Declared) -> str:
-    return "extension" if declared.kind.is_user else "number"
+    return describe(declared.kind).number_field
 
 
 def duplicate_numbers(config: TenantConfig) -> Iterator[Problem]:

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 
 from schema import rulebook
 from schema.declarations import Declared, TenantConfig
+from schema.kinds import describe
 from schema.problems import Problem
 from schema.renumbering import Renumbering
-from schema.state import Kind, ResourceKey
+from schema.state import ResourceKey
 
 
 def problems(config: TenantConfig, renumbering: Renumbering) -> Iterator[Problem]:
@@ -25,7 +26,7 @@ def problems(config: TenantConfig, renumbering: Renumbering) -> Iterator[Problem
 
 
 def _field(declared: Declared) -> str:
-    return "previous_number" if declared.kind is Kind.SHARED_LINE else "previous_extension"
+    return describe(declared.kind).previous_field
 
 
 def _blocked(config: TenantConfig, declared: Declared, holder: ResourceKey) -> Problem:
