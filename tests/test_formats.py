@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from reconciler.plans import Action, Change, Plan
+from reconciler.plans.reasons import ChangeReason
 from reconciler.rendering import markdown, text
 from schema.state import Kind, ResourceKey
 from tests.conftest import Run, WriteTree
@@ -58,11 +59,12 @@ def test_json_format_is_the_saved_plan_document(run: Run, example_sites: Path,
     assert printed == saved
     assert set(printed) == {"format_version", "tool", "tenant", "config_digest", "sites",
                             "excluded_sites", "summary", "changes", "unmanaged", "ignored",
-                            "needs_force",
-                            "checksum"}
+                            "needs_force", "checksum"}
     assert set(printed["changes"][0]) == {"step", "action", "label", "site", "kind", "number",
                                           "fields", "diffs", "password_from", "replaces",
-                                          "adopt", "note", "origin"}
+                                          "adopt", "reason", "reason_args", "note", "origin"}
+    reasons = {change["reason"] for change in printed["changes"]}
+    assert reasons <= {None, *(reason.value for reason in ChangeReason)}
 
 
 def test_unknown_format_is_a_usage_error(run: Run, write_tree: WriteTree) -> None:
@@ -165,3 +167,9 @@ def test_a_runbook_says_it_is_filtered_and_marks_unverified_steps(
             "portal lets you change the Extension of an existing user. If it does not, stop "
             "here: this renumber has to be a delete and a create instead, which loses the "
             "user's call recordings; plan again after deciding.)") in runbook
+
+
+def test_every_reason_code_is_documented() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert [reason.value for reason in ChangeReason
+            if f"| `{reason.value}` |" not in readme] == []

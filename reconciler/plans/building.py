@@ -26,6 +26,7 @@ from reconciler.plans.changes import Action, Change, Plan
 from reconciler.plans.comparing import creation, update
 from reconciler.plans.detaching import leavers_detached, split_line_updates
 from reconciler.plans.ignoring import edits_of_ignored
+from reconciler.plans.reasons import ChangeReason
 from reconciler.plans.releasing import releases
 from reconciler.plans.renumbering import renumber_steps
 from reconciler.plans.replacing import pair_replacements
@@ -88,8 +89,8 @@ def _compare(desired: dict[ResourceKey, Declared], live: TenantState,
              renumbering: Renumbering, leftovers: Leftovers) -> _Comparison:
     now = _after_renumbering(live, renumbering.moves, renumbering.leavers)
     creates = [creation(d) for key, d in desired.items() if key not in now.resources]
-    deletes = [Change(Action.DELETE, key, note="no longer in the config" if key in live.managed
-                      else "not managed by this tool; pruned (site prune: true)")
+    deletes = [Change(Action.DELETE, key, reason=ChangeReason.NOT_IN_CONFIG
+                      if key in live.managed else ChangeReason.PRUNED)
                for key in leftovers.delete]
     updates = [change for key, declared in desired.items() if key in now.resources
                for change in update(declared, now.resources[key], adopt=key not in now.managed,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from reconciler.diffs import DiffItem
+from reconciler.plans.reasons import ChangeReason, spell
 from schema.fields import SecretRef
 from schema.locations import Location
 from schema.state import Fields, ResourceKey, UnfinishedApply
@@ -36,7 +38,9 @@ class Change:
     password: SecretRef | None = None
     #: The YAML that asks for this change (None for a delete: nothing asks for it).
     origin: Location | None = None
-    note: str = ""
+    #: why the change is made, when that is more than "the config says so"
+    reason: ChangeReason | None = None
+    reason_args: Mapping[str, str] = field(default_factory=dict)
     #: For the two halves of a replace (a delete and a create of the same number),
     #: the key of the other half.
     replace_pair: ResourceKey | None = None
@@ -45,6 +49,11 @@ class Change:
     #: For a renumber to a temporary number (one half of a swap), the number the
     #: resource is heading for; the tenant's journal keeps it until it arrives.
     heading_for: str | None = None
+
+    @property
+    def note(self) -> str:
+        """The reason in words (`reasons.spell`)."""
+        return spell(self.reason, self.reason_args)
 
     @property
     def label(self) -> str:

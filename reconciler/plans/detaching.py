@@ -5,6 +5,7 @@ from __future__ import annotations
 from reconciler.diffs import DiffItem, Operation
 from reconciler.plans.changes import Action, Change
 from reconciler.plans.comparing import update
+from reconciler.plans.reasons import ChangeReason
 from schema.declarations import Declared
 from schema.kinds import can_be_member, has_members
 from schema.state import ResourceKey, TenantState
@@ -40,13 +41,14 @@ def split_line_updates(
         kept = {ext: m for ext, m in fields["members"].items() if ext not in leaving}
         # The detach runs before renumbering: name members by the numbers they have then.
         kept_then = {old_numbers.get(ext, ext): m for ext, m in kept.items()}
-        note = ("members leave before their user is deleted" if key in desired else
-                "members leave before their user is deleted (this line is not managed)")
+
         early.append(Change(
             Action.UPDATE, old_keys.get(key, key), {"members": kept_then},
             tuple(DiffItem(Operation.REMOVE, ("members", ext), fields["members"][ext], None)
                   for ext in sorted(leaving)),
-            origin=desired[key].at() if key in desired else None, note=note,
+            origin=desired[key].at() if key in desired else None,
+            reason=ChangeReason.MEMBERS_LEAVE,
+            reason_args={"managed": "yes" if key in desired else "no"},
         ))
         late.pop(key, None)
         if key in desired:
@@ -74,5 +76,6 @@ def leavers_detached(live: TenantState, leavers: frozenset[ResourceKey],
             tuple(DiffItem(Operation.REMOVE, ("members", ext), fields["members"][ext], None)
                   for ext in sorted(leaving)),
             origin=desired[key].at() if key in desired else None,
-            note="members leave before their user is deleted"))
+            reason=ChangeReason.MEMBERS_LEAVE,
+            reason_args={"managed": "yes" if key in desired else "no"}))
     return steps

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reconciler.diffs import DiffItem, Operation
 from reconciler.plans.changes import Action, Change
+from reconciler.plans.reasons import ChangeReason
 from schema.canonical import UNIQUE_FIELDS
 from schema.state import ResourceKey, TenantState
 
@@ -37,7 +38,7 @@ def releases(claims: list[Change], live: TenantState, deleted: set[ResourceKey],
             Action.UPDATE, old_keys.get(holder, holder), dict.fromkeys(sorted(fields)),
             tuple(DiffItem(Operation.CHANGE, (name,), live.resources[holder][name], None)
                   for name in sorted(fields)),
-            note="releases " + ", ".join(f"{name} for {to}" for name, to in sorted(fields.items())),
+            reason=ChangeReason.RELEASE, reason_args=fields,
         )
         for holder, fields in released.items()
     ]

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 
 from reconciler.diffs import DiffItem, Operation
 from reconciler.plans.changes import Action, Change
+from reconciler.plans.reasons import ChangeReason
 from schema.locations import Location
 from schema.numbering_plan import NumberSet
 from schema.state import ResourceKey
@@ -37,25 +38,26 @@ def renumber_steps(moves: dict[ResourceKey, ResourceKey], present: Iterable[str]
         if index is None:
             old, new = pending[0]
             parked = _temporary_number(current, final_numbers, reserved)
-            steps.append(_step(old, parked, origins.get(new),
-                               f"temporary number, so that {new.number} can be freed",
-                               heading_for=new.number))
+            steps.append(_step(old, parked, origins.get(new), heading_for=new.number))
             current.remove(old.number)
             current.add(parked)
             pending[0] = (old._replace(number=parked), new)
             continue
         old, new = pending.pop(index)
-        steps.append(_step(old, new.number, origins.get(new), ""))
+        steps.append(_step(old, new.number, origins.get(new)))
         current.remove(old.number)
         current.add(new.number)
     return steps
 
 
-def _step(old: ResourceKey, number: str, origin: Location | None, note: str,
+def _step(old: ResourceKey, number: str, origin: Location | None,
           heading_for: str | None = None) -> Change:
+    parked = {"heading_for": heading_for} if heading_for else {}
     return Change(Action.RENUMBER, old, {"number": number},
                   (DiffItem(Operation.CHANGE, ("number",), old.number, number),),
-                  origin=origin, note=note, heading_for=heading_for)
+                  origin=origin, heading_for=heading_for,
+                  reason=ChangeReason.TEMPORARY_NUMBER if heading_for else None,
+                  reason_args=parked)
 
 
 def _temporary_number(current: NumberSet, final: NumberSet,

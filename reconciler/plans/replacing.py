@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from reconciler.plans.changes import Change
-from schema import rulebook
+from reconciler.plans.reasons import ChangeReason
 from schema.kinds import can_be_member, describe
 from schema.state import ResourceKey
 
@@ -37,10 +37,9 @@ def pair_replacements(creates: list[Change], deletes: list[Change],
         other = paired.get(change.key)
         if other is None:
             return change
-        what = "type" if other.kind is not change.key.kind else "site"
         noun = "user" if can_be_member(change.key.kind) else describe(change.key.kind).singular
-        return replace(change, replace_pair=other, note=(
-            f"a {noun}'s {what} cannot change in place [{rulebook.KIND_CHANGE.id}]; "
-            "download its call recordings before applying"))
+        reason = (ChangeReason.TYPE_CANNOT_CHANGE if other.kind is not change.key.kind
+                  else ChangeReason.SITE_CANNOT_CHANGE)
+        return replace(change, replace_pair=other, reason=reason, reason_args={"noun": noun})
 
     return [mark(c) for c in creates], [mark(c) for c in deletes]

@@ -33,6 +33,8 @@ def change_data(change: Change, step: int) -> dict[str, Any]:
         "password_from": change.password.describe() if change.password else None,
         "replaces": _key(change.replace_pair),
         "adopt": change.adopt,
+        "reason": change.reason.value if change.reason else None,
+        "reason_args": dict(change.reason_args),
         "note": change.note,
         "origin": str(change.origin) if change.origin else None,
     }
