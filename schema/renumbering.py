@@ -25,8 +25,10 @@ the move.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from schema.declarations import Declared, TenantConfig
+from schema.kinds import can_be_member
 from schema.state import ResourceKey, TenantState
 
 
@@ -45,9 +47,28 @@ class Renumbering:
     #: previous numbers held by resources this tool may not move (made by hand, ignored)
     untouchable: tuple[tuple[Declared, ResourceKey], ...] = ()
 
-    def old_of(self) -> dict[ResourceKey, ResourceKey]:
-        """New key -> the tenant key it comes from."""
-        return {new: old for old, new in self.moves.items()}
+    def new_of(self, key: ResourceKey) -> ResourceKey:
+        """The key a tenant resource has once renumbered (itself if it does not move)."""
+        return self.moves.get(key, key)
+
+    def old_of(self, key: ResourceKey) -> ResourceKey:
+        """The tenant key a resource has before renumbering (itself if it does not move)."""
+        return next((old for old, new in self.moves.items() if new == key), key) \
+            if self.moves else key
+
+    def members_renamed(self, members: dict[str, Any]) -> dict[str, Any]:
+        """A shared line's members, keyed by the numbers they have once renumbered."""
+        numbers = {old.number: new.number for old, new in self.moves.items()
+                   if can_be_member(old.kind)}
+        if not numbers.keys() & members.keys():
+            return members
+        return {numbers.get(ext, ext): member for ext, member in members.items()}
+
+    def members_before(self, members: dict[str, Any]) -> dict[str, Any]:
+        """A shared line's members (named as renumbered) by the numbers they have now."""
+        numbers = {new.number: old.number for old, new in self.moves.items()
+                   if can_be_member(old.kind)}
+        return {numbers.get(ext, ext): member for ext, member in members.items()}
 
 
 def plan_renumbering(config: TenantConfig, live: TenantState) -> Renumbering:

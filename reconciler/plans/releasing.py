@@ -6,11 +6,12 @@ from reconciler.diffs import DiffItem, Operation
 from reconciler.plans.changes import Action, Change
 from reconciler.plans.reasons import ChangeReason
 from schema.canonical import UNIQUE_FIELDS
+from schema.renumbering import Renumbering
 from schema.state import ResourceKey, TenantState
 
 
 def releases(claims: list[Change], live: TenantState, deleted: set[ResourceKey],
-             old_keys: dict[ResourceKey, ResourceKey]) -> tuple[list[Change], set[ResourceKey]]:
+             renumbering: Renumbering) -> tuple[list[Change], set[ResourceKey]]:
     """Steps that free values another resource takes, and the keys of the takers.
 
     When a value moves from one resource to another that both stay, the holder
@@ -18,7 +19,7 @@ def releases(claims: list[Change], live: TenantState, deleted: set[ResourceKey],
     holder that stays gets a release step (the field cleared) at the very start,
     and sets its own new value in its normal update later. A holder being deleted
     needs none: deletes come before any claim. `live` is the state after
-    renumbering; `old_keys` gives a renumbered holder the key it has when
+    renumbering; `renumbering` gives a renumbered holder the key it has when
     releases run.
     """
     held = {(name, fields[name]): key for key, fields in live.resources.items()
@@ -35,7 +36,7 @@ def releases(claims: list[Change], live: TenantState, deleted: set[ResourceKey],
                 released.setdefault(holder, {})[name] = str(claim.key)
     steps = [
         Change(
-            Action.UPDATE, old_keys.get(holder, holder), dict.fromkeys(sorted(fields)),
+            Action.UPDATE, renumbering.old_of(holder), dict.fromkeys(sorted(fields)),
             tuple(DiffItem(Operation.CHANGE, (name,), live.resources[holder][name], None)
                   for name in sorted(fields)),
             reason=ChangeReason.RELEASE, reason_args=fields,

@@ -82,6 +82,9 @@ def _touches(change: Change, live: TenantState) -> set[str]:
     for item in change.diffs:
         if item.path[0] in UNIQUE_FIELDS and item.old is not None:
             tokens.add(f"{item.path[0]} {item.old}")
+    if change.action is Action.DELETE:  # frees every unique value it holds
+        held = live.resources.get(change.key, {})
+        tokens |= {f"{name} {held[name]}" for name in UNIQUE_FIELDS if held.get(name)}
     for name in UNIQUE_FIELDS:
         if change.fields.get(name) is not None:
             tokens.add(f"{name} {change.fields[name]}")
