@@ -46,6 +46,10 @@ class Renumbering:
     unknown: tuple[Declared, ...] = ()
     #: previous numbers held by resources this tool may not move (made by hand, ignored)
     untouchable: tuple[tuple[Declared, ResourceKey], ...] = ()
+    _old: dict[ResourceKey, ResourceKey] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_old", {new: old for old, new in self.moves.items()})
 
     def new_of(self, key: ResourceKey) -> ResourceKey:
         """The key a tenant resource has once renumbered (itself if it does not move)."""
@@ -53,8 +57,7 @@ class Renumbering:
 
     def old_of(self, key: ResourceKey) -> ResourceKey:
         """The tenant key a resource has before renumbering (itself if it does not move)."""
-        return next((old for old, new in self.moves.items() if new == key), key) \
-            if self.moves else key
+        return self._old.get(key, key)
 
     def members_renamed(self, members: dict[str, Any]) -> dict[str, Any]:
         """A shared line's members, keyed by the numbers they have once renumbered."""
