@@ -32,8 +32,9 @@ from reconciler.cli_options import (
 from reconciler.config_loading import load_config
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.plans import Change, Plan
+from reconciler.plans.serializing import plan_document
 from reconciler.providers import Provider, SqliteTenant, open_provider
-from reconciler.rendering import json_document, markdown, runbook, text
+from reconciler.rendering import RENDERERS, PlanView
 from reconciler.rendering.values import title
 from reconciler.runs import (
     ApplyRequest,
@@ -159,23 +160,19 @@ def _describe(provider: Provider, plan: Plan) -> str:
     return described
 
 
-FORMATS = ("text", "markdown", "json", "runbook")
+FORMATS = tuple(RENDERERS)
 
 
-def _render(planned: Planned, provider: Provider, output_format: str) -> str:
-    """The plan in a format; every format but text (which colours, and escapes each
-    line itself) is made printable as a whole."""
-    plan, digest, plan_checksum = planned.plan, planned.config.digest, planned.checksum
-    if output_format == "json":
-        return printable(json_document.render(plan, digest, plan_checksum), keep_newlines=True)
-    if output_format == "markdown":
-        return printable(markdown.render(plan, _describe(provider, plan), plan_checksum),
-                         keep_newlines=True)
-    if output_format == "runbook":
-        return printable(runbook.render(plan, plan_checksum), keep_newlines=True)
-    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")  # no-color.org
-    rendered = text.render(plan, _describe(provider, plan), colour=colour)
-    return rendered + f"\nPlan checksum: {plan_checksum}\n"
+def _render(planned: Planned, provider: Provider, output_format: str,
+            document: dict[str, Any] | None = None) -> str:
+    document = document or plan_document(planned.plan, planned.config.digest,
+                                         planned.checksum)
+    view = PlanView(document, _describe(provider, planned.plan), _colour())
+    return RENDERERS[output_format](view)
+
+
+def _colour() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")  # no-color.org
 
 
 @cli.command()
@@ -197,9 +194,10 @@ def plan(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
     try:
         planned = plan_run(config_dir, provider, sites, exclude_sites, secret_prefix)
         _warn(planned.config)
+        document = plan_document(planned.plan, planned.config.digest, planned.checksum)
         if out_file is not None:
-            write_plan_file(out_file, planned.plan, planned.config.digest, planned.checksum)
-        click.echo(_render(planned, provider, output_format), nl=False)
+            write_plan_file(out_file, document)
+        click.echo(_render(planned, provider, output_format, document), nl=False)
     finally:
         provider.close()
     if detailed_exitcode and not planned.plan.is_empty:
@@ -243,6 +241,22 @@ def apply(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
 
 def _finished(report: ApplyReport) -> None:
     click.echo(f"Apply complete: {len(report.applied)} change(s) applied.")
+
+
+@cli.command()
+@click.argument("plan_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text",
+              show_default=True, help="How to print the plan.")
+def show(plan_file: Path, output_format: str) -> int:
+    """Print a saved plan (from `plan --out`) in any format, as it was made: so a CI
+    job can post exactly the plan file that `apply --plan` will apply.
+
+    Example: reconcile show plan.json --format markdown > comment.md
+    """
+    document = read_plan_file(plan_file)
+    view = PlanView(document, f"(saved plan {plan_file})", _colour())
+    click.echo(RENDERERS[output_format](view), nl=False)
+    return EXIT_OK
 
 
 @cli.group("local-tenant")

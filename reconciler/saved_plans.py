@@ -27,9 +27,8 @@ from reconciler.plans.serializing import (
 )
 
 
-def write_plan_file(path: Path, plan: Plan, config_digest: str, plan_checksum: str) -> None:
-    """Write atomically: a reader never sees half a file."""
-    document = plan_document(plan, config_digest, plan_checksum)
+def write_plan_file(path: Path, document: dict[str, Any]) -> None:
+    """Write a plan document atomically: a reader never sees half a file."""
     text = json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
     try:
         directory = path.parent if str(path.parent) else Path(".")

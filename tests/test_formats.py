@@ -7,7 +7,8 @@ from pathlib import Path
 
 from reconciler.plans import Action, Change, Plan
 from reconciler.plans.reasons import ChangeReason
-from reconciler.rendering import markdown, text
+from reconciler.plans.serializing import plan_document
+from reconciler.rendering import PlanView, markdown, text
 from schema.state import Kind, ResourceKey
 from tests.conftest import Run, WriteTree
 
@@ -19,8 +20,12 @@ def _plan(changes: int) -> Plan:
         for i in range(changes)))
 
 
+def _view(plan: Plan, description: str = "sqlite:///t.db", colour: bool = False) -> PlanView:
+    return PlanView(plan_document(plan, "sha256:digest", "sha256:x"), description, colour)
+
+
 def test_markdown_fits_a_github_comment() -> None:
-    rendered = markdown.render(_plan(5000), "sqlite:///t.db", "sha256:x")
+    rendered = markdown.render(_view(_plan(5000)))
     assert len(rendered) <= markdown.GITHUB_COMMENT_LIMIT
     assert "truncated: " in rendered
     assert "of 5000 changes are not shown" in rendered
@@ -29,7 +34,7 @@ def test_markdown_fits_a_github_comment() -> None:
 
 
 def test_small_markdown_is_not_truncated() -> None:
-    rendered = markdown.render(_plan(3), "sqlite:///t.db", "sha256:x")
+    rendered = markdown.render(_view(_plan(3)))
     assert "truncated" not in rendered
     assert "| site | kind | create | update | replace | delete |" in rendered
     assert "| Main | hot_desk_user | 3 | 0 | 0 | 0 |" in rendered
@@ -38,14 +43,14 @@ def test_small_markdown_is_not_truncated() -> None:
 def test_backticks_in_values_cannot_close_the_fence() -> None:
     plan = Plan("T", (Change(Action.CREATE, ResourceKey("Main", Kind.SHARED_LINE, "300"),
                              {"description": "```not code```"}),))
-    rendered = markdown.render(plan, "d", "sha256:x")
+    rendered = markdown.render(_view(plan, "d"))
     assert "````diff" in rendered
 
 
 def test_text_colour_only_when_asked() -> None:
     plan = _plan(1)
-    assert "\x1b[" in text.render(plan, "d", colour=True)
-    assert "\x1b[" not in text.render(plan, "d", colour=False)
+    assert "\x1b[" in text.render(_view(plan, "d", colour=True))
+    assert "\x1b[" not in text.render(_view(plan, "d", colour=False))
 
 
 def test_cli_output_to_a_pipe_has_no_colour(run: Run, example_sites: Path) -> None:
@@ -79,7 +84,7 @@ def test_markdown_folds_long_force_reasons_and_left_alone_lists() -> None:
     plan = Plan("Big", _plan(10).changes, unmanaged=keys[:15_000], ignored=keys[15_000:],
                 needs_force=tuple(f"[Main] deleting shared_line {i} always needs --force"
                                   for i in range(5_000)))
-    rendered = markdown.render(plan, "sqlite:///t.db", "sha256:x")
+    rendered = markdown.render(_view(plan))
     assert len(rendered) <= markdown.GITHUB_COMMENT_LIMIT
     assert "... and 4990 more reason(s) to need `--force`" in rendered
     assert "Left alone, not managed by this tool (20000): Main/user 10000, " in rendered

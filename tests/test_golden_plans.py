@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.rendering import RENDERERS
 from tests.conftest import Run
 from tests.tenant_helpers import mark_unmanaged
 
 GOLDEN = Path(__file__).parent / "golden"
-FORMATS = {"text": "txt", "markdown": "md", "json": "json", "runbook": "txt"}
+# Every registered format has golden files; a new one gets them by being registered.
+SUFFIXES = {"markdown": "md", "json": "json"}
+FORMATS = {name: SUFFIXES.get(name, "txt") for name in RENDERERS}
 
 
 def _check(name: str, content: str) -> None:

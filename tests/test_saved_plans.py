@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.rendering import RENDERERS
 from tests.conftest import Run
 from tests.processes import reconcile
 from tests.tenant_helpers import portal_edit
@@ -212,3 +213,23 @@ def test_checksum_accepts_the_bare_digest(run: Run, example_sites: Path) -> None
     digest = _checksum_line(run("plan").stdout).removeprefix("sha256:")
     result = run("apply", "--checksum", digest, "--auto-approve")
     assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize("output_format", list(RENDERERS))
+def test_show_renders_the_saved_plan_as_plan_did(run: Run, example_sites: Path,
+                                                 output_format: str) -> None:
+    planned = run("plan", "--out", "plan.json", "--format", output_format).stdout
+    shown = run("show", "plan.json", "--format", output_format)
+    assert shown.exit_code == 0, shown.stderr
+    # Only where the plan is from differs: the tenant, or the saved file.
+    assert shown.stdout == planned.replace(
+        "at sqlite:///.reconciler/tenant.db (does not exist yet; apply creates it)",
+        "at (saved plan plan.json)")
+
+
+def test_show_refuses_an_edited_plan(run: Run, example_sites: Path, tmp_path: Path) -> None:
+    run("plan", "--out", "plan.json")
+    _edited(tmp_path, _change_a_value)
+    result = run("show", "plan.json")
+    assert result.exit_code == 1
+    assert "was edited after it was made" in result.stderr

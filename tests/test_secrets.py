@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from reconciler.providers.password_hashing import password_matches
+from reconciler.rendering import RENDERERS
 from tests.conftest import Run, WriteTree
 
 USERS = """\
@@ -94,11 +95,11 @@ def test_no_format_or_file_holds_a_password(run: Run, write_tree: WriteTree,
     env = {"RECONCILER_PW_ALICE": SECRET}
     write_tree({"Main/u.yaml": USERS})
     outputs = [run("plan", "--format", fmt, "--out", f"plan-{fmt}.json", env=env).output
-               for fmt in ("text", "markdown", "json", "runbook")]
+               for fmt in RENDERERS]
     outputs.append(run("apply", "--auto-approve", env=env).output)
     write_tree({"Main/u.yaml": USERS + "    password_rotation: 1\n"})
     outputs += [run("plan", "--format", fmt, env=env).output
-                for fmt in ("text", "markdown", "json", "runbook")]
+                for fmt in RENDERERS]
     outputs.append(run("apply", "--auto-approve", env=env).output)
     assert all(SECRET not in output for output in outputs)
     for file in tmp_path.rglob("*"):

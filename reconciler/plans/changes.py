@@ -96,12 +96,3 @@ class Plan:
     def counts(self) -> Counter[str]:
         """Changes per label; a replace counts once."""
         return Counter(change.label for change in self.changes if change.counted)
-
-    def counts_by_site_and_kind(self) -> dict[tuple[str, str], Counter[str]]:
-        """Changes per label for each (site, kind), sorted: for summary tables."""
-        table: dict[tuple[str, str], Counter[str]] = {}
-        for change in self.changes:
-            if change.counted:
-                row = table.setdefault((change.key.site, change.key.kind.value), Counter())
-                row[change.label] += 1
-        return dict(sorted(table.items()))

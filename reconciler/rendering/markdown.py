@@ -7,10 +7,12 @@ at a change boundary and the comment says how many changes are not shown.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from reconciler.plans import LABELS, Plan
+from reconciler.plans import LABELS
 from reconciler.rendering import text
 from reconciler.rendering.values import show, summary
+from reconciler.rendering.view import PlanView
 
 GITHUB_COMMENT_LIMIT = 65_535
 _ALWAYS_SHOWN = ("create", "update", "replace", "delete")
@@ -18,8 +20,7 @@ _SHOWN_REASONS = 10
 _SHOWN_LEFT_ALONE = 20
 
 
-def render(plan: Plan, tenant_description: str, plan_checksum: str,
-           limit: int = GITHUB_COMMENT_LIMIT) -> str:
+def render(plan: PlanView, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     head = [f"### iPECS Cloud plan for tenant {show(plan.tenant)}", ""]
     if plan.is_empty:
         head.append("**No changes.** The tenant matches the configuration.")
@@ -33,14 +34,14 @@ def render(plan: Plan, tenant_description: str, plan_checksum: str,
         head.append(f"> :warning: ... and {more} more reason(s) to need `--force`, listed in "
                     "the CI log and the saved plan")
     head += _left_alone(plan)
-    tail = ["", f"Plan checksum: `{plan_checksum}`", ""]
+    tail = ["", f"Plan checksum: `{plan.checksum}`", ""]
     if plan.is_empty:
         return "\n".join(head + tail)
-    detail = _detail_lines(plan, tenant_description)
+    detail = _detail_lines(plan)
     return _fit(head, detail, tail, limit, len(plan.changes))
 
 
-def _left_alone(plan: Plan) -> list[str]:
+def _left_alone(plan: PlanView) -> list[str]:
     """Resources the plan leaves alone: counted, the first few named (a tenant made by
     hand can hold thousands; the comment must still fit)."""
     keys = [*(f"{k.site}/{k}" for k in plan.unmanaged),
@@ -53,7 +54,7 @@ def _left_alone(plan: Plan) -> list[str]:
             + (f", and {rest} more" if rest > 0 else "")]
 
 
-def _table(plan: Plan) -> list[str]:
+def _table(plan: PlanView) -> list[str]:
     rows = plan.counts_by_site_and_kind()
     # The four a reviewer always looks for, then adoptions and renumbers when present.
     used = [label for label in LABELS if label in _ALWAYS_SHOWN
@@ -70,10 +71,10 @@ def _cell(value: str) -> str:
     return value.replace("|", "\\|")
 
 
-def _detail_lines(plan: Plan, tenant_description: str) -> list[str]:
+def _detail_lines(plan: PlanView) -> list[str]:
     # Changes start at column 0 so that GitHub's diff highlighting colours + and - lines.
     body = [line.removeprefix("  ")
-            for line in text.render(plan, tenant_description, colour=False).splitlines()]
+            for line in text.render(replace(plan, colour=False)).splitlines()]
     # A fence longer than any run of backticks in the plan cannot be closed early.
     longest = max((len(run) for run in re.findall(r"`+", "\n".join(body))), default=0)
     fence = "`" * max(3, longest + 1)

@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.diffs import Operation
-from reconciler.plans import Action, Change, Plan
+from reconciler.plans import Action
+from reconciler.rendering.view import ChangeView, PlanView
 from schema import devices
 from schema.printable import printable
 from schema.state import Kind
@@ -49,7 +50,7 @@ _UNVERIFIED_RENUMBER = (
     "create instead, which loses the {noun}'s call recordings; plan again after deciding.)")
 
 
-def render(plan: Plan, plan_checksum: str) -> str:
+def render(plan: PlanView) -> str:
     lines = [f"# Runbook for tenant \"{plan.tenant}\"", ""]
     if plan.sites or plan.excluded_sites:
         limited = ", ".join(plan.sites) if plan.sites else "all sites"
@@ -63,11 +64,11 @@ def render(plan: Plan, plan_checksum: str) -> str:
                   "the first the portal refuses, and plan again.", ""]
         for step, change in enumerate(plan.changes, start=1):
             lines += [*_step(step, change), ""]
-    lines.append(f"Plan checksum: {plan_checksum}")
+    lines.append(f"Plan checksum: {plan.checksum}")
     return "\n".join(lines) + "\n"
 
 
-def _step(step: int, change: Change) -> list[str]:
+def _step(step: int, change: ChangeView) -> list[str]:
     key = change.key
     what = f"{_NAMES[key.kind]} {key.number} (site {key.site})"
     menu = _MENUS[key.kind]
@@ -92,7 +93,7 @@ def _step(step: int, change: Change) -> list[str]:
             "   Save."]
 
 
-def _create_fields(change: Change) -> list[str]:
+def _create_fields(change: ChangeView) -> list[str]:
     key = change.key
     if key.kind is Kind.SHARED_LINE:
         lines = [f"   - Site: {key.site}", f"   - Digit Number: {key.number}"]
@@ -118,13 +119,13 @@ def _create_fields(change: Change) -> list[str]:
     return lines
 
 
-def _given(change: Change, name: str) -> str:
+def _given(change: ChangeView, name: str) -> str:
     if name not in change.fields:
         return "leave as the portal suggests"
     return _portal_value(name, change.fields[name])
 
 
-def _user_type(change: Change) -> str:
+def _user_type(change: ChangeView) -> str:
     """Single Client or Multi Client, as the devices make it (FACTS 2.1, iPECS2Teams)."""
     if change.key.kind is Kind.HOT_DESK_USER:
         return "leave as the portal suggests (the HotDesk User device sets it)"
@@ -133,7 +134,7 @@ def _user_type(change: Change) -> str:
     return "Multi Client" if multi else "Single Client"
 
 
-def _update_fields(change: Change) -> list[str]:
+def _update_fields(change: ChangeView) -> list[str]:
     lines = []
     for item in change.diffs:
         name = item.path[0]

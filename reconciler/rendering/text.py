@@ -20,21 +20,22 @@ from collections.abc import Callable
 
 import click
 
-from reconciler.plans import Action, Change, Plan
+from reconciler.plans import Action
 from reconciler.rendering.values import create_values, detail_lines, show, summary, title
+from reconciler.rendering.view import ChangeView, PlanView
 from schema.printable import printable
 
 _SIGNS = {Action.CREATE: "+", Action.UPDATE: "~", Action.RENUMBER: "~", Action.DELETE: "-"}
 _COLOURS = {"+": "green", "~": "yellow", "-": "red", "-/+": "magenta"}
 
 
-def render(plan: Plan, tenant_description: str, colour: bool = False) -> str:
-    paint = _painter(colour)
-    lines = [_plain(f"Tenant {show(plan.tenant)} at {tenant_description}")]
+def render(plan: PlanView) -> str:
+    paint = _painter(plan.colour)
+    lines = [_plain(f"Tenant {show(plan.tenant)} at {plan.tenant_description}")]
     if plan.sites or plan.excluded_sites:
         lines.append(_plain(_filters(plan)))
     lines.append("")
-    by_site: dict[str, list[Change]] = defaultdict(list)
+    by_site: dict[str, list[ChangeView]] = defaultdict(list)
     for change in plan.changes:
         by_site[change.key.site].append(change)
     for site in sorted(by_site):
@@ -74,7 +75,7 @@ def _painter(colour: bool) -> Paint:
     return paint
 
 
-def _filters(plan: Plan) -> str:
+def _filters(plan: PlanView) -> str:
     parts = []
     if plan.sites:
         parts.append("sites " + ", ".join(plan.sites))
@@ -83,11 +84,11 @@ def _filters(plan: Plan) -> str:
     return "Limited to " + "; ".join(parts)
 
 
-def _sign(change: Change) -> str:
+def _sign(change: ChangeView) -> str:
     return "-/+" if change.replace_pair is not None else _SIGNS[change.action]
 
 
-def _change_lines(change: Change, paint: Paint) -> list[str]:
+def _change_lines(change: ChangeView, paint: Paint) -> list[str]:
     sign = _sign(change)
     head = f"  {sign} {title(change)}"
     if change.action is Action.CREATE:
@@ -100,7 +101,7 @@ def _change_lines(change: Change, paint: Paint) -> list[str]:
     return [paint(sign, head), *(_plain(f"      {line}") for line in details)]
 
 
-def _provenance(change: Change) -> str:
+def _provenance(change: ChangeView) -> str:
     """Where the change comes from: the YAML line asking for it, or for a delete the
     reason the tenant's resource goes."""
     if change.origin is not None:
@@ -110,7 +111,7 @@ def _provenance(change: Change) -> str:
     return ""
 
 
-def _site_kind_counts(plan: Plan) -> list[str]:
+def _site_kind_counts(plan: PlanView) -> list[str]:
     lines = []
     for (site, kind), counts in plan.counts_by_site_and_kind().items():
         parts = ", ".join(f"{n} to {label}" for label, n in sorted(counts.items()))

@@ -3,12 +3,37 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from reconciler.diffs import DiffItem, Operation
-from reconciler.plans import LABELS, Action, Change, Plan
-from schema.fields import SecretRef
+from reconciler.plans import LABELS, Action
+from reconciler.rendering.view import ChangeView, PlanView
 from schema.printable import printable
+from schema.state import ResourceKey
+
+
+class Named(Protocol):
+    """What naming a change takes: a plan's Change (apply's progress) or a ChangeView."""
+
+    @property
+    def action(self) -> Action: ...
+
+    @property
+    def key(self) -> ResourceKey: ...
+
+    @property
+    def fields(self) -> Mapping[str, Any]: ...
+
+    @property
+    def replace_pair(self) -> ResourceKey | None: ...
+
+    @property
+    def adopt(self) -> bool: ...
+
+
+class Described(Protocol):
+    def describe(self) -> str: ...
 
 
 def show(value: Any) -> str:
@@ -24,12 +49,12 @@ def show_member(member: dict[str, Any]) -> str:
     return f"{button}, ring delay {member['ring_delay']}s"
 
 
-def show_secret(ref: SecretRef) -> str:
+def show_secret(ref: Described) -> str:
     """A write-only value: never its content, only that it is set and from where."""
     return f"(sensitive, will be set) from {ref.describe()}"
 
 
-def title(change: Change) -> str:
+def title(change: Named) -> str:
     """'create user 0997', 'replace hot_desk_user 2001 with user 2001 (1 of 2: delete)'."""
     if change.replace_pair is not None:
         old, new = ((change.key, change.replace_pair) if change.action is Action.DELETE
@@ -44,7 +69,7 @@ def title(change: Change) -> str:
     return f"{verb} {change.key}"
 
 
-def create_values(change: Change) -> list[str]:
+def create_values(change: ChangeView) -> list[str]:
     values = [f"{name} {show(value)}" for name, value in change.fields.items()
               if name != "members"]
     values += [f"member {ext} ({show(m)})" for ext, m in change.fields.get("members", {}).items()]
@@ -53,7 +78,7 @@ def create_values(change: Change) -> list[str]:
     return values
 
 
-def detail_lines(change: Change) -> list[str]:
+def detail_lines(change: ChangeView) -> list[str]:
     """The field-by-field lines under an update (old -> new), and warnings."""
     if change.action is Action.DELETE:
         return [f"! {change.note}"] if change.replace_pair is not None else []
@@ -74,7 +99,7 @@ def diff_line(item: DiffItem) -> str:
     return f"{'.'.join(item.path)}: {show(item.old)} -> {show(item.new)}"
 
 
-def summary(plan: Plan) -> str:
+def summary(plan: PlanView) -> str:
     """'Plan: 8 to create, 0 to update, 0 to replace, 0 to delete.' Adoptions and
     renumbers are listed only when the plan has some."""
     counts = plan.counts()
