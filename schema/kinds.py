@@ -38,11 +38,20 @@ class KindDescription:
     takes_licence: bool
     #: deleting one always needs --force (it carries other people's calls)
     delete_needs_force: bool
-    #: the portal: where it is set up, and the label of its number
+    #: the portal: where it is set up, and its form's fields in the form's order, each
+    #: (field, label); besides model fields: number, site, password, user_type,
+    #: hot_desk_device (fixed "HotDesk User")
     portal_menu: str
-    number_label: str
+    portal_form: tuple[tuple[str, str], ...]
     #: where the embedded tenant keeps them
     table: str
+
+    @property
+    def number_label(self) -> str:
+        return dict(self.portal_form)["number"]
+
+    def label(self, field: str) -> str:
+        return dict(self.portal_form).get(field, field)
 
 
 KINDS: dict[Kind, KindDescription] = {}
@@ -102,23 +111,37 @@ def missing_descriptions() -> list[str]:
 
 
 _USER_SETUP = "Customer Manager Portal > User > User Setup"
+# User Setup's form as the announcement page shows it (every field starred), then the
+# device section; a hot desk user's device is the fixed "HotDesk User".
+_USER_FORM = (
+    ("number", "Extension"), ("name", "Name"), ("site", "Site"),
+    ("group_member_type", "Group Member Type"), ("portal_id", "Portal ID"),
+    ("password", "Password and Confirm password"), ("email", "E-mail"), ("aad_id", "AAD ID"),
+    ("package", "Package"), ("user_type", "User Type"),
+    ("direct_dial_number", "Direct Dial Call Number"), ("call_barring", "Call Barring"),
+    ("outgoing_caller_id", "Outgoing Caller ID"))
 
 register(KindDescription(
     Kind.USER, User, "users", "extension", "previous_extension", "user", "users",
     can_be_member=True, has_members=False, takes_seat=True, takes_licence=False,
-    delete_needs_force=False, portal_menu=_USER_SETUP, number_label="Extension",
+    delete_needs_force=False, portal_menu=_USER_SETUP,
+    portal_form=(*_USER_FORM, ("devices", "Device"), ("mac", "MAC Address")),
     table="users"))
 register(KindDescription(
     Kind.HOT_DESK_USER, HotDeskUser, "hot_desk_users", "extension", "previous_extension",
     "hot desk user", "hot desk users", can_be_member=True, has_members=False,
     takes_seat=True, takes_licence=False, delete_needs_force=True, portal_menu=_USER_SETUP,
-    number_label="Extension", table="users"))
+    portal_form=(*_USER_FORM, ("hot_desk_device", "Device")), table="users"))
 register(KindDescription(
     Kind.SHARED_LINE, SharedLine, "shared_lines", "number", "previous_number", "shared line",
     "shared lines", can_be_member=False, has_members=True, takes_seat=False,
     takes_licence=True, delete_needs_force=True,
     portal_menu="Customer Manager Portal > Call Manager > Shared Line",
-    number_label="Digit Number", table="shared_lines"))
+    portal_form=(("site", "Site"), ("number", "Digit Number"),
+                 ("forward_to_vm", "Forward to VM"), ("autodial_digit", "AutoDial Digit"),
+                 ("direct_dial_number", "Direct Dial Call Number"),
+                 ("description", "Description"), ("members", "Member")),
+    table="shared_lines"))
 
 _MEMBER_KINDS = frozenset(k for k, d in KINDS.items() if d.can_be_member)
 _KINDS_WITH_MEMBERS = frozenset(k for k, d in KINDS.items() if d.has_members)

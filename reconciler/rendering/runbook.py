@@ -11,39 +11,19 @@ Extension or Digit Number) is marked as unverified, with what to do instead.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, assert_never
 
 from reconciler.diffs import Operation
 from reconciler.plans import Action
 from reconciler.rendering.view import ChangeView, PlanView
 from schema import devices
+from schema.kinds import describe
 from schema.printable import printable
-from schema.state import Kind
 
-_MENUS = {
-    Kind.USER: "Customer Manager Portal > User > User Setup",
-    Kind.HOT_DESK_USER: "Customer Manager Portal > User > User Setup",
-    Kind.SHARED_LINE: "Customer Manager Portal > Call Manager > Shared Line",
-}
-_LABELS = {
-    "name": "Name", "package": "Package", "portal_id": "Portal ID", "email": "E-mail",
-    "aad_id": "AAD ID", "devices": "Device", "mac": "MAC Address",
-    "direct_dial_number": "Direct Dial Call Number", "call_barring": "Call Barring",
-    "outgoing_caller_id": "Outgoing Caller ID", "group_member_type": "Group Member Type",
-    "autodial_digit": "AutoDial Digit", "forward_to_vm": "Forward to VM",
-    "description": "Description", "password_rotation": "Password (set again)",
-}
+# Fields that are not on a form, and how a step names them.
+_OFF_FORM_LABELS = {"password_rotation": "Password (set again)"}
 _GROUP_MEMBER_TYPES = {"single_site": "Single site group members",
                        "multi_site": "Multi site group members"}
-_NAMES = {Kind.USER: "user", Kind.HOT_DESK_USER: "hot desk user", Kind.SHARED_LINE: "shared line"}
-
-
-# User Setup's form as the announcement page shows it (every field starred), then the
-# device section; the Shared Line form likewise.
-_USER_FORM = ("name", "group_member_type", "portal_id", "password", "email", "aad_id",
-              "package", "user_type", "direct_dial_number", "call_barring",
-              "outgoing_caller_id", "devices", "mac")
-_LINE_FORM = ("forward_to_vm", "autodial_digit", "direct_dial_number", "description")
 _UNVERIFIED_RENUMBER = (
     "   (unverified: no public page says the portal lets you change the {field} of an "
     "existing {noun}. If it does not, stop here: this renumber has to be a delete and a "
@@ -70,52 +50,59 @@ def render(plan: PlanView) -> str:
 
 def _step(step: int, change: ChangeView) -> list[str]:
     key = change.key
-    what = f"{_NAMES[key.kind]} {key.number} (site {key.site})"
-    menu = _MENUS[key.kind]
-    if change.action is Action.CREATE:
-        return [f"{step}. Create {what}", f"   Menu: {menu} > Add",
-                *_create_fields(change), "   Save."]
-    if change.action is Action.DELETE:
-        warning = ([f"   Warning: {change.note}."] if change.replace_pair is not None else [])
-        return [f"{step}. Delete {what}", *warning,
-                f"   Menu: {menu}: tick {key.number}, then Delete, and confirm."]
-    if change.action is Action.RENUMBER:
-        field = "Digit Number" if key.kind is Kind.SHARED_LINE else "Extension"
-        return [f"{step}. Renumber {what} to {change.fields['number']}",
-                f"   Menu: {menu}: select {key.number}, Modify.",
-                f"   - {field}: change {key.number} to {change.fields['number']}",
-                _UNVERIFIED_RENUMBER.format(field=field, noun=_NAMES[key.kind]), "   Save."]
-    if change.adopt and not change.diffs:
-        return [f"{step}. Adopt {what}: nothing to do in the portal (the reconciler records "
-                "that it now manages it)."]
-    return [f"{step}. Modify {what}" + (f" ({change.note})" if change.note else ""),
-            f"   Menu: {menu}: select {key.number}, Modify.", *_update_fields(change),
-            "   Save."]
+    kind = describe(key.kind)
+    what = f"{kind.singular} {key.number} (site {key.site})"
+    menu = kind.portal_menu
+    match change.action:
+        case Action.CREATE:
+            return [f"{step}. Create {what}", f"   Menu: {menu} > Add",
+                    *_create_fields(change), "   Save."]
+        case Action.DELETE:
+            warning = [f"   Warning: {change.note}."] if change.replace_pair is not None else []
+            return [f"{step}. Delete {what}", *warning,
+                    f"   Menu: {menu}: tick {key.number}, then Delete, and confirm."]
+        case Action.RENUMBER:
+            field, new = kind.number_label, change.fields["number"]
+            return [f"{step}. Renumber {what} to {new}",
+                    f"   Menu: {menu}: select {key.number}, Modify.",
+                    f"   - {field}: change {key.number} to {new}",
+                    _UNVERIFIED_RENUMBER.format(field=field, noun=kind.singular), "   Save."]
+        case Action.UPDATE:
+            if change.adopt and not change.diffs:
+                return [f"{step}. Adopt {what}: nothing to do in the portal (the reconciler "
+                        "records that it now manages it)."]
+            return [f"{step}. Modify {what}" + (f" ({change.note})" if change.note else ""),
+                    f"   Menu: {menu}: select {key.number}, Modify.", *_update_fields(change),
+                    "   Save."]
+        case _:
+            assert_never(change.action)
 
 
 def _create_fields(change: ChangeView) -> list[str]:
+    """Every field of the kind's portal form, in the form's order."""
     key = change.key
-    if key.kind is Kind.SHARED_LINE:
-        lines = [f"   - Site: {key.site}", f"   - Digit Number: {key.number}"]
-        lines += [f"   - {_LABELS[name]}: {_given(change, name)}" for name in _LINE_FORM]
-        members = change.fields.get("members", {})
-        lines += [f"   - Member: add {ext} ({_portal_member(m)})" for ext, m in members.items()]
-        return lines
-    lines = [f"   - Extension: {key.number}"]
-    for name in _USER_FORM:
-        if name == "password":
-            lines.append("   - Password and Confirm password: " + (
-                f"the value of {change.password.describe()} (8-15 characters; never paste "
-                "it in a ticket)" if change.password is not None else
-                "choose one of 8-15 characters (this config does not manage it)"))
+    lines = []
+    for name, label in describe(key.kind).portal_form:
+        if name == "number":
+            value = key.number
+        elif name == "site":
+            value = key.site
+        elif name == "password":
+            value = (f"the value of {change.password.describe()} (8-15 characters; never "
+                     "paste it in a ticket)" if change.password is not None else
+                     "choose one of 8-15 characters (this config does not manage it)")
         elif name == "user_type":
-            lines.append(f"   - User Type: {_user_type(change)}")
-        elif name == "name":
-            lines += [f"   - Name: {_given(change, name)}", f"   - Site: {key.site}"]
-        elif name == "devices" and key.kind is Kind.HOT_DESK_USER:
-            lines.append("   - Device: HotDesk User")
-        elif name != "mac" or key.kind is Kind.USER:
-            lines.append(f"   - {_LABELS[name]}: {_given(change, name)}")
+            value = _user_type(change)
+        elif name == "hot_desk_device":
+            value = "HotDesk User"
+        elif name == "members":
+            members = change.fields.get("members", {})
+            lines += [f"   - {label}: add {ext} ({_portal_member(m)})"
+                      for ext, m in members.items()]
+            continue
+        else:
+            value = _given(change, name)
+        lines.append(f"   - {label}: {value}")
     return lines
 
 
@@ -127,7 +114,7 @@ def _given(change: ChangeView, name: str) -> str:
 
 def _user_type(change: ChangeView) -> str:
     """Single Client or Multi Client, as the devices make it (FACTS 2.1, iPECS2Teams)."""
-    if change.key.kind is Kind.HOT_DESK_USER:
+    if "hot_desk_device" in dict(describe(change.key.kind).portal_form):
         return "leave as the portal suggests (the HotDesk User device sets it)"
     found = change.fields.get("devices", [])
     multi = bool(devices.desk_phones(found)) and bool(devices.clients(found))
@@ -135,6 +122,7 @@ def _user_type(change: ChangeView) -> str:
 
 
 def _update_fields(change: ChangeView) -> list[str]:
+    kind = describe(change.key.kind)
     lines = []
     for item in change.diffs:
         name = item.path[0]
@@ -151,7 +139,8 @@ def _update_fields(change: ChangeView) -> list[str]:
             lines.append(f"   - Package: click Change next to it, from "
                          f"{_portal_value(name, item.old)} to {_portal_value(name, item.new)}")
         else:
-            lines.append(f"   - {_LABELS.get(name, name)}: {_portal_value(name, item.old)} -> "
+            label = _OFF_FORM_LABELS.get(name) or kind.label(name)
+            lines.append(f"   - {label}: {_portal_value(name, item.old)} -> "
                          f"{_portal_value(name, item.new)}")
     if change.password is not None:
         lines.append(f"   - Password and Confirm password: the value of "
