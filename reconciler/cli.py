@@ -29,26 +29,24 @@ from reconciler.cli_options import (
     tenant_option,
     tenant_url,
 )
-from reconciler.config_loading import load_config
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.plans import Change, Plan
 from reconciler.plans.serializing import plan_document
-from reconciler.providers import Provider, SqliteTenant, open_provider
+from reconciler.providers import Provider, open_provider
 from reconciler.rendering import RENDERERS, PlanView
 from reconciler.rendering.values import title
 from reconciler.runs import (
     ApplyRequest,
     Planned,
     apply_run,
-    ensure_same_tenant,
     load_for_sites,
     plan_run,
+    set_facts_run,
 )
 from reconciler.saved_plans import read_plan_file, write_plan_file
 from reconciler.tenant_commands import tenant_group
 from schema.declarations import TenantConfig
 from schema.printable import printable
-from schema.settings import declared_facts
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 F = TypeVar("F", bound=Callable[..., Any])
@@ -271,16 +269,9 @@ def local_tenant() -> None:
 def set_facts(config_dir: Path, tenant: str | None, lock_timeout: float) -> int:
     """Record tenant.yaml's platform version, licences and packages in the local tenant,
     as if they had been bought in the portal."""
-    with bulk_phase():
-        config = load_config(config_dir)
     provider = open_provider(tenant_url(tenant))
-    if not isinstance(provider, SqliteTenant):
-        raise ReconcilerError("set-facts works on the embedded local tenant only; facts of a "
-                              "real tenant change when the provider sells you licences")
     try:
-        with provider.lock(lock_timeout):
-            ensure_same_tenant(config, provider.read_state(), provider.description)
-            provider.set_facts(declared_facts(config.settings))
+        set_facts_run(config_dir, provider, lock_timeout)
     finally:
         provider.close()
     click.echo(f"{provider.description}: facts now match {config_dir}/tenant.yaml.")

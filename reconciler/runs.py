@@ -32,6 +32,7 @@ from reconciler.errors import ConfigError, ReconcilerError, TenantMismatch
 from reconciler.plans import Plan, build_plan
 from reconciler.plans.serializing import checksum
 from reconciler.providers import Provider
+from reconciler.providers.base import RecordsFacts
 from reconciler.saved_plans import ensure_unchanged, normalised_checksum
 from schema.declarations import TenantConfig
 from schema.settings import declared_facts
@@ -155,3 +156,15 @@ def apply_run(config_dir: Path, provider: Provider, request: ApplyRequest, *,
                             progress=progress, finished=finished, environ=environ,
                             force=request.force, secret_prefix=planned.config.secret_prefix)
         return planned, report
+
+
+def set_facts_run(config_dir: Path, provider: Provider, lock_timeout: float = 0.0) -> None:
+    """Record tenant.yaml's platform, licences and packages in a stand-in tenant."""
+    if not isinstance(provider, RecordsFacts):
+        raise ReconcilerError("set-facts works on the embedded local tenant only; facts of a "
+                              "real tenant change when the provider sells you licences")
+    with bulk_phase():
+        config = load_config(config_dir)
+    with provider.lock(lock_timeout):
+        ensure_same_tenant(config, provider.read_state(), provider.description)
+        provider.set_facts(declared_facts(config.settings))

@@ -24,7 +24,7 @@ A provider must guarantee:
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from reconciler.providers.lock_holders import LockHolder
 from schema.state import Fields, NewPassword, ResourceKey, TenantFacts, TenantState
@@ -88,3 +88,11 @@ class Provider(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class RecordsFacts(Protocol):
+    """A stand-in tenant that can be told what was bought (the embedded one); a real
+    tenant learns it from the provider that sells the licences."""
+
+    def set_facts(self, facts: TenantFacts) -> None: ...
