@@ -6,16 +6,18 @@ from collections.abc import Iterator
 
 from schema import rulebook
 from schema.declarations import Declared, TenantConfig
+from schema.kinds import has_members
 from schema.problems import Problem
-from schema.resources import HotDeskUser, Member, SharedLine, User
+from schema.resources import HotDeskUser, Member, User
 from schema.state import Kind
 
 
 def _members(config: TenantConfig) -> Iterator[tuple[Declared, int, Member]]:
-    for declared in config.of_kind(Kind.SHARED_LINE):
-        assert isinstance(declared.resource, SharedLine)
-        for index, member in enumerate(declared.resource.members):
-            yield declared, index, member
+    for declared in config.declared:
+        if has_members(declared.kind):
+            members: list[Member] = getattr(declared.resource, "members")  # noqa: B009
+            for index, member in enumerate(members):
+                yield declared, index, member
 
 
 def _users_by_extension(config: TenantConfig) -> dict[str, Declared]:

@@ -67,7 +67,7 @@ def feature_code_collisions(config: TenantConfig) -> Iterator[Problem]:
 
 def duplicate_direct_dial_numbers(config: TenantConfig) -> Iterator[Problem]:
     for declared, earlier, value in repeats(config.declared,
-                                            lambda d: d.resource.direct_dial_number):
+                                            _direct_dial_number):
         yield Problem(
             rulebook.DIRECT_DIAL_DUPLICATE.id,
             f"direct dial number {value} already rings {earlier.kind.value} "
@@ -75,6 +75,12 @@ def duplicate_direct_dial_numbers(config: TenantConfig) -> Iterator[Problem]:
             "number has one destination",
             declared.at("direct_dial_number"),
         )
+
+
+def _direct_dial_number(declared: Declared) -> str | None:
+    """Any kind may have a direct dial number; a kind without one has none."""
+    number: str | None = getattr(declared.resource, "direct_dial_number", None)
+    return number
 
 
 CHECKS = (duplicate_numbers, prefix_collisions, feature_code_collisions,
