@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from typing import assert_never
 
 from reconciler.errors import ReconcilerError
 from reconciler.plans.changes import Action, Change
@@ -119,14 +120,19 @@ def _seat_moves(change: Change, live: TenantState) -> tuple[str | None, str | No
     """(package a seat is taken on, package a seat is freed on) by this change."""
     if not takes_seat(change.key.kind):
         return None, None
-    if change.action is Action.CREATE:
-        return change.fields.get("package"), None
     current = live.resources.get(change.key, {}).get("package")
-    if change.action is Action.DELETE:
-        return None, current
-    if change.action is Action.UPDATE and "package" in change.fields:
-        return change.fields["package"], current
-    return None, None
+    match change.action:
+        case Action.CREATE:
+            return change.fields.get("package"), None
+        case Action.DELETE:
+            return None, current
+        case Action.UPDATE:
+            return (change.fields["package"], current) if "package" in change.fields \
+                else (None, None)
+        case Action.RENUMBER:
+            return None, None
+        case _:
+            assert_never(change.action)
 
 
 def _name(change: Change) -> str:

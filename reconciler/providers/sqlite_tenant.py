@@ -15,34 +15,23 @@ import sqlite3
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from reconciler import failpoints
 from reconciler.errors import TenantError, TenantUnreachable
-from reconciler.providers import file_lock, sqlite_refusals, sqlite_storage
+from reconciler.providers import file_lock, sqlite_reading, sqlite_refusals, sqlite_storage
 from reconciler.providers.lock_holders import LockHolder, now
 from reconciler.providers.password_hashing import hash_password
 from reconciler.providers.sqlite_storage import SCHEMA_VERSION, transaction
-from schema.devices import in_portal_order
-from schema.kinds import describe
+from reconciler.providers.sqlite_tables import table_for
 from schema.state import (
     Fields,
-    Kind,
     NewPassword,
     ResourceKey,
     TenantFacts,
-    TenantIdentity,
     TenantState,
-    UnfinishedApply,
 )
-
-_USER_COLUMNS = (
-    "name", "package", "portal_id", "email", "direct_dial_number", "call_barring",
-    "outgoing_caller_id", "group_member_type", "aad_id", "mac", "password_rotation",
-)
-_LINE_COLUMNS = ("direct_dial_number", "autodial_digit", "forward_to_vm", "description")
 
 
 class SqliteTenant:
@@ -96,7 +85,7 @@ class SqliteTenant:
             with contextlib.closing(self._reader(version)) as connection:
                 connection.execute("BEGIN")
                 try:
-                    return _read(connection)
+                    return sqlite_reading.read_state(connection)
                 finally:
                     connection.execute("COMMIT")
         except sqlite3.Error as error:
@@ -113,7 +102,7 @@ class SqliteTenant:
         """What is wrong with the tenant's own bookkeeping (empty: nothing)."""
         with contextlib.closing(
                 sqlite_storage.open_for_reading(self.path, self.description)) as connection:
-            return _integrity_problems(connection)
+            return sqlite_reading.integrity_problems(connection)
 
     # --- the apply journal ----------------------------------------------------
     def begin_apply(self, plan_checksum: str, total_steps: int, started_by: str) -> None:
@@ -130,7 +119,7 @@ class SqliteTenant:
     # --- writing --------------------------------------------------------------
     def create(self, key: ResourceKey, fields: Fields, password: NewPassword | None, *,
                step: int | None = None) -> None:
-        table = _table(key.kind)
+        table = table_for(key.kind)
         # The identity is given here; the tenant's trigger gives one only to resources
         # made without it (by hand), and an extra UPDATE per create made apply 1.5x slower.
         values = {table.id_column: key.number, "site": key.site, "managed": 1,
@@ -147,7 +136,7 @@ class SqliteTenant:
 
     def update(self, key: ResourceKey, fields: Fields, password: NewPassword | None,
                adopt: bool = False, *, step: int | None = None) -> None:
-        table = _table(key.kind)
+        table = table_for(key.kind)
         values = _column_values(fields, table.columns, password)
         if adopt:
             values["managed"] = 1
@@ -165,7 +154,7 @@ class SqliteTenant:
         """Give a resource a new number. With `heading_for`, the new number is a
         temporary one: the journal remembers where the resource is going. The number
         it came from is kept across a stop on a temporary number."""
-        table = _table(key.kind)
+        table = table_for(key.kind)
 
         def write(connection: sqlite3.Connection) -> None:
             uid, came_from = _identity_of(connection, table.name, key)
@@ -182,7 +171,7 @@ class SqliteTenant:
     def delete(self, key: ResourceKey, *, step: int | None = None) -> None:
         where, arguments = _where(key)
         self._run(f"delete {key}", lambda connection: _expect_one(connection.execute(
-            f"DELETE FROM {_table(key.kind).name} WHERE {where}", arguments), key), step, key)
+            f"DELETE FROM {table_for(key.kind).name} WHERE {where}", arguments), key), step, key)
 
     def set_facts(self, facts: TenantFacts) -> None:
         """Record what was bought: the embedded tenant stands for the portal, where a
@@ -234,122 +223,6 @@ class SqliteTenant:
             raise TenantError(f"the tenant refused to {doing}: {why}") from error
 
 
-@dataclass(frozen=True, slots=True)
-class _Table:
-    """How the file keeps one table of resources (which kinds use it: `schema.kinds`)."""
-
-    name: str
-    id_column: str
-    columns: tuple[str, ...]
-    #: several kinds share the table; a `kind` column tells them apart
-    holds_kinds: bool
-
-
-_TABLES = {table.name: table for table in (
-    _Table("users", "extension", _USER_COLUMNS, holds_kinds=True),
-    _Table("shared_lines", "number", _LINE_COLUMNS, holds_kinds=False))}
-
-
-def _table(kind: Kind) -> _Table:
-    return _TABLES[describe(kind).table]
-
-
-def _read(connection: sqlite3.Connection) -> TenantState:
-    state = TenantState(facts=_read_facts(connection), identity=_read_identity(connection),
-                        unfinished=_read_journal(connection))
-    by_uid: dict[str, ResourceKey] = {}
-    columns = ", ".join(_USER_COLUMNS)
-    query = ("SELECT site, kind, extension, devices, managed, uid, renumbered_from, "
-             f"password_from, {columns} FROM users")
-    for row in connection.execute(query):
-        kind = Kind(row[1])
-        fields: Fields = dict(zip(_USER_COLUMNS, row[8:], strict=True))
-        if kind is Kind.USER:
-            fields["devices"] = in_portal_order(json.loads(row[3]))
-        else:
-            del fields["mac"]
-        key = ResourceKey(row[0], kind, row[2])
-        _keep(state, by_uid, key, fields, row[4:7])
-        if row[7] is not None:
-            state.password_from[key] = row[7]
-    members: dict[str, dict[str, dict[str, Any]]] = {}
-    for line, extension, button, delay in connection.execute(
-        "SELECT shared_line, extension, button, ring_delay FROM shared_line_members"
-    ):
-        members.setdefault(line, {})[extension] = {"button": button, "ring_delay": delay}
-    columns = ", ".join(_LINE_COLUMNS)
-    query = f"SELECT site, number, managed, uid, renumbered_from, {columns} FROM shared_lines"
-    for row in connection.execute(query):
-        fields = dict(zip(_LINE_COLUMNS, row[5:], strict=True))
-        fields["forward_to_vm"] = bool(fields["forward_to_vm"])
-        fields["members"] = members.get(row[1], {})
-        _keep(state, by_uid, ResourceKey(row[0], Kind.SHARED_LINE, row[1]), fields, row[2:5])
-    for uid, heading_for in connection.execute("SELECT uid, heading_for FROM parked"):
-        if uid in by_uid:
-            state.parked[by_uid[uid]] = heading_for
-    return state
-
-
-def _keep(state: TenantState, by_uid: dict[str, ResourceKey], key: ResourceKey,
-          fields: Fields, marks: tuple[Any, ...]) -> None:
-    managed, uid, renumbered_from = marks
-    state.resources[key] = fields
-    state.uids[key] = uid
-    by_uid[uid] = key
-    if managed:
-        state.managed.add(key)
-    if renumbered_from is not None:
-        state.renumbered_from[key] = renumbered_from
-
-
-def _read_facts(connection: sqlite3.Connection) -> TenantFacts | None:
-    row = connection.execute(
-        "SELECT platform_version, shared_line_licences, shared_licensing FROM tenant_facts"
-    ).fetchone()
-    if row is None:
-        return None
-    packages = dict(connection.execute("SELECT name, seats FROM packages ORDER BY rank"))
-    return TenantFacts(row[0], row[1], bool(row[2]), packages)
-
-
-def _read_identity(connection: sqlite3.Connection) -> TenantIdentity | None:
-    row = connection.execute(
-        "SELECT name, tenant_id, created_at FROM tenant_identity").fetchone()
-    return TenantIdentity(*row) if row else None
-
-
-def _read_journal(connection: sqlite3.Connection) -> UnfinishedApply | None:
-    row = connection.execute(
-        "SELECT plan_checksum, steps_done, total_steps, started_at, started_by "
-        "FROM apply_journal").fetchone()
-    return UnfinishedApply(*row) if row else None
-
-
-def _integrity_problems(connection: sqlite3.Connection) -> list[str]:
-    problems = [f"storage: {row[0]}" for row in connection.execute("PRAGMA integrity_check")
-                if row[0] != "ok"]
-    problems += [f"{row[0]} row {row[1]} refers to a missing {row[2]}"
-                 for row in connection.execute("PRAGMA foreign_key_check")]
-    problems += [f"package {name} counts {used} users but has {actual}" for name, used, actual
-                 in connection.execute(
-                     "SELECT p.name, p.used, (SELECT count(*) FROM users u "
-                     "WHERE u.package = p.name) AS actual FROM packages p WHERE p.used <> "
-                     "(SELECT count(*) FROM users u WHERE u.package = p.name)")]
-    problems += [f"{used} shared lines counted, {actual} exist" for used, actual in
-                 connection.execute("SELECT shared_lines_used, (SELECT count(*) FROM "
-                                    "shared_lines) FROM tenant_facts WHERE shared_lines_used <> "
-                                    "(SELECT count(*) FROM shared_lines)")]
-    problems += [f"identity {uid} is held by two resources" for (uid,) in connection.execute(
-        "SELECT uid FROM (SELECT uid FROM users UNION ALL SELECT uid FROM shared_lines) "
-        "GROUP BY uid HAVING count(*) > 1")]
-    if connection.execute("SELECT count(*) FROM tenant_identity").fetchone()[0] != 1:
-        problems.append("the tenant does not record whose it is")
-    if connection.execute("SELECT count(*) FROM apply_journal").fetchone()[0] == 0:
-        problems += [f"resource {uid} is parked on a temporary number, but no apply is "
-                     "unfinished" for (uid,) in connection.execute("SELECT uid FROM parked")]
-    return problems
-
-
 def _column_values(fields: Fields, columns: tuple[str, ...], password: NewPassword | None
                    ) -> dict[str, Any]:
     values = {name: fields[name] for name in columns if name in fields}
@@ -382,7 +255,7 @@ def _insert(connection: sqlite3.Connection, table: str, values: dict[str, Any]) 
 
 def _where(key: ResourceKey) -> tuple[str, tuple[str, ...]]:
     """Match a resource by its whole key: number, site and (in a shared table) kind."""
-    table = _table(key.kind)
+    table = table_for(key.kind)
     if table.holds_kinds:
         return (f"{table.id_column} = ? AND site = ? AND kind = ?",
                 (key.number, key.site, key.kind.value))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, assert_never
 
 from reconciler.diffs import DiffItem, Operation
 from reconciler.plans import LABELS, Action
@@ -80,14 +80,18 @@ def create_values(change: ChangeView) -> list[str]:
 
 def detail_lines(change: ChangeView) -> list[str]:
     """The field-by-field lines under an update (old -> new), and warnings."""
-    if change.action is Action.DELETE:
-        return [f"! {change.note}"] if change.replace_pair is not None else []
-    if change.action is not Action.UPDATE:
-        return []
-    lines = [diff_line(item) for item in change.diffs]
-    if change.password is not None:
-        lines.append(f"password: {show_secret(change.password)}")
-    return lines
+    match change.action:
+        case Action.DELETE:
+            return [f"! {change.note}"] if change.replace_pair is not None else []
+        case Action.CREATE | Action.RENUMBER:
+            return []
+        case Action.UPDATE:
+            lines = [diff_line(item) for item in change.diffs]
+            if change.password is not None:
+                lines.append(f"password: {show_secret(change.password)}")
+            return lines
+        case _:
+            assert_never(change.action)
 
 
 def diff_line(item: DiffItem) -> str:

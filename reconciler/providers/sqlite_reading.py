@@ -1,0 +1,115 @@
+"""Reading the embedded tenant: its whole state in one pass per table, and its health."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from reconciler.providers.sqlite_tables import LINE_COLUMNS, USER_COLUMNS
+from schema.devices import in_portal_order
+from schema.state import (
+    Fields,
+    Kind,
+    ResourceKey,
+    TenantFacts,
+    TenantIdentity,
+    TenantState,
+    UnfinishedApply,
+)
+
+
+def read_state(connection: sqlite3.Connection) -> TenantState:
+    state = TenantState(facts=read_facts(connection), identity=read_identity(connection),
+                        unfinished=read_journal(connection))
+    by_uid: dict[str, ResourceKey] = {}
+    columns = ", ".join(USER_COLUMNS)
+    query = ("SELECT site, kind, extension, devices, managed, uid, renumbered_from, "
+             f"password_from, {columns} FROM users")
+    for row in connection.execute(query):
+        kind = Kind(row[1])
+        fields: Fields = dict(zip(USER_COLUMNS, row[8:], strict=True))
+        if kind is Kind.USER:
+            fields["devices"] = in_portal_order(json.loads(row[3]))
+        else:
+            del fields["mac"]
+        key = ResourceKey(row[0], kind, row[2])
+        _keep(state, by_uid, key, fields, row[4:7])
+        if row[7] is not None:
+            state.password_from[key] = row[7]
+    members: dict[str, dict[str, dict[str, Any]]] = {}
+    for line, extension, button, delay in connection.execute(
+        "SELECT shared_line, extension, button, ring_delay FROM shared_line_members"
+    ):
+        members.setdefault(line, {})[extension] = {"button": button, "ring_delay": delay}
+    columns = ", ".join(LINE_COLUMNS)
+    query = f"SELECT site, number, managed, uid, renumbered_from, {columns} FROM shared_lines"
+    for row in connection.execute(query):
+        fields = dict(zip(LINE_COLUMNS, row[5:], strict=True))
+        fields["forward_to_vm"] = bool(fields["forward_to_vm"])
+        fields["members"] = members.get(row[1], {})
+        _keep(state, by_uid, ResourceKey(row[0], Kind.SHARED_LINE, row[1]), fields, row[2:5])
+    for uid, heading_for in connection.execute("SELECT uid, heading_for FROM parked"):
+        if uid in by_uid:
+            state.parked[by_uid[uid]] = heading_for
+    return state
+
+
+def _keep(state: TenantState, by_uid: dict[str, ResourceKey], key: ResourceKey,
+          fields: Fields, marks: tuple[Any, ...]) -> None:
+    managed, uid, renumbered_from = marks
+    state.resources[key] = fields
+    state.uids[key] = uid
+    by_uid[uid] = key
+    if managed:
+        state.managed.add(key)
+    if renumbered_from is not None:
+        state.renumbered_from[key] = renumbered_from
+
+
+def read_facts(connection: sqlite3.Connection) -> TenantFacts | None:
+    row = connection.execute(
+        "SELECT platform_version, shared_line_licences, shared_licensing FROM tenant_facts"
+    ).fetchone()
+    if row is None:
+        return None
+    packages = dict(connection.execute("SELECT name, seats FROM packages ORDER BY rank"))
+    return TenantFacts(row[0], row[1], bool(row[2]), packages)
+
+
+def read_identity(connection: sqlite3.Connection) -> TenantIdentity | None:
+    row = connection.execute(
+        "SELECT name, tenant_id, created_at FROM tenant_identity").fetchone()
+    return TenantIdentity(*row) if row else None
+
+
+def read_journal(connection: sqlite3.Connection) -> UnfinishedApply | None:
+    row = connection.execute(
+        "SELECT plan_checksum, steps_done, total_steps, started_at, started_by "
+        "FROM apply_journal").fetchone()
+    return UnfinishedApply(*row) if row else None
+
+
+def integrity_problems(connection: sqlite3.Connection) -> list[str]:
+    problems = [f"storage: {row[0]}" for row in connection.execute("PRAGMA integrity_check")
+                if row[0] != "ok"]
+    problems += [f"{row[0]} row {row[1]} refers to a missing {row[2]}"
+                 for row in connection.execute("PRAGMA foreign_key_check")]
+    problems += [f"package {name} counts {used} users but has {actual}" for name, used, actual
+                 in connection.execute(
+                     "SELECT p.name, p.used, (SELECT count(*) FROM users u "
+                     "WHERE u.package = p.name) AS actual FROM packages p WHERE p.used <> "
+                     "(SELECT count(*) FROM users u WHERE u.package = p.name)")]
+    problems += [f"{used} shared lines counted, {actual} exist" for used, actual in
+                 connection.execute("SELECT shared_lines_used, (SELECT count(*) FROM "
+                                    "shared_lines) FROM tenant_facts WHERE shared_lines_used <> "
+                                    "(SELECT count(*) FROM shared_lines)")]
+    problems += [f"identity {uid} is held by two resources" for (uid,) in connection.execute(
+        "SELECT uid FROM (SELECT uid FROM users UNION ALL SELECT uid FROM shared_lines) "
+        "GROUP BY uid HAVING count(*) > 1")]
+    if connection.execute("SELECT count(*) FROM tenant_identity").fetchone()[0] != 1:
+        problems.append("the tenant does not record whose it is")
+    if connection.execute("SELECT count(*) FROM apply_journal").fetchone()[0] == 0:
+        problems += [f"resource {uid} is parked on a temporary number, but no apply is "
+                     "unfinished" for (uid,) in connection.execute("SELECT uid FROM parked")]
+    return problems
