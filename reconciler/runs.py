@@ -158,6 +158,17 @@ def apply_run(config_dir: Path, provider: Provider, request: ApplyRequest, *,
         return planned, report
 
 
+def migrate_run(config_dir: Path, provider: Provider, lock_timeout: float = 0.0) -> str | None:
+    """Bring an older tenant to this tool's schema, in one transaction; say what was done
+    (None: nothing to do). A tenant that did not record whose it is becomes the config's."""
+    if not provider.pending_migration():
+        return None
+    with bulk_phase():
+        config = load_config(config_dir)
+    with provider.lock(lock_timeout):
+        return provider.initialise(declared_facts(config.settings), config.settings.tenant)
+
+
 def set_facts_run(config_dir: Path, provider: Provider, lock_timeout: float = 0.0) -> None:
     """Record tenant.yaml's platform, licences and packages in a stand-in tenant."""
     if not isinstance(provider, RecordsFacts):

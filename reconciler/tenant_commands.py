@@ -7,18 +7,15 @@ from pathlib import Path
 
 import click
 
-from reconciler.bulk import bulk_phase
 from reconciler.cli_options import (
     config_dir_argument,
     lock_timeout_option,
     tenant_option,
     tenant_url,
 )
-from reconciler.config_loading import load_config
 from reconciler.errors import ReconcilerError, TenantError
-from reconciler.providers import SqliteTenant, open_provider
-from reconciler.providers.sqlite_storage import SCHEMA_VERSION, migration_statements
-from schema.settings import declared_facts
+from reconciler.providers import open_provider
+from reconciler.runs import migrate_run
 
 
 @click.group("tenant")
@@ -41,8 +38,8 @@ def show(tenant: str | None) -> int:
                  f"at:       {provider.description}"]
         if identity is not None:
             lines += [f"id:       {identity.tenant_id}", f"created:  {identity.created_at}"]
-        if isinstance(provider, SqliteTenant):
-            lines.append(f"schema:   {provider.schema_version()} (this tool: {SCHEMA_VERSION})")
+        lines.append(f"schema:   {provider.schema_version()} "
+                     f"(this tool: {provider.latest_schema()})")
         lines.append(f"holds:    {len(state.resources)} resources, "
                      f"{len(state.managed)} managed by this tool")
         if state.unfinished is not None:
@@ -110,23 +107,18 @@ def migrate(config_dir: Path, tenant: str | None, lock_timeout: float, dry_run: 
     the `tenant:` of CONFIG_DIR's tenant.yaml, so migrate with the right config.
     """
     provider = open_provider(tenant_url(tenant))
-    if not isinstance(provider, SqliteTenant):
-        raise ReconcilerError("migrate knows the embedded local tenant's schema only")
     try:
-        version = provider.schema_version()
-        if version is None or version == SCHEMA_VERSION:
+        version, pending = provider.schema_version(), provider.pending_migration()
+        if not pending:
             state = "no tenant yet" if version is None else f"already at schema {version}"
             click.echo(f"{provider.description}: {state}; nothing to migrate.")
             return 0
         if dry_run:
-            click.echo(f"-- {provider.description}: schema {version} -> {SCHEMA_VERSION}, "
-                       "in one transaction:")
-            click.echo("\n".join(migration_statements(version)))
+            click.echo(f"-- {provider.description}: schema {version} -> "
+                       f"{provider.latest_schema()}, in one transaction:")
+            click.echo("\n".join(pending))
             return 0
-        with bulk_phase():
-            config = load_config(config_dir)
-        with provider.lock(lock_timeout):
-            done = provider.initialise(declared_facts(config.settings), config.settings.tenant)
+        done = migrate_run(config_dir, provider, lock_timeout)
     finally:
         provider.close()
     click.echo(f"{provider.description}: {done}.")

@@ -83,6 +83,18 @@ class Provider(Protocol):
         """Record that the tenant named `old` is now `new` (refused if it is not `old`)."""
         ...
 
+    def schema_version(self) -> int | None:
+        """The version of the tenant's storage schema (None: no tenant yet)."""
+        ...
+
+    def latest_schema(self) -> int:
+        """The schema version this tool writes; an older tenant is migrated to it."""
+        ...
+
+    def pending_migration(self) -> list[str]:
+        """What migrating this tenant to `latest_schema` would run (empty: nothing)."""
+        ...
+
     def check_integrity(self) -> list[str]:
         """What is wrong with the tenant's own bookkeeping; empty when nothing is."""
         ...

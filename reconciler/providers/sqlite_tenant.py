@@ -48,6 +48,15 @@ class SqliteTenant:
     def schema_version(self) -> int | None:
         return sqlite_storage.contents(self.path, self.description).version
 
+    def latest_schema(self) -> int:
+        return SCHEMA_VERSION
+
+    def pending_migration(self) -> list[str]:
+        version = self.schema_version()
+        if version is None or version == SCHEMA_VERSION:
+            return []
+        return sqlite_storage.migration_statements(version)
+
     def initialise(self, facts: TenantFacts, name: str) -> str | None:
         """Create the tenant for `name` if there is none, or migrate an older one.
         Says what it did, or None if the tenant was ready."""
