@@ -11,7 +11,7 @@ from schema.canonical import canonical_fields, kind_of, number_of, previous_numb
 from schema.fields import DEFAULT_SECRET_PREFIX, SecretRef
 from schema.locations import Location
 from schema.problems import Problem
-from schema.resources import HotDeskUser, Resource, User
+from schema.resources import Resource
 from schema.settings import Safety, SiteSettings, TenantSettings
 from schema.state import Fields, Kind, ResourceKey
 
@@ -57,8 +57,8 @@ class Declared:
     @property
     def password(self) -> SecretRef | None:
         """Where this resource's password comes from (users only), never its value."""
-        resource = self.resource
-        return resource.password if isinstance(resource, User | HotDeskUser) else None
+        password: SecretRef | None = getattr(self.resource, "password", None)
+        return password
 
     def at(self, *path: str | int) -> Location:
         return self.source.locate(path)
