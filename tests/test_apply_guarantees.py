@@ -356,13 +356,13 @@ def test_a_tenant_on_a_read_only_file_system_can_be_planned(write_tree: WriteTre
 
 def test_a_plan_reads_one_snapshot(write_tree: WriteTree, tmp_path: Path,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from reconciler.providers import sqlite_reading
+    from reconciler.providers import tenant_tables
 
     sites = write_tree({"Main/u.yaml": USERS})
     tenant = tmp_path / "t.db"
     assert reconcile("apply", "--auto-approve", str(sites), cwd=tmp_path,
                      tenant=tenant).returncode == 0
-    read_facts = sqlite_reading.read_facts
+    read_facts = tenant_tables.read_facts
 
     def facts_then_a_concurrent_write(connection: sqlite3.Connection) -> object:
         facts = read_facts(connection)
@@ -371,7 +371,7 @@ def test_a_plan_reads_one_snapshot(write_tree: WriteTree, tmp_path: Path,
                           "VALUES ('109', 'Main', 'user', 'Late', 'Basic', '[\"1030\"]')")
         return facts
 
-    monkeypatch.setattr(sqlite_reading, "read_facts", facts_then_a_concurrent_write)
+    monkeypatch.setattr(tenant_tables, "read_facts", facts_then_a_concurrent_write)
     state = SqliteTenant(tenant).read_state()
     assert sorted(key.number for key in state.resources) == ["101", "102", "103", "300"]
     monkeypatch.undo()

@@ -157,12 +157,12 @@ def test_interrupted_apply_rolls_back_the_step_in_progress(
 ) -> None:
     import sqlite3
 
-    from reconciler.providers import sqlite_tenant
+    from reconciler.providers import tenant_writes
 
     def interrupted(*args: object) -> None:  # Ctrl-C while a new shared line gets members
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sqlite_tenant, "_set_members", interrupted)
+    monkeypatch.setattr(tenant_writes, "_set_members", interrupted)
     result = run("apply", "--auto-approve")
     assert result.exit_code == 1
     assert ("error: interrupted at step 6 of 8. 5 earlier step(s) were applied and stand; the "

@@ -26,8 +26,7 @@ from urllib.parse import quote
 
 from reconciler import failpoints
 from reconciler.errors import TenantError, TenantUnreachable
-from reconciler.providers.lock_holders import now
-from schema.fields import version_tuple
+from reconciler.providers import tenant_writes
 from schema.state import TenantFacts
 
 SCHEMA_VERSION = 4
@@ -135,12 +134,12 @@ def create(path: Path, facts: TenantFacts, name: str) -> None:
             connection.execute("PRAGMA foreign_keys = ON")
             with transaction(connection):
                 migrate(connection, 0, name)
-                write_facts(connection, facts)
+                tenant_writes.write_facts(connection, facts)
                 failpoints.reach("setup")
         _sync(temporary)
         os.replace(temporary, path)
         _sync(folder)
-    except (OSError, sqlite3.Error) as error:
+    except (OSError, sqlite3.Error, tenant_writes.Refused) as error:
         with contextlib.suppress(OSError):
             temporary.unlink()
         reason = error.strerror if isinstance(error, OSError) else str(error)
@@ -155,11 +154,7 @@ def migrate(connection: sqlite3.Connection, version: int, name: str) -> None:
         if target > version:
             for statement in _statements(_read_script(script)):
                 connection.execute(statement)
-    has_identity = connection.execute("SELECT count(*) FROM tenant_identity").fetchone()[0]
-    if not has_identity:
-        connection.execute(
-            "INSERT INTO tenant_identity (id, name, tenant_id, created_at) VALUES (1, ?, ?, ?)",
-            (name, uuid.uuid4().hex, now()))
+    tenant_writes.record_identity(connection, name)
     connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
@@ -190,37 +185,6 @@ def transaction(connection: sqlite3.Connection) -> Iterator[None]:
         connection.execute("ROLLBACK")
         raise
     connection.execute("COMMIT")
-
-
-def write_facts(connection: sqlite3.Connection, facts: TenantFacts) -> None:
-    """Record the tenant's platform, licences and packages (a new tenant's, or what was
-    bought since); refused if the tenant already uses more than they allow."""
-    connection.execute(
-        "INSERT INTO tenant_facts (id, platform_version, platform_major, shared_line_licences, "
-        "shared_licensing) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-        "platform_version = excluded.platform_version, platform_major = excluded.platform_major, "
-        "shared_line_licences = excluded.shared_line_licences, "
-        "shared_licensing = excluded.shared_licensing",
-        (facts.platform_version, version_tuple(facts.platform_version)[0],
-         facts.shared_line_licences, int(facts.shared_licensing)))
-    for rank, (name, seats) in enumerate(facts.packages.items()):
-        connection.execute(
-            "INSERT INTO packages (name, seats, rank) VALUES (?, ?, ?) "
-            "ON CONFLICT (name) DO UPDATE "
-            "SET seats = excluded.seats, rank = excluded.rank", (name, seats, rank))
-    names = list(facts.packages)
-    connection.execute(f"DELETE FROM packages WHERE name NOT IN "
-                       f"({', '.join('?' for _ in names) or 'NULL'})", names)
-    over = connection.execute("SELECT name, seats, used FROM packages WHERE used > seats"
-                              ).fetchone()
-    if over:
-        raise sqlite3.IntegrityError(
-            f"portal: package {over[0]} would have {over[1]} seats for {over[2]} users")
-    lines = connection.execute("SELECT count(*) FROM shared_lines").fetchone()[0]
-    if lines > facts.shared_line_licences:
-        raise sqlite3.IntegrityError(
-            f"portal: {lines} shared lines exist, more than "
-            f"{facts.shared_line_licences} licences")
 
 
 def _temporary_prefix(path: Path) -> str:

@@ -10,28 +10,24 @@ counts.
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
-import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
 
 from reconciler import failpoints
 from reconciler.errors import TenantError, TenantUnreachable
-from reconciler.providers import file_lock, sqlite_reading, sqlite_refusals, sqlite_storage
-from reconciler.providers.lock_holders import LockHolder, now
-from reconciler.providers.password_hashing import hash_password
-from reconciler.providers.sqlite_storage import SCHEMA_VERSION, transaction
-from reconciler.providers.sqlite_tables import table_for
-from schema.state import (
-    Fields,
-    NewPassword,
-    ResourceKey,
-    TenantFacts,
-    TenantState,
+from reconciler.providers import (
+    file_lock,
+    refusals,
+    sqlite_storage,
+    tenant_tables,
+    tenant_writes,
 )
+from reconciler.providers.lock_holders import LockHolder
+from reconciler.providers.sqlite_storage import SCHEMA_VERSION, transaction
+from reconciler.providers.tenant_writes import Refused
+from schema.state import Fields, NewPassword, ResourceKey, TenantFacts, TenantState
 
 
 class SqliteTenant:
@@ -94,7 +90,7 @@ class SqliteTenant:
             with contextlib.closing(self._reader(version)) as connection:
                 connection.execute("BEGIN")
                 try:
-                    return sqlite_reading.read_state(connection)
+                    return tenant_tables.read_state(connection)
                 finally:
                     connection.execute("COMMIT")
         except sqlite3.Error as error:
@@ -108,101 +104,56 @@ class SqliteTenant:
             return sqlite_storage.migrated_copy(connection)
 
     def check_integrity(self) -> list[str]:
-        """What is wrong with the tenant's own bookkeeping (empty: nothing)."""
+        """What is wrong with the tenant's storage and bookkeeping (empty: nothing)."""
         with contextlib.closing(
                 sqlite_storage.open_for_reading(self.path, self.description)) as connection:
-            return sqlite_reading.integrity_problems(connection)
+            problems = [f"storage: {row[0]}" for row in
+                        connection.execute("PRAGMA integrity_check") if row[0] != "ok"]
+            problems += [f"{row[0]} row {row[1]} refers to a missing {row[2]}"
+                         for row in connection.execute("PRAGMA foreign_key_check")]
+            return problems + tenant_tables.bookkeeping_problems(connection)
 
     # --- the apply journal ----------------------------------------------------
     def begin_apply(self, plan_checksum: str, total_steps: int, started_by: str) -> None:
-        """Record the apply about to start; it replaces the journal of one that stopped."""
-        self._run("record the apply in its journal", lambda connection: connection.execute(
-            "INSERT OR REPLACE INTO apply_journal (id, plan_checksum, total_steps, steps_done, "
-            "started_at, started_by) VALUES (1, ?, ?, 0, ?, ?)",
-            (plan_checksum, total_steps, now(), started_by)))
+        self._run("record the apply in its journal", lambda db: tenant_writes.begin_journal(
+            db, plan_checksum, total_steps, started_by))
 
     def finish_apply(self) -> None:
-        self._run("close the apply's journal",
-                  lambda connection: connection.execute("DELETE FROM apply_journal"))
+        self._run("close the apply's journal", tenant_writes.finish_journal)
 
     # --- writing --------------------------------------------------------------
     def create(self, key: ResourceKey, fields: Fields, password: NewPassword | None, *,
                step: int | None = None) -> None:
-        table = table_for(key.kind)
-        # The identity is given here; the tenant's trigger gives one only to resources
-        # made without it (by hand), and an extra UPDATE per create made apply 1.5x slower.
-        values = {table.id_column: key.number, "site": key.site, "managed": 1,
-                  "uid": uuid.uuid4().hex, **_column_values(fields, table.columns, password)}
-        if table.holds_kinds:
-            values["kind"] = key.kind.value
-
-        def write(connection: sqlite3.Connection) -> None:
-            _insert(connection, table.name, values)
-            if "members" in fields:
-                _set_members(connection, key.number, fields["members"])
-
-        self._run(f"create {key}", write, step, key, fields)
+        self._run(f"create {key}", lambda db: tenant_writes.create(db, key, fields, password),
+                  step, key, fields)
 
     def update(self, key: ResourceKey, fields: Fields, password: NewPassword | None,
                adopt: bool = False, *, step: int | None = None) -> None:
-        table = table_for(key.kind)
-        values = _column_values(fields, table.columns, password)
-        if adopt:
-            values["managed"] = 1
-
-        def write(connection: sqlite3.Connection) -> None:
-            if values:
-                _update(connection, table.name, key, values)
-            if "members" in fields:
-                _set_members(connection, key.number, fields["members"])
-
-        self._run(f"{'adopt' if adopt else 'update'} {key}", write, step, key, fields)
+        self._run(f"{'adopt' if adopt else 'update'} {key}",
+                  lambda db: tenant_writes.update(db, key, fields, password, adopt),
+                  step, key, fields)
 
     def renumber(self, key: ResourceKey, number: str, heading_for: str | None = None, *,
                  step: int | None = None) -> None:
-        """Give a resource a new number. With `heading_for`, the new number is a
-        temporary one: the journal remembers where the resource is going. The number
-        it came from is kept across a stop on a temporary number."""
-        table = table_for(key.kind)
-
-        def write(connection: sqlite3.Connection) -> None:
-            uid, came_from = _identity_of(connection, table.name, key)
-            was_parked = connection.execute("DELETE FROM parked WHERE uid = ?", (uid,)).rowcount
-            origin = came_from if was_parked else key.number
-            _update(connection, table.name, key, {table.id_column: number,
-                                                  "renumbered_from": origin})
-            if heading_for is not None:
-                connection.execute("INSERT INTO parked (uid, heading_for) VALUES (?, ?)",
-                                   (uid, heading_for))
-
-        self._run(f"renumber {key} to {number}", write, step, key)
+        self._run(f"renumber {key} to {number}",
+                  lambda db: tenant_writes.renumber(db, key, number, heading_for), step, key)
 
     def delete(self, key: ResourceKey, *, step: int | None = None) -> None:
-        where, arguments = _where(key)
-        self._run(f"delete {key}", lambda connection: _expect_one(connection.execute(
-            f"DELETE FROM {table_for(key.kind).name} WHERE {where}", arguments), key), step, key)
+        self._run(f"delete {key}", lambda db: tenant_writes.delete(db, key), step, key)
 
     def set_facts(self, facts: TenantFacts) -> None:
         """Record what was bought: the embedded tenant stands for the portal, where a
         platform upgrade or new licences would come from the provider."""
         if not self.exists():
             raise TenantError(f"tenant {self.description} does not exist yet; apply first")
-        self._run("set facts of the tenant",
-                  lambda connection: sqlite_storage.write_facts(connection, facts))
+        self._run("set facts of the tenant", lambda db: tenant_writes.write_facts(db, facts))
 
     def rename(self, old: str, new: str) -> None:
-        def write(connection: sqlite3.Connection) -> None:
-            held = connection.execute("SELECT name FROM tenant_identity").fetchone()
-            if held is None or held[0] != old:
-                raise TenantError(f"tenant {self.description} holds "
-                                  f"{json.dumps(held[0] if held else None)}, not "
-                                  f"{json.dumps(old)}; nothing was renamed")
-            connection.execute("UPDATE tenant_identity SET name = ?", (new,))
-
         if self.schema_version() != SCHEMA_VERSION:
             raise TenantError(f"tenant {self.description} does not exist yet or needs "
                               "`reconcile tenant migrate` first")
-        self._run("rename the tenant", write)
+        self._run("rename the tenant",
+                  lambda db: tenant_writes.rename(db, old, new, self.description))
 
     def _connection(self) -> sqlite3.Connection:
         if self._writer is None:
@@ -223,72 +174,12 @@ class SqliteTenant:
             with transaction(connection):
                 write(connection)
                 if step is not None:
-                    connection.execute("UPDATE apply_journal SET steps_done = ?", (step,))
+                    tenant_writes.step_journal(connection, step)
                     failpoints.reach(f"step-{step}-write")
         except TenantError:
             raise
+        except Refused as refusal:
+            raise TenantError(f"the tenant refused to {doing}: {refusal}") from refusal
         except sqlite3.Error as error:
-            why = sqlite_refusals.explain(error, connection, key, fields or {})
+            why = refusals.explain(str(error), connection, key, fields or {})
             raise TenantError(f"the tenant refused to {doing}: {why}") from error
-
-
-def _column_values(fields: Fields, columns: tuple[str, ...], password: NewPassword | None
-                   ) -> dict[str, Any]:
-    values = {name: fields[name] for name in columns if name in fields}
-    if "forward_to_vm" in values:
-        values["forward_to_vm"] = int(values["forward_to_vm"])
-    if "devices" in fields:
-        values["devices"] = json.dumps(fields["devices"])
-    if password is not None:
-        values["password_hash"] = hash_password(password.value)
-        values["password_from"] = password.source
-    return values
-
-
-def _set_members(connection: sqlite3.Connection, number: str,
-                 members: dict[str, dict[str, Any]]) -> None:
-    connection.execute("DELETE FROM shared_line_members WHERE shared_line = ?", (number,))
-    connection.executemany(
-        "INSERT INTO shared_line_members (shared_line, extension, button, ring_delay) "
-        "VALUES (?, ?, ?, ?)",
-        [(number, extension, member["button"], member["ring_delay"])
-         for extension, member in members.items()],
-    )
-
-
-def _insert(connection: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
-    names = ", ".join(values)
-    marks = ", ".join("?" for _ in values)
-    connection.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", tuple(values.values()))
-
-
-def _where(key: ResourceKey) -> tuple[str, tuple[str, ...]]:
-    """Match a resource by its whole key: number, site and (in a shared table) kind."""
-    table = table_for(key.kind)
-    if table.holds_kinds:
-        return (f"{table.id_column} = ? AND site = ? AND kind = ?",
-                (key.number, key.site, key.kind.value))
-    return f"{table.id_column} = ? AND site = ?", (key.number, key.site)
-
-
-def _identity_of(connection: sqlite3.Connection, table: str, key: ResourceKey
-                 ) -> tuple[str, str | None]:
-    where, arguments = _where(key)
-    row = connection.execute(f"SELECT uid, renumbered_from FROM {table} WHERE {where}",
-                             arguments).fetchone()
-    if row is None:
-        raise sqlite3.IntegrityError(f"{key} does not exist in the tenant")
-    return row[0], row[1]
-
-
-def _update(connection: sqlite3.Connection, table: str, key: ResourceKey,
-            values: dict[str, Any]) -> None:
-    setters = ", ".join(f"{name} = ?" for name in values)
-    where, arguments = _where(key)
-    _expect_one(connection.execute(f"UPDATE {table} SET {setters} WHERE {where}",
-                                   (*values.values(), *arguments)), key)
-
-
-def _expect_one(cursor: sqlite3.Cursor, key: ResourceKey) -> None:
-    if cursor.rowcount != 1:
-        raise sqlite3.IntegrityError(f"{key} does not exist in the tenant")

@@ -1,54 +1,53 @@
-"""The embedded tenant's refusals in a user's words, naming the member, seat or licence.
+"""A tenant's refusal in a user's words, naming the member, seat or licence concerned.
 
-Our triggers already speak ("portal: no seat left on this package"); SQLite's
-own constraint messages do not. Either way the tenant is asked, after the
-refused step was rolled back, which member, package or licence it was about.
+Both engines report the same refusals (our triggers' "portal: ..." messages, a
+missing member, a duplicate value); the provider normalises its engine's error
+into `message` (as SQLite words it), and the tenant is asked, after the refused
+step was rolled back, which member, package or licence it was about.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
-from schema.kinds import can_be_member
+from reconciler.providers.tenant_tables import Database
 from schema.state import Fields, ResourceKey
 
+FOREIGN_KEY = "FOREIGN KEY constraint failed"
 _MEANINGS = {
     "UNIQUE constraint failed: users.extension": "the extension is already taken",
     "UNIQUE constraint failed: shared_lines.number": "the number is already taken",
 }
 
 
-def explain(error: sqlite3.Error, connection: sqlite3.Connection, key: ResourceKey | None,
-            fields: Fields) -> str:
-    text = str(error).removeprefix("portal: ")
+def explain(message: str, db: Database, key: ResourceKey | None, fields: Fields) -> str:
+    text = message.removeprefix("portal: ")
     try:
-        if text == "FOREIGN KEY constraint failed":
-            return _membership(connection, key, fields)
+        if text == FOREIGN_KEY:
+            return _membership(db, key, fields)
         if text == "no seat left on this package":
-            return _seat(connection, key, fields)
+            return _seat(db, fields)
         if text == "no shared-line licence left":
-            used, allowed = connection.execute(
+            used, allowed = db.execute(
                 "SELECT shared_lines_used, shared_line_licences FROM tenant_facts").fetchone()
             return f"no shared-line licence left ({used} of {allowed} in use)"
-    except sqlite3.Error:
-        pass  # the plain words below are still true
+    except Exception:
+        pass
     if text.startswith("UNIQUE constraint failed: ") and text not in _MEANINGS:
         column = text.rsplit(".", 1)[-1]
         return f"the {column} is already used by another resource"
     return _MEANINGS.get(text, text)
 
 
-def _membership(connection: sqlite3.Connection, key: ResourceKey | None,
-                fields: Fields) -> str:
+def _membership(db: Database, key: ResourceKey | None, fields: Fields) -> str:
     members: dict[str, Any] = fields.get("members") or {}
-    missing = [ext for ext in members if connection.execute(
+    missing = [ext for ext in members if db.execute(
         "SELECT 1 FROM users WHERE extension = ?", (ext,)).fetchone() is None]
     if missing:
         return (f"member(s) {', '.join(missing)} of {key} are not users of the tenant; create "
                 "them first")
-    if key is not None and can_be_member(key.kind):
-        lines = [row[0] for row in connection.execute(
+    if key is not None:
+        lines = [row[0] for row in db.execute(
             "SELECT shared_line FROM shared_line_members WHERE extension = ? ORDER BY 1",
             (key.number,))]
         if lines:
@@ -58,10 +57,9 @@ def _membership(connection: sqlite3.Connection, key: ResourceKey | None,
             "shared line")
 
 
-def _seat(connection: sqlite3.Connection, key: ResourceKey | None, fields: Fields) -> str:
+def _seat(db: Database, fields: Fields) -> str:
     package = fields.get("package")
-    row = connection.execute("SELECT used, seats FROM packages WHERE name = ?",
-                             (package,)).fetchone()
+    row = db.execute("SELECT used, seats FROM packages WHERE name = ?", (package,)).fetchone()
     if row is None:
         return "no seat left on this package"
     return f"no seat left on package '{package}' ({row[0]} of {row[1]} seats in use)"

@@ -1,13 +1,16 @@
-"""Reading the embedded tenant: its whole state in one pass per table, and its health."""
+"""The tenant's tables, as both engines keep them (the embedded SQLite file and a
+PostgreSQL schema): which table holds each kind, its columns, and reading the whole
+state in one pass per table. The SQL here is what both engines speak alike.
+"""
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from reconciler.providers.sqlite_tables import LINE_COLUMNS, USER_COLUMNS
 from schema.devices import in_portal_order
+from schema.kinds import describe
 from schema.state import (
     Fields,
     Kind,
@@ -19,7 +22,44 @@ from schema.state import (
 )
 
 
-def read_state(connection: sqlite3.Connection) -> TenantState:
+class Database(Protocol):
+    """A connection: sqlite3's as it is, psycopg's through a thin adapter (`?` marks).
+    `execute` returns a cursor: iterable, with `fetchone()` and `rowcount`."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any: ...
+
+
+USER_COLUMNS = (
+    "name", "package", "portal_id", "email", "direct_dial_number", "call_barring",
+    "outgoing_caller_id", "group_member_type", "aad_id", "mac", "password_rotation",
+)
+LINE_COLUMNS = ("direct_dial_number", "autodial_digit", "forward_to_vm", "description")
+
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """How the file keeps one table of resources (which kinds use it: `schema.kinds`)."""
+
+    name: str
+    id_column: str
+    columns: tuple[str, ...]
+    #: several kinds share the table; a `kind` column tells them apart
+    holds_kinds: bool
+
+
+TABLES = {table.name: table for table in (
+    Table("users", "extension", USER_COLUMNS, holds_kinds=True),
+    Table("shared_lines", "number", LINE_COLUMNS, holds_kinds=False))}
+
+
+def table_for(kind: Kind) -> Table:
+    return TABLES[describe(kind).table]
+
+
+def read_state(connection: Database) -> TenantState:
     state = TenantState(facts=read_facts(connection), identity=read_identity(connection),
                         unfinished=read_journal(connection))
     by_uid: dict[str, ResourceKey] = {}
@@ -67,7 +107,7 @@ def _keep(state: TenantState, by_uid: dict[str, ResourceKey], key: ResourceKey,
         state.renumbered_from[key] = renumbered_from
 
 
-def read_facts(connection: sqlite3.Connection) -> TenantFacts | None:
+def read_facts(connection: Database) -> TenantFacts | None:
     row = connection.execute(
         "SELECT platform_version, shared_line_licences, shared_licensing FROM tenant_facts"
     ).fetchone()
@@ -77,24 +117,23 @@ def read_facts(connection: sqlite3.Connection) -> TenantFacts | None:
     return TenantFacts(row[0], row[1], bool(row[2]), packages)
 
 
-def read_identity(connection: sqlite3.Connection) -> TenantIdentity | None:
+def read_identity(connection: Database) -> TenantIdentity | None:
     row = connection.execute(
         "SELECT name, tenant_id, created_at FROM tenant_identity").fetchone()
     return TenantIdentity(*row) if row else None
 
 
-def read_journal(connection: sqlite3.Connection) -> UnfinishedApply | None:
+def read_journal(connection: Database) -> UnfinishedApply | None:
     row = connection.execute(
         "SELECT plan_checksum, steps_done, total_steps, started_at, started_by "
         "FROM apply_journal").fetchone()
     return UnfinishedApply(*row) if row else None
 
 
-def integrity_problems(connection: sqlite3.Connection) -> list[str]:
-    problems = [f"storage: {row[0]}" for row in connection.execute("PRAGMA integrity_check")
-                if row[0] != "ok"]
-    problems += [f"{row[0]} row {row[1]} refers to a missing {row[2]}"
-                 for row in connection.execute("PRAGMA foreign_key_check")]
+def bookkeeping_problems(connection: Database) -> list[str]:
+    """What is wrong with the tenant's own counters, identities and journal: the same
+    checks whatever engine keeps it (each provider adds its storage's own)."""
+    problems: list[str] = []
     problems += [f"package {name} counts {used} users but has {actual}" for name, used, actual
                  in connection.execute(
                      "SELECT p.name, p.used, (SELECT count(*) FROM users u "

@@ -1,0 +1,23 @@
+-- The catalogue of tenants a PostgreSQL database holds, one schema each, and who
+-- holds each tenant's lock. Created once per database, in one transaction.
+
+CREATE SCHEMA IF NOT EXISTS reconciler;
+
+-- A tenant is found by its key: `?tenant=` in the URL, or tenant.yaml's `tenant:`.
+CREATE TABLE IF NOT EXISTS reconciler.tenants (
+    key            TEXT PRIMARY KEY,
+    schema_name    TEXT NOT NULL UNIQUE,
+    schema_version INTEGER NOT NULL,
+    created_at     TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+CREATE SEQUENCE IF NOT EXISTS reconciler.tenant_schemas;
+
+-- Who holds a tenant's advisory lock. The lock itself is the truth (the server
+-- releases it when the holder's connection ends); a row whose backend no longer
+-- holds the lock is stale and ignored.
+CREATE TABLE IF NOT EXISTS reconciler.lock_holders (
+    schema_name TEXT PRIMARY KEY,
+    backend_pid INTEGER NOT NULL,
+    holder      TEXT NOT NULL
+);
