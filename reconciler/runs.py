@@ -48,10 +48,28 @@ class Planned:
 
 def plan_run(config_dir: Path, provider: Provider, sites: tuple[str, ...] = (),
              exclude_sites: tuple[str, ...] = (), secret_prefix: str | None = None) -> Planned:
+    config = loaded(config_dir, provider, sites, exclude_sites, secret_prefix)
+    return plan_config(config, config_dir, provider, sites, exclude_sites)
+
+
+def loaded(config_dir: Path, provider: Provider, sites: tuple[str, ...] = (),
+           exclude_sites: tuple[str, ...] = (), secret_prefix: str | None = None
+           ) -> TenantConfig:
+    """The config, and the provider told which tenant it is for (a database of many
+    tenants picks it by the config's `tenant:`)."""
+    with bulk_phase():
+        config, _ = load_for_sites(config_dir, secret_prefix, sites, exclude_sites, None)
+    provider.bind(config.settings.tenant)
+    return config
+
+
+def plan_config(config: TenantConfig, config_dir: Path, provider: Provider,
+                sites: tuple[str, ...], exclude_sites: tuple[str, ...]) -> Planned:
+    """Read the tenant (one snapshot), check it is this config's, and plan."""
     with bulk_phase():
         state = provider.read_state()
-        config, _ = load_for_sites(config_dir, secret_prefix, sites, exclude_sites,
-                                   {key.site for key in state.resources})
+        check_site_names(sites + exclude_sites,
+                         site_folders(config_dir) | {key.site for key in state.resources})
         ensure_same_tenant(config, state, provider.description)
         plan = build_plan(config, state, sites, exclude_sites)
         return Planned(config, plan, checksum(plan))
@@ -72,12 +90,15 @@ def ensure_same_tenant(config: TenantConfig, state: TenantState, description: st
 
 
 def load_for_sites(config_dir: Path, secret_prefix: str | None, sites: tuple[str, ...],
-                   exclude_sites: tuple[str, ...], tenant_sites: AbstractSet[str] = frozenset()
+                   exclude_sites: tuple[str, ...],
+                   tenant_sites: AbstractSet[str] | None = frozenset()
                    ) -> tuple[TenantConfig, int]:
     """The config, and how many problems were set aside because they are in sites the
     filters leave out (validate and plan judge a filtered run alike). A site name that
-    is neither a folder nor in the tenant is always an error."""
-    check_site_names(sites + exclude_sites, site_folders(config_dir) | set(tenant_sites))
+    is neither a folder nor in the tenant is always an error (checked here, or, with
+    `tenant_sites` None, by the caller once it has read the tenant)."""
+    if tenant_sites is not None:
+        check_site_names(sites + exclude_sites, site_folders(config_dir) | set(tenant_sites))
     try:
         return load_config(config_dir, secret_prefix), 0
     except ConfigError as error:
@@ -135,9 +156,11 @@ def apply_run(config_dir: Path, provider: Provider, request: ApplyRequest, *,
               environ: Mapping[str, str] | None = None) -> tuple[Planned, ApplyReport]:
     """Plan under the tenant's lock, check the plan is the reviewed one, show it,
     confirm, apply. `show` and `confirm` are the CLI's (print, prompt)."""
+    config = loaded(config_dir, provider, request.sites, request.exclude_sites,
+                    request.secret_prefix)
     with provider.lock(request.lock_timeout):
-        planned = plan_run(config_dir, provider, request.sites, request.exclude_sites,
-                           request.secret_prefix)
+        planned = plan_config(config, config_dir, provider, request.sites,
+                              request.exclude_sites)
         fresh = (planned.plan, planned.checksum, planned.config.digest)
         if request.saved is not None:
             ensure_unchanged(request.saved["checksum"], *fresh, request.saved)
@@ -161,10 +184,9 @@ def apply_run(config_dir: Path, provider: Provider, request: ApplyRequest, *,
 def migrate_run(config_dir: Path, provider: Provider, lock_timeout: float = 0.0) -> str | None:
     """Bring an older tenant to this tool's schema, in one transaction; say what was done
     (None: nothing to do). A tenant that did not record whose it is becomes the config's."""
+    config = loaded(config_dir, provider)
     if not provider.pending_migration():
         return None
-    with bulk_phase():
-        config = load_config(config_dir)
     with provider.lock(lock_timeout):
         return provider.initialise(declared_facts(config.settings), config.settings.tenant)
 
@@ -174,8 +196,7 @@ def set_facts_run(config_dir: Path, provider: Provider, lock_timeout: float = 0.
     if not isinstance(provider, RecordsFacts):
         raise ReconcilerError("set-facts works on the embedded local tenant only; facts of a "
                               "real tenant change when the provider sells you licences")
-    with bulk_phase():
-        config = load_config(config_dir)
+    config = loaded(config_dir, provider)
     with provider.lock(lock_timeout):
         ensure_same_tenant(config, provider.read_state(), provider.description)
         provider.set_facts(declared_facts(config.settings))

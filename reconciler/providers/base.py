@@ -34,6 +34,11 @@ class Provider(Protocol):
     #: How to name this tenant in messages; never holds a secret.
     description: str
 
+    def bind(self, tenant: str) -> None:
+        """The config's `tenant:` name: a provider holding many tenants (a database)
+        finds this one by it, unless its URL named one."""
+        ...
+
     def exists(self) -> bool:
         """False for a tenant that has never been written to (nothing to read yet)."""
         ...

@@ -17,7 +17,7 @@ CREATE SEQUENCE IF NOT EXISTS reconciler.tenant_schemas;
 -- releases it when the holder's connection ends); a row whose backend no longer
 -- holds the lock is stale and ignored.
 CREATE TABLE IF NOT EXISTS reconciler.lock_holders (
-    schema_name TEXT PRIMARY KEY,
+    tenant_key  TEXT PRIMARY KEY,
     backend_pid INTEGER NOT NULL,
     holder      TEXT NOT NULL
 );

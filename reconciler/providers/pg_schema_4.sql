@@ -9,7 +9,7 @@ CREATE TABLE tenant_facts (
     platform_version     TEXT NOT NULL,
     platform_major       INTEGER NOT NULL,
     shared_line_licences INTEGER NOT NULL CHECK (shared_line_licences >= 0),
-    shared_licensing     BOOLEAN NOT NULL,
+    shared_licensing     INTEGER NOT NULL CHECK (shared_licensing IN (0, 1)),
     shared_lines_used    INTEGER NOT NULL DEFAULT 0
 );
 
@@ -42,15 +42,16 @@ CREATE TABLE users (
     group_member_type  TEXT NOT NULL DEFAULT 'single_site'
                        CHECK (group_member_type IN ('single_site', 'multi_site')),
     aad_id             TEXT UNIQUE,
-    devices            JSONB NOT NULL DEFAULT '[]',
+    devices            TEXT NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(devices::jsonb) = 'array'),
     mac                TEXT UNIQUE CHECK (mac IS NULL OR mac ~ '^[0-9A-Fa-f]{12}$'),
     password_hash      TEXT,
     password_rotation  INTEGER NOT NULL DEFAULT 0 CHECK (password_rotation >= 0),
-    managed            BOOLEAN NOT NULL DEFAULT FALSE,
+    -- 1: created or adopted by ipecs-reconciler; 0: made by hand in the portal.
+    managed            INTEGER NOT NULL DEFAULT 0 CHECK (managed IN (0, 1)),
     uid                TEXT NOT NULL UNIQUE DEFAULT md5(random()::text || clock_timestamp()::text),
     renumbered_from    TEXT,
     password_from      TEXT,
-    CHECK ((kind = 'user') = (jsonb_array_length(devices) > 0)),
+    CHECK ((kind = 'user') = (jsonb_array_length(devices::jsonb) > 0)),
     CHECK (kind = 'user' OR mac IS NULL)
 );
 
@@ -59,9 +60,9 @@ CREATE TABLE shared_lines (
     site               TEXT NOT NULL,
     direct_dial_number TEXT UNIQUE,
     autodial_digit     TEXT,
-    forward_to_vm      BOOLEAN NOT NULL DEFAULT FALSE,
+    forward_to_vm      INTEGER NOT NULL DEFAULT 0 CHECK (forward_to_vm IN (0, 1)),
     description        TEXT,
-    managed            BOOLEAN NOT NULL DEFAULT FALSE,
+    managed            INTEGER NOT NULL DEFAULT 0 CHECK (managed IN (0, 1)),
     uid                TEXT NOT NULL UNIQUE DEFAULT md5(random()::text || clock_timestamp()::text),
     renumbered_from    TEXT
 );
@@ -207,7 +208,7 @@ BEGIN
         RAISE EXCEPTION 'portal: ring delay needs platform 4.0';
     END IF;
     IF (SELECT kind FROM users WHERE extension = NEW.extension) = 'hot_desk_user'
-       AND NOT (SELECT platform_major >= 6 AND shared_licensing FROM tenant_facts) THEN
+       AND NOT (SELECT platform_major >= 6 AND shared_licensing = 1 FROM tenant_facts) THEN
         RAISE EXCEPTION 'portal: hot desk users need platform 6.0 and Shared licensing';
     END IF;
     RETURN NEW;

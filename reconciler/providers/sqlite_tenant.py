@@ -36,6 +36,9 @@ class SqliteTenant:
         self.path = sqlite_storage.checked_path(path, self.description)
         self._writer: sqlite3.Connection | None = None
 
+    def bind(self, tenant: str) -> None:
+        """One file is one tenant: the name is checked against the file's identity."""
+
     # --- what is there --------------------------------------------------------
     def exists(self) -> bool:
         """True once the file holds a tenant (an empty file does not)."""

@@ -144,7 +144,7 @@ def bookkeeping_problems(connection: Database) -> list[str]:
                                     "shared_lines) FROM tenant_facts WHERE shared_lines_used <> "
                                     "(SELECT count(*) FROM shared_lines)")]
     problems += [f"identity {uid} is held by two resources" for (uid,) in connection.execute(
-        "SELECT uid FROM (SELECT uid FROM users UNION ALL SELECT uid FROM shared_lines) "
+        "SELECT uid FROM (SELECT uid FROM users UNION ALL SELECT uid FROM shared_lines) AS ids "
         "GROUP BY uid HAVING count(*) > 1")]
     if connection.execute("SELECT count(*) FROM tenant_identity").fetchone()[0] != 1:
         problems.append("the tenant does not record whose it is")

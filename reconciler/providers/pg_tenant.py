@@ -1,0 +1,299 @@
+"""A tenant kept in PostgreSQL: the shared state CI runners and engineers all reach.
+
+One database holds many tenants, each in a schema of its own, found through the
+catalogue (`reconciler.tenants`) by its key: `?tenant=` in the URL, else the
+config's `tenant:` name. The tables, their integrity (constraints and triggers in
+`pg_schema_4.sql`), the identities and the apply journal are the embedded tenant's,
+so the same SQL reads and writes both (`tenant_tables`, `tenant_writes`).
+
+Each step is one transaction. A plan reads one snapshot (a read-only REPEATABLE
+READ transaction) and takes no lock; an apply holds a session advisory lock
+(`pg_locking`) that the server releases when its connection ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from importlib import resources
+from itertools import count
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from reconciler import failpoints
+from reconciler.errors import TenantError, TenantUnreachable
+from reconciler.providers import pg_locking, refusals, tenant_tables, tenant_writes
+from reconciler.providers.lock_holders import LockHolder
+from reconciler.providers.pg_urls import parse
+from reconciler.providers.tenant_writes import Refused
+from reconciler.redaction import redact_url
+from schema.state import Fields, NewPassword, ResourceKey, TenantFacts, TenantState
+
+SCHEMA_VERSION = 4
+_SCRIPTS = {4: "pg_schema_4.sql"}
+_CURSOR_NAMES = count()
+
+
+class PostgresTenant:
+    def __init__(self, url: str) -> None:
+        parsed = parse(url)
+        self._conninfo = parsed.conninfo
+        self._key = parsed.tenant
+        self.description = parsed.shown
+        self._connection: psycopg.Connection | None = None
+        self._schema: str | None = None
+
+    def bind(self, tenant: str) -> None:
+        """The config's tenant name picks the tenant, unless the URL named one."""
+        if self._key is None:
+            self._key = tenant
+
+    # --- what is there --------------------------------------------------------
+    def exists(self) -> bool:
+        return self._lookup() is not None
+
+    def schema_version(self) -> int | None:
+        found = self._lookup()
+        return found[1] if found else None
+
+    def latest_schema(self) -> int:
+        return SCHEMA_VERSION
+
+    def pending_migration(self) -> list[str]:
+        return []  # schema 4 is the first PostgreSQL schema
+
+    def initialise(self, facts: TenantFacts, name: str) -> str | None:
+        """Create the tenant (catalogue entry, schema, tables, facts, identity) in one
+        transaction, if it does not exist."""
+        if self._lookup() is not None:
+            return None
+        key = self._required_key()
+
+        def create(db: _Pg) -> None:
+            connection = db.connection
+            row = connection.execute("SELECT nextval('reconciler.tenant_schemas')").fetchone()
+            assert row is not None
+            number = row[0]
+            schema = f"tenant_{number}"
+            connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+            connection.execute(sql.SQL("SET LOCAL search_path TO {}").format(
+                sql.Identifier(schema)))
+            connection.execute(_script(SCHEMA_VERSION))
+            tenant_writes.write_facts(db, facts)
+            tenant_writes.record_identity(db, name)
+            connection.execute("INSERT INTO reconciler.tenants (key, schema_name, schema_version) "
+                               "VALUES (%s, %s, %s)", (key, schema, SCHEMA_VERSION))
+            failpoints.reach("setup")
+
+        self._ensure_catalogue()
+        self._run(f"create tenant {key!r}", create, in_schema=False)
+        self._schema = None
+        return f"created tenant {name!r} at {self.description}"
+
+    def lock(self, timeout: float = 0.0) -> AbstractContextManager[None]:
+        self._ensure_catalogue()
+        return pg_locking.held(self._open(), self._required_key(), self.description, timeout)
+
+    def lock_holder(self) -> LockHolder | None:
+        return pg_locking.holder_of(self._open(), self._required_key())
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+            self._schema = None
+
+    # --- reading --------------------------------------------------------------
+    def read_state(self) -> TenantState:
+        """One snapshot: a read-only, repeatable-read transaction; each table streamed."""
+        if self._lookup() is None:
+            return TenantState()
+        connection = self._open()
+        try:
+            with _snapshot(connection):
+                return tenant_tables.read_state(_Pg(connection, streaming=True))
+        except psycopg.Error as error:
+            raise TenantError(f"cannot read tenant {self.description}: "
+                              f"{redact_url(str(error))}") from error
+
+    def check_integrity(self) -> list[str]:
+        if self._lookup() is None:
+            return ["the tenant does not exist"]
+        connection = self._open()
+        with _snapshot(connection):
+            return tenant_tables.bookkeeping_problems(_Pg(connection))
+
+    # --- the apply journal and writes -----------------------------------------
+    def begin_apply(self, plan_checksum: str, total_steps: int, started_by: str) -> None:
+        self._run("record the apply in its journal", lambda db: tenant_writes.begin_journal(
+            db, plan_checksum, total_steps, started_by))
+
+    def finish_apply(self) -> None:
+        self._run("close the apply's journal", tenant_writes.finish_journal)
+
+    def create(self, key: ResourceKey, fields: Fields, password: NewPassword | None, *,
+               step: int | None = None) -> None:
+        self._run(f"create {key}", lambda db: tenant_writes.create(db, key, fields, password),
+                  step=step, key=key, fields=fields)
+
+    def update(self, key: ResourceKey, fields: Fields, password: NewPassword | None,
+               adopt: bool = False, *, step: int | None = None) -> None:
+        self._run(f"{'adopt' if adopt else 'update'} {key}",
+                  lambda db: tenant_writes.update(db, key, fields, password, adopt),
+                  step=step, key=key, fields=fields)
+
+    def renumber(self, key: ResourceKey, number: str, heading_for: str | None = None, *,
+                 step: int | None = None) -> None:
+        self._run(f"renumber {key} to {number}",
+                  lambda db: tenant_writes.renumber(db, key, number, heading_for),
+                  step=step, key=key)
+
+    def delete(self, key: ResourceKey, *, step: int | None = None) -> None:
+        self._run(f"delete {key}", lambda db: tenant_writes.delete(db, key), step=step, key=key)
+
+    def set_facts(self, facts: TenantFacts) -> None:
+        if self._lookup() is None:
+            raise TenantError(f"tenant {self.description} does not exist yet; apply first")
+        self._run("set facts of the tenant", lambda db: tenant_writes.write_facts(db, facts))
+
+    def rename(self, old: str, new: str) -> None:
+        """Rename whose the tenant is; a catalogue key that was the old name follows."""
+        if self._lookup() is None:
+            raise TenantError(f"tenant {self.description} does not exist yet")
+
+        def write(db: _Pg) -> None:
+            tenant_writes.rename(db, old, new, self.description)
+            db.connection.execute("UPDATE reconciler.tenants SET key = %s WHERE key = %s",
+                                  (new, old))
+
+        self._run("rename the tenant", write)
+        if self._key == old:
+            self._key = new
+
+    # --- connection, schema, transactions ---------------------------------------
+    def _open(self) -> psycopg.Connection:
+        if self._connection is None or self._connection.closed:
+            try:
+                self._connection = psycopg.connect(self._conninfo, autocommit=True,
+                                                   connect_timeout=10)
+            except psycopg.Error as error:
+                raise TenantUnreachable(
+                    f"cannot connect to tenant {self.description}: "
+                    f"{redact_url(str(error)).strip()}") from error
+            self._schema = None
+        return self._connection
+
+    def _required_key(self) -> str:
+        if self._key is None:
+            raise TenantUnreachable(
+                f"{self.description} does not say which tenant: add ?tenant=NAME to the URL "
+                "(commands that read a config use its tenant: name)")
+        return self._key
+
+    def _lookup(self) -> tuple[str, int] | None:
+        """The tenant's schema and its version, from the catalogue; sets search_path."""
+        connection = self._open()
+        try:
+            row = connection.execute(
+                "SELECT schema_name, schema_version FROM reconciler.tenants WHERE key = %s",
+                (self._required_key(),)).fetchone()
+        except psycopg.errors.UndefinedTable:
+            return None  # no tenant in this database yet
+        except psycopg.Error as error:
+            raise TenantUnreachable(f"cannot read the tenant catalogue of {self.description}: "
+                                    f"{redact_url(str(error)).strip()}") from error
+        if row is None:
+            return None
+        if row[1] > SCHEMA_VERSION:
+            raise TenantUnreachable(
+                f"tenant {self.description} has schema version {row[1]}, newer than this "
+                f"reconciler's {SCHEMA_VERSION}; upgrade ipecs-reconciler (never downgrade "
+                "the tenant)")
+        if self._schema != row[0]:
+            connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(row[0])))
+            self._schema = row[0]
+        return row[0], row[1]
+
+    def _ensure_catalogue(self) -> None:
+        try:
+            with self._open().transaction():
+                self._open().execute(_read("pg_catalogue.sql"))
+        except psycopg.Error as error:
+            raise TenantUnreachable(
+                f"cannot prepare the tenant catalogue in {self.description}: "
+                f"{redact_url(str(error)).strip()}; the role needs CREATE on the database "
+                "the first time (see README, 'Shared tenant for CI')") from error
+
+    def _run(self, doing: str, write: Callable[[_Pg], object], *, step: int | None = None,
+             key: ResourceKey | None = None, fields: Fields | None = None,
+             in_schema: bool = True) -> None:
+        """One step in one transaction, which also moves the journal on to `step`."""
+        if in_schema and self._lookup() is None:
+            raise TenantError(f"tenant {self.description} does not exist yet")
+        connection = self._open()
+        db = _Pg(connection)
+        try:
+            with connection.transaction():
+                write(db)
+                if step is not None:
+                    tenant_writes.step_journal(db, step)
+                    failpoints.reach(f"step-{step}-write")
+        except TenantError:
+            raise
+        except Refused as refusal:
+            raise TenantError(f"the tenant refused to {doing}: {refusal}") from refusal
+        except psycopg.Error as error:
+            why = refusals.explain(_as_sqlite_words(error), db, key, fields or {})
+            raise TenantError(f"the tenant refused to {doing}: {why}") from error
+
+
+class _Pg:
+    """psycopg behind the `Database` protocol: `?` marks become `%s`; with `streaming`,
+    a query without parameters runs in a server-side cursor, fetched in batches."""
+
+    def __init__(self, connection: psycopg.Connection, streaming: bool = False) -> None:
+        self.connection = connection
+        self.streaming = streaming
+
+    def execute(self, statement: str, parameters: Any = ()) -> Any:
+        statement = statement.replace("?", "%s")
+        if self.streaming and not parameters:
+            cursor = self.connection.cursor(name=f"reading_{next(_CURSOR_NAMES)}")
+            cursor.itersize = 10_000
+            return cursor.execute(statement.encode())
+        return self.connection.execute(statement.encode(), parameters or None)
+
+    def executemany(self, statement: str, parameters: Any) -> Any:
+        with self.connection.cursor() as cursor:
+            cursor.executemany(statement.replace("?", "%s").encode(), parameters)
+
+
+@contextmanager
+def _snapshot(connection: psycopg.Connection) -> Iterator[None]:
+    with connection.transaction():
+        connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+def _as_sqlite_words(error: psycopg.Error) -> str:
+    """The engine's refusal as `refusals` reads it (the embedded tenant's words)."""
+    diag = error.diag
+    if isinstance(error, psycopg.errors.ForeignKeyViolation):
+        return refusals.FOREIGN_KEY
+    if isinstance(error, psycopg.errors.UniqueViolation) and diag.table_name:
+        constraint = diag.constraint_name or ""
+        column = constraint.removeprefix(f"{diag.table_name}_").removesuffix("_key")
+        if constraint.endswith("_pkey"):
+            column = {"users": "extension", "shared_lines": "number"}.get(diag.table_name, "id")
+        return f"UNIQUE constraint failed: {diag.table_name}.{column}"
+    return (diag.message_primary or str(error)).strip()
+
+
+def _read(name: str) -> bytes:
+    return resources.files("reconciler.providers").joinpath(name).read_bytes()
+
+
+def _script(version: int) -> bytes:
+    return _read(_SCRIPTS[version])
