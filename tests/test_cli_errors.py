@@ -90,7 +90,9 @@ def test_all_problems_reported_at_once(run: Run, write_tree: WriteTree) -> None:
 
 
 @pytest.mark.parametrize("url,message", [
-    ("postgres://admin:hunter2@db/tenant", "unsupported tenant URL 'postgres://admin:***@db/tenant'"),
+    ("postgres://admin:hunter2@nowhere.invalid/tenant",
+     "cannot connect to tenant postgres://admin:***@nowhere.invalid/tenant"),
+    ("mongodb://admin:hunter2@db/tenant", "unsupported tenant URL 'mongodb://admin:***@db/tenant'"),
     ("sqlite:///", "unsupported tenant URL"),
 ])
 def test_bad_tenant_url(run: Run, example_sites: Path, url: str, message: str) -> None:

@@ -94,15 +94,15 @@ CREATE TABLE parked (
     heading_for TEXT NOT NULL
 );
 
--- One numbering plan: a number is used once, and no number starts another.
+-- One numbering plan: no number starts another (a number used twice in one table is
+-- refused by its primary key; across tables, by the triggers below).
 CREATE FUNCTION number_is_free(candidate TEXT, own TEXT) RETURNS BOOLEAN
 LANGUAGE sql STABLE AS $$
     SELECT NOT EXISTS (
         SELECT 1 FROM (SELECT extension AS number FROM users
                        UNION ALL SELECT number FROM shared_lines) AS numbers
-        WHERE number IS DISTINCT FROM own AND (
-              number = candidate
-           OR number IN (left(candidate, 2), left(candidate, 3), left(candidate, 4))
+        WHERE number IS DISTINCT FROM own AND number <> candidate AND (
+              number IN (left(candidate, 2), left(candidate, 3), left(candidate, 4))
            OR (number > candidate AND number < candidate || ':')))
 $$;
 
