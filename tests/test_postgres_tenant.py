@@ -1,0 +1,130 @@
+"""A tenant in PostgreSQL, through the CLI and real processes: what CI jobs rely on."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from reconciler.providers import open_provider
+from tests.conftest import Run
+from tests.postgres_server import tenant_url
+from tests.processes import reconcile, start
+
+
+def _stopped(process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T":
+            return
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.02)
+    raise AssertionError("the process never reached its pause point")
+
+
+@pytest.fixture
+def url(postgres_server: str) -> str:
+    return tenant_url(postgres_server, f"t{uuid.uuid4().hex[:10]}")
+
+
+def test_plan_apply_plan_against_postgresql(run: Run, example_sites: Path, url: str) -> None:
+    first = run("plan", "--tenant", url)
+    assert first.exit_code == 0, first.stderr
+    assert "(does not exist yet; apply creates it)" in first.stdout
+    applied = run("apply", "--auto-approve", "--tenant", url)
+    assert applied.exit_code == 0, applied.stderr
+    assert "Apply complete: 8 change(s) applied." in applied.stdout
+    assert run("plan", "--detailed-exitcode", "--tenant", url).exit_code == 0
+    shown = run("tenant", "show", "--tenant", url)
+    assert 'tenant:   "Example Tenant"' in shown.stdout and "lock:     free" in shown.stdout
+    assert run("tenant", "check", "--tenant", url).exit_code == 0
+
+
+def test_the_config_names_the_tenant_when_the_url_does_not(
+        run: Run, example_sites: Path, postgres_server: str) -> None:
+    name = f"Bakery {uuid.uuid4().hex[:8]}"
+    tenant_yaml = example_sites / "tenant.yaml"
+    tenant_yaml.write_text(tenant_yaml.read_text().replace("Example Tenant", name))
+    assert run("apply", "--auto-approve", "--tenant", postgres_server).exit_code == 0
+    assert run("plan", "--detailed-exitcode", "--tenant", postgres_server).exit_code == 0
+    by_name = open_provider(tenant_url(postgres_server, name))
+    assert len(by_name.read_state().resources) == 8
+    by_name.close()
+    # A tenant that is not this config's is refused, by name.
+    other = tenant_url(postgres_server, f"other{uuid.uuid4().hex[:8]}")
+    assert run("apply", "--auto-approve", "--tenant", other).exit_code == 0
+    tenant_yaml.write_text(tenant_yaml.read_text().replace(name, "Someone Else"))
+    refused = run("plan", "--tenant", other)
+    assert refused.exit_code == 1
+    assert f'tenant file holds "{name}", config is for "Someone Else"' in refused.stderr
+
+
+def test_a_password_in_the_url_is_never_printed(run: Run, example_sites: Path,
+                                                postgres_server: str) -> None:
+    with_password = tenant_url(postgres_server.replace("postgres@", "postgres:hunter22@"),
+                               f"t{uuid.uuid4().hex[:8]}")
+    outputs = [run("plan", "--tenant", with_password).output,
+               run("apply", "--auto-approve", "--tenant", with_password).output,
+               run("tenant", "show", "--tenant", with_password).output,
+               run("plan", "--tenant", with_password.replace("127.0.0.1", "nowhere.invalid")
+                   ).output]
+    assert all("hunter22" not in output for output in outputs)
+    assert "postgres:***@" in outputs[0]
+
+
+def test_two_applies_one_runs_the_other_names_it_and_a_killed_holder_frees_it(
+        example_sites: Path, tmp_path: Path, url: str) -> None:
+    holder = start("apply", "--auto-approve", str(example_sites), "--tenant", url,
+                   cwd=tmp_path, failpoint="step-2-done:pause")
+    _stopped(holder)
+    second = reconcile("apply", "--auto-approve", str(example_sites), "--tenant", url,
+                       cwd=tmp_path)
+    assert second.returncode == 1
+    assert f"is locked by `reconcile apply --auto-approve {example_sites} --tenant " \
+           f"{url}` (pid {holder.pid} on " in second.stderr
+    assert "The server releases the lock the moment that apply's connection ends" \
+        in second.stderr
+    holder.kill()  # SIGKILL: its connection drops, the server releases the lock at once
+    holder.wait()
+    begun = time.monotonic()
+    after = reconcile("apply", "--auto-approve", str(example_sites), "--tenant", url,
+                      cwd=tmp_path)
+    assert after.returncode == 0, after.stderr
+    assert time.monotonic() - begun < 20  # never waited on a stale lock
+    assert "! Unfinished: an apply of plan sha256:" in after.stdout  # the killed one's journal
+    assert reconcile("plan", "--detailed-exitcode", str(example_sites), "--tenant", url,
+                     cwd=tmp_path).returncode == 0
+
+
+def test_lock_timeout_waits_for_the_holder(example_sites: Path, tmp_path: Path,
+                                           url: str) -> None:
+    holder = start("apply", "--auto-approve", str(example_sites), "--tenant", url,
+                   cwd=tmp_path, failpoint="step-1-done:pause")
+    _stopped(holder)
+    waiter = start("apply", "--auto-approve", "--lock-timeout", "1m", str(example_sites),
+                   "--tenant", url, cwd=tmp_path)
+    time.sleep(1.0)
+    assert waiter.poll() is None
+    holder.send_signal(signal.SIGCONT)
+    assert holder.wait(timeout=60) == 0
+    out, err = waiter.communicate(timeout=60)
+    assert waiter.returncode == 0, err
+    assert "No changes." in out
+
+
+def test_a_killed_apply_resumes_from_its_journal(example_sites: Path, tmp_path: Path,
+                                                 url: str) -> None:
+    killed = reconcile("apply", "--auto-approve", str(example_sites), "--tenant", url,
+                       cwd=tmp_path, failpoint="step-4-write:kill")
+    assert killed.returncode == -signal.SIGKILL
+    plan = reconcile("plan", str(example_sites), "--tenant", url, cwd=tmp_path)
+    assert "stopped after 3 of 8 step(s)" in plan.stdout
+    assert reconcile("apply", "--auto-approve", str(example_sites), "--tenant", url,
+                     cwd=tmp_path).returncode == 0
+    tenant = open_provider(url)
+    assert len(tenant.read_state().resources) == 8 and tenant.check_integrity() == []
+    tenant.close()
