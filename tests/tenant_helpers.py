@@ -28,3 +28,24 @@ def copy_tenant(source: Path, target: Path) -> None:
     with contextlib.closing(sqlite3.connect(source)) as reading, \
             contextlib.closing(sqlite3.connect(target)) as writing:
         reading.backup(writing)
+
+
+def provider_sql(provider: object, statement: str, *arguments: object) -> None:
+    """SQL straight to a provider's store (SQLite file or PostgreSQL schema), as the
+    portal would change it behind the reconciler's back."""
+    from reconciler.providers import SqliteTenant
+    from reconciler.providers.pg_tenant import PostgresTenant
+
+    if isinstance(provider, SqliteTenant):
+        portal_edit(provider.path, statement, *arguments)
+    elif isinstance(provider, PostgresTenant):
+        provider._lookup()
+        provider._open().execute(statement.replace("?", "%s").encode(), arguments or None)
+    else:
+        raise TypeError(f"no raw SQL for {type(provider).__name__}")
+
+
+def mark_unmanaged_in(provider: object, *numbers: str) -> None:
+    for number in numbers:
+        provider_sql(provider, "UPDATE users SET managed = 0 WHERE extension = ?", number)
+        provider_sql(provider, "UPDATE shared_lines SET managed = 0 WHERE number = ?", number)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -29,14 +30,17 @@ from reconciler.applying import apply_plan
 from reconciler.config_loading import load_config
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.plans import Action, Plan, build_plan
-from reconciler.providers import SqliteTenant
+from reconciler.providers import Provider, SqliteTenant
 from schema.kinds import can_be_member
 from schema.rulebook import RULES
 from schema.settings import declared_facts
 from schema.state import TenantState
-from tests.tenant_helpers import mark_unmanaged
+from tests.postgres_server import tenant_url
+from tests.tenant_helpers import mark_unmanaged_in
 
 EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "300"))
+# Each PostgreSQL example makes a tenant (a schema with its triggers): a third as many.
+POSTGRES_EXAMPLES = max(1, EXAMPLES // 3)
 # Same-length numbers never start one another; "12" sometimes joins to test the prefix rule.
 NUMBERS = [f"1{n:02d}" for n in range(12)] + ["12"]
 DIRECT_DIALS = ["0248010", "0248011", "0248012", "0248013"]
@@ -277,37 +281,53 @@ def _rejected_with_known_rules(error: ConfigError) -> None:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(edited())
 def test_whatever_validate_and_plan_accept_apply_carries_out(scenario: Scenario) -> None:
-    before, after = scenario.before, scenario.after
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        tenant = SqliteTenant(root / "tenant.db")
-        try:
-            config = load_config(write_sites(root, before))
-        except ConfigError as error:  # the generator may overfill a package
-            _rejected_with_known_rules(error)
-            return
-        apply_plan(build_plan(config, tenant.read_state()), tenant,
-                   declared_facts(config.settings))
-        mark_unmanaged(root / "tenant.db", *scenario.unmanaged)
-        sites = tuple(sorted(scenario.chosen))
-        try:
-            config = load_config(write_sites(root, after, scenario.pruned, scenario.ignored))
-            state = tenant.read_state()
-            plan = build_plan(config, state, sites)
-        except ConfigError as error:
-            _rejected_with_known_rules(error)
-            return
-        except ReconcilerError as error:  # a site filter leaving out a needed step
-            assert sites and "the site filter leaves out" in str(error), error
-            event("rejected: site filter needs another site")
-            return
-        apply_plan(plan, tenant, declared_facts(config.settings), force=True)
-        after_state = tenant.read_state()
-        assert build_plan(config, after_state, sites).is_empty
-        _nothing_outside_the_plan_changed(plan, state, after_state)
-        event(f"applied: {len(plan.changes)} step(s)" if plan.changes else "applied: no change")
-        event("limited to some sites" if sites else "all sites")
-        tenant.close()
+        _carries_out(scenario, Path(tmp), SqliteTenant(Path(tmp) / "tenant.db"))
+
+
+@settings(max_examples=POSTGRES_EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                 HealthCheck.function_scoped_fixture])
+@given(scenario=edited())
+def test_the_same_holds_on_postgresql(postgres_server: str, scenario: Scenario) -> None:
+    from reconciler.providers.pg_tenant import PostgresTenant
+
+    with tempfile.TemporaryDirectory() as tmp:
+        _carries_out(scenario, Path(tmp),
+                     PostgresTenant(tenant_url(postgres_server, f"p{uuid.uuid4().hex[:12]}")))
+
+
+def _carries_out(scenario: Scenario, root: Path, tenant: Provider) -> None:
+    before, after = scenario.before, scenario.after
+    tenant.bind("Property")
+    try:
+        config = load_config(write_sites(root, before))
+    except ConfigError as error:  # the generator may overfill a package
+        _rejected_with_known_rules(error)
+        return
+    apply_plan(build_plan(config, tenant.read_state()), tenant,
+               declared_facts(config.settings))
+    mark_unmanaged_in(tenant, *scenario.unmanaged)
+    sites = tuple(sorted(scenario.chosen))
+    try:
+        config = load_config(write_sites(root, after, scenario.pruned, scenario.ignored))
+        state = tenant.read_state()
+        plan = build_plan(config, state, sites)
+    except ConfigError as error:
+        _rejected_with_known_rules(error)
+        return
+    except ReconcilerError as error:  # a site filter leaving out a needed step
+        assert sites and "the site filter leaves out" in str(error), error
+        event("rejected: site filter needs another site")
+        return
+    apply_plan(plan, tenant, declared_facts(config.settings), force=True)
+    after_state = tenant.read_state()
+    assert build_plan(config, after_state, sites).is_empty
+    _nothing_outside_the_plan_changed(plan, state, after_state)
+    assert tenant.check_integrity() == []
+    event(f"applied: {len(plan.changes)} step(s)" if plan.changes else "applied: no change")
+    event("limited to some sites" if sites else "all sites")
+    tenant.close()
 
 
 def _nothing_outside_the_plan_changed(plan: Plan, before: TenantState,
