@@ -128,3 +128,44 @@ def test_a_killed_apply_resumes_from_its_journal(example_sites: Path, tmp_path: 
     tenant = open_provider(url)
     assert len(tenant.read_state().resources) == 8 and tenant.check_integrity() == []
     tenant.close()
+
+
+def _version_in_catalogue(url: str) -> int:
+    tenant = open_provider(url)
+    version = tenant.schema_version()
+    tenant.close()
+    assert version is not None
+    return version
+
+
+def test_a_newer_tool_migrates_in_one_transaction_and_an_older_one_refuses(
+        run: Run, example_sites: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reconciler.providers import pg_tenant
+
+    assert run("apply", "--auto-approve", "--tenant", url).exit_code == 0
+    scripts = {5: b"ALTER TABLE users ADD COLUMN note TEXT;\nSELECT no_such_function();"}
+
+    def script(version: int) -> bytes:
+        return scripts.get(version) or pg_tenant._read(pg_tenant._SCRIPTS[version])
+
+    # A newer tool, with a schema 5 (whose second statement fails at first).
+    monkeypatch.setattr(pg_tenant, "SCHEMA_VERSION", 5)
+    monkeypatch.setattr(pg_tenant, "_SCRIPTS", {**pg_tenant._SCRIPTS, 5: "v5.sql"})
+    monkeypatch.setattr(pg_tenant, "_script", script)
+    dry = run("tenant", "migrate", "--dry-run", "--tenant", url)
+    assert "schema 4 -> 5, in one transaction:\nALTER TABLE users ADD COLUMN note" in dry.stdout
+    failed = run("tenant", "migrate", "--tenant", url)
+    assert failed.exit_code == 1
+    assert _version_in_catalogue(url) == 4  # all or nothing: the ALTER was rolled back too
+    scripts[5] = b"ALTER TABLE users ADD COLUMN note TEXT;"
+    migrated = run("tenant", "migrate", "--tenant", url)
+    assert migrated.exit_code == 0, migrated.stderr
+    assert "migrated tenant schema 4 -> 5" in migrated.stdout
+    assert _version_in_catalogue(url) == 5
+    assert run("plan", "--detailed-exitcode", "--tenant", url).exit_code == 0
+    # The older tool (schema 4) refuses the newer tenant, and says what to upgrade.
+    monkeypatch.undo()
+    refused = run("plan", "--tenant", url)
+    assert refused.exit_code == 1
+    assert "has schema version 5, newer than this reconciler's 4; upgrade ipecs-reconciler " \
+           "(never downgrade the tenant)" in refused.stderr

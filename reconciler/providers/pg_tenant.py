@@ -62,13 +62,18 @@ class PostgresTenant:
         return SCHEMA_VERSION
 
     def pending_migration(self) -> list[str]:
-        return []  # schema 4 is the first PostgreSQL schema
+        """The scripts taking this tenant to SCHEMA_VERSION (schema 4 is the first)."""
+        version = self.schema_version()
+        if version is None:
+            return []
+        return [_script(target).decode() for target in sorted(_SCRIPTS) if target > version]
 
     def initialise(self, facts: TenantFacts, name: str) -> str | None:
         """Create the tenant (catalogue entry, schema, tables, facts, identity) in one
-        transaction, if it does not exist."""
-        if self._lookup() is not None:
-            return None
+        transaction if it does not exist; or migrate an older one, in one transaction."""
+        found = self._lookup()
+        if found is not None:
+            return self._migrate(*found)
         key = self._required_key()
 
         def create(db: _Pg) -> None:
@@ -80,7 +85,8 @@ class PostgresTenant:
             connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
             connection.execute(sql.SQL("SET LOCAL search_path TO {}").format(
                 sql.Identifier(schema)))
-            connection.execute(_script(SCHEMA_VERSION))
+            for target in sorted(_SCRIPTS):
+                connection.execute(_script(target))
             tenant_writes.write_facts(db, facts)
             tenant_writes.record_identity(db, name)
             connection.execute("INSERT INTO reconciler.tenants (key, schema_name, schema_version) "
@@ -91,6 +97,20 @@ class PostgresTenant:
         self._run(f"create tenant {key!r}", create, in_schema=False)
         self._schema = None
         return f"created tenant {name!r} at {self.description}"
+
+    def _migrate(self, schema: str, version: int) -> str | None:
+        if version >= SCHEMA_VERSION:
+            return None
+
+        def migrate(db: _Pg) -> None:
+            for target in sorted(_SCRIPTS):
+                if target > version:
+                    db.connection.execute(_script(target))
+            db.connection.execute("UPDATE reconciler.tenants SET schema_version = %s "
+                                  "WHERE schema_name = %s", (SCHEMA_VERSION, schema))
+
+        self._run("migrate the tenant's schema", migrate)
+        return f"migrated tenant schema {version} -> {SCHEMA_VERSION}"
 
     def lock(self, timeout: float = 0.0) -> AbstractContextManager[None]:
         self._ensure_catalogue()
