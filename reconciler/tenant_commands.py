@@ -15,7 +15,7 @@ from reconciler.cli_options import (
 )
 from reconciler.errors import ReconcilerError, TenantError
 from reconciler.providers import open_provider
-from reconciler.runs import migrate_run
+from reconciler.runs import copy_run, migrate_run
 
 
 @click.group("tenant")
@@ -122,4 +122,28 @@ def migrate(config_dir: Path, tenant: str | None, lock_timeout: float, dry_run: 
     finally:
         provider.close()
     click.echo(f"{provider.description}: {done}.")
+    return 0
+
+
+@tenant_group.command("copy")
+@click.argument("from_url", metavar="FROM_URL")
+@click.argument("to_url", metavar="TO_URL")
+@lock_timeout_option
+def copy(from_url: str, to_url: str, lock_timeout: float) -> int:
+    """Copy a tenant between any two providers, e.g. the local file into PostgreSQL when
+    a team moves its applies to CI, then check the copy reads back as the original.
+
+    The copy keeps everything: identities, whose the tenant is, password hashes, an
+    unfinished apply's journal. TO_URL must hold no tenant yet.
+
+    Example: reconcile tenant copy sqlite:///.reconciler/tenant.db postgresql://ci@db/phones
+    """
+    source, target = open_provider(from_url), open_provider(to_url)
+    try:
+        count = copy_run(source, target, lock_timeout)
+    finally:
+        source.close()
+        target.close()
+    click.echo(f"copied {count} resources from {source.description} to {target.description}; "
+               "the copy reads back as the original.")
     return 0

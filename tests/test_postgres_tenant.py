@@ -169,3 +169,32 @@ def test_a_newer_tool_migrates_in_one_transaction_and_an_older_one_refuses(
     assert refused.exit_code == 1
     assert "has schema version 5, newer than this reconciler's 4; upgrade ipecs-reconciler " \
            "(never downgrade the tenant)" in refused.stderr
+
+
+def test_tenant_copy_moves_a_tenant_between_providers_whole(
+        run: Run, example_sites: Path, tmp_path: Path, url: str) -> None:
+    from reconciler.providers.password_hashing import password_matches
+
+    users = example_sites / "Main" / "users.yaml"
+    users.write_text(users.read_text().replace(
+        'name: "0997"', 'name: "0997"\n    password: {env: RECONCILER_PW_0997}'))
+    env = {"RECONCILER_PW_0997": "first-Secret1"}
+    local = f"sqlite:///{tmp_path / 'local.db'}"
+    assert run("apply", "--auto-approve", "--tenant", local, env=env).exit_code == 0
+    copied = run("tenant", "copy", local, url)
+    assert copied.exit_code == 0, copied.stderr
+    assert "copied 8 resources" in copied.stdout and "reads back as the original" in copied.stdout
+    assert run("plan", "--detailed-exitcode", "--tenant", url).exit_code == 0
+    back = f"sqlite:///{tmp_path / 'back.db'}"
+    assert run("tenant", "copy", url, back).exit_code == 0
+    assert run("plan", "--detailed-exitcode", "--tenant", back).exit_code == 0
+    original, moved = open_provider(local), open_provider(back)
+    assert moved.read_state().uids == original.read_state().uids
+    stored = moved._connection().execute(  # type: ignore[attr-defined]
+        "SELECT password_hash FROM users WHERE extension = '0997'").fetchone()[0]
+    assert password_matches("first-Secret1", stored)
+    original.close()
+    moved.close()
+    refused = run("tenant", "copy", local, url)
+    assert refused.exit_code == 1
+    assert "already holds a tenant; copy only into a place that holds none" in refused.stderr

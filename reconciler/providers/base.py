@@ -27,6 +27,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
 from reconciler.providers.lock_holders import LockHolder
+from reconciler.providers.tenant_tables import TenantDump
 from schema.state import Fields, NewPassword, ResourceKey, TenantFacts, TenantState
 
 
@@ -98,6 +99,15 @@ class Provider(Protocol):
 
     def pending_migration(self) -> list[str]:
         """What migrating this tenant to `latest_schema` would run (empty: nothing)."""
+        ...
+
+    def dump(self) -> TenantDump:
+        """Every row a copy of the tenant needs (password hashes and identities too)."""
+        ...
+
+    def restore(self, rows: TenantDump) -> None:
+        """Become a copy of a dumped tenant, whole or not at all; refused where a tenant
+        exists already."""
         ...
 
     def check_integrity(self) -> list[str]:

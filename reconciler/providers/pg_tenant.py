@@ -27,6 +27,7 @@ from reconciler.errors import TenantError, TenantUnreachable
 from reconciler.providers import pg_locking, refusals, tenant_tables, tenant_writes
 from reconciler.providers.lock_holders import LockHolder
 from reconciler.providers.pg_urls import parse
+from reconciler.providers.tenant_tables import TenantDump
 from reconciler.providers.tenant_writes import Refused
 from reconciler.redaction import redact_url
 from schema.state import Fields, NewPassword, ResourceKey, TenantFacts, TenantState
@@ -74,6 +75,25 @@ class PostgresTenant:
         found = self._lookup()
         if found is not None:
             return self._migrate(*found)
+        self._create(name, lambda db: tenant_writes.write_facts(db, facts))
+        return f"created tenant {name!r} at {self.description}"
+
+    def dump(self) -> TenantDump:
+        if self._lookup() is None:
+            raise TenantError(f"tenant {self.description} does not exist")
+        connection = self._open()
+        with _snapshot(connection):
+            return tenant_tables.dump(_Pg(connection))
+
+    def restore(self, rows: TenantDump) -> None:
+        """Create this tenant as a copy of another's rows, whole or not at all."""
+        if self._lookup() is not None:
+            raise TenantError(f"{self.description} already holds a tenant; copy only into "
+                              "a place that holds none")
+        name = rows["tenant_identity"][0][1] if rows.get("tenant_identity") else "copy"
+        self._create(name, lambda db: tenant_writes.restore(db, rows))
+
+    def _create(self, name: str, fill: Callable[[_Pg], None]) -> None:
         key = self._required_key()
 
         def create(db: _Pg) -> None:
@@ -87,8 +107,8 @@ class PostgresTenant:
                 sql.Identifier(schema)))
             for target in sorted(_SCRIPTS):
                 connection.execute(_script(target))
-            tenant_writes.write_facts(db, facts)
             tenant_writes.record_identity(db, name)
+            fill(db)
             connection.execute("INSERT INTO reconciler.tenants (key, schema_name, schema_version) "
                                "VALUES (%s, %s, %s)", (key, schema, SCHEMA_VERSION))
             failpoints.reach("setup")
@@ -96,7 +116,6 @@ class PostgresTenant:
         self._ensure_catalogue()
         self._run(f"create tenant {key!r}", create, in_schema=False)
         self._schema = None
-        return f"created tenant {name!r} at {self.description}"
 
     def _migrate(self, schema: str, version: int) -> str | None:
         if version >= SCHEMA_VERSION:

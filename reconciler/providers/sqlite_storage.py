@@ -18,7 +18,7 @@ import os
 import sqlite3
 import stat
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -122,9 +122,11 @@ def open_for_reading(path: Path, shown: str) -> sqlite3.Connection:
     return connection
 
 
-def create(path: Path, facts: TenantFacts, name: str) -> None:
-    """Build a complete tenant at `path` in one step, or leave `path` as it was.
-    The caller holds the tenant's lock, so no one else is building it too."""
+def create(path: Path, facts: TenantFacts, name: str,
+           fill: Callable[[sqlite3.Connection], None] | None = None) -> None:
+    """Build a complete tenant at `path` in one step, or leave `path` as it was: its
+    facts, or with `fill` a copy's rows. The caller holds the tenant's lock, so no one
+    else is building it too."""
     folder = path.parent
     _remove_leftovers(path)
     temporary = folder / f"{_temporary_prefix(path)}{uuid.uuid4().hex}"
@@ -134,7 +136,10 @@ def create(path: Path, facts: TenantFacts, name: str) -> None:
             connection.execute("PRAGMA foreign_keys = ON")
             with transaction(connection):
                 migrate(connection, 0, name)
-                tenant_writes.write_facts(connection, facts)
+                if fill is None:
+                    tenant_writes.write_facts(connection, facts)
+                else:
+                    fill(connection)
                 failpoints.reach("setup")
         _sync(temporary)
         os.replace(temporary, path)

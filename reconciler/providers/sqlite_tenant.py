@@ -26,6 +26,7 @@ from reconciler.providers import (
 )
 from reconciler.providers.lock_holders import LockHolder
 from reconciler.providers.sqlite_storage import SCHEMA_VERSION, transaction
+from reconciler.providers.tenant_tables import TenantDump
 from reconciler.providers.tenant_writes import Refused
 from schema.state import Fields, NewPassword, ResourceKey, TenantFacts, TenantState
 
@@ -69,6 +70,30 @@ class SqliteTenant:
                       lambda connection: sqlite_storage.migrate(connection, version, name))
             return f"migrated tenant schema {version} -> {SCHEMA_VERSION}"
         return None
+
+    def dump(self) -> TenantDump:
+        with contextlib.closing(self._reader(self._version_or_none())) as connection:
+            connection.execute("BEGIN")
+            try:
+                return tenant_tables.dump(connection)
+            finally:
+                connection.execute("COMMIT")
+
+    def restore(self, rows: TenantDump) -> None:
+        """Create this tenant as a copy of another's rows, whole or not at all."""
+        if self.exists():
+            raise TenantError(f"{self.description} already holds a tenant; copy only into "
+                              "a place that holds none")
+        self.close()
+        name = rows["tenant_identity"][0][1] if rows.get("tenant_identity") else "copy"
+        sqlite_storage.create(self.path, TenantFacts("0", 0, False, {}), name,
+                              lambda connection: tenant_writes.restore(connection, rows))
+
+    def _version_or_none(self) -> int:
+        version = self.schema_version()
+        if version is None:
+            raise TenantError(f"tenant {self.description} does not exist")
+        return version
 
     def lock(self, timeout: float = 0.0) -> AbstractContextManager[None]:
         lock_path = self.path.with_name(self.path.name + ".lock")

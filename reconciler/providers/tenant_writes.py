@@ -11,7 +11,7 @@ from typing import Any
 
 from reconciler.providers.lock_holders import now
 from reconciler.providers.password_hashing import hash_password
-from reconciler.providers.tenant_tables import Database, table_for
+from reconciler.providers.tenant_tables import COPIED, Database, TenantDump, table_for
 from schema.fields import version_tuple
 from schema.state import Fields, NewPassword, ResourceKey, TenantFacts
 
@@ -101,6 +101,17 @@ def rename(db: Database, old: str, new: str, description: str) -> None:
         raise Refused(f"tenant {description} holds {json.dumps(held[0] if held else None)}, "
                       f"not {json.dumps(old)}; nothing was renamed")
     db.execute("UPDATE tenant_identity SET name = ?", (new,))
+
+
+def restore(db: Database, rows: TenantDump) -> None:
+    """Fill a tenant just created (schema only) with a copy's rows, its identity
+    replacing the one the creation recorded: a copy is the same tenant, moved."""
+    db.execute("DELETE FROM tenant_identity")
+    for table, columns in COPIED.items():
+        marks = ", ".join("?" for _ in columns)
+        if rows.get(table):
+            db.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                           rows[table])
 
 
 def write_facts(db: Database, facts: TenantFacts) -> None:
