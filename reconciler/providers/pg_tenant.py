@@ -14,7 +14,7 @@ READ transaction) and takes no lock; an apply holds a session advisory lock
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from importlib import resources
 from itertools import count
 from typing import Any
@@ -45,6 +45,7 @@ class PostgresTenant:
         self.description = parsed.shown
         self._connection: psycopg.Connection | None = None
         self._schema: str | None = None
+        self._found: tuple[str, int] | None = None  # schema and version, once found
 
     def bind(self, tenant: str) -> None:
         """The config's tenant name picks the tenant, unless the URL named one."""
@@ -115,7 +116,7 @@ class PostgresTenant:
 
         self._ensure_catalogue()
         self._run(f"create tenant {key!r}", create, in_schema=False)
-        self._schema = None
+        self._schema, self._found = None, None
 
     def _migrate(self, schema: str, version: int) -> str | None:
         if version >= SCHEMA_VERSION:
@@ -129,6 +130,7 @@ class PostgresTenant:
                                   "WHERE schema_name = %s", (SCHEMA_VERSION, schema))
 
         self._run("migrate the tenant's schema", migrate)
+        self._found = None
         return f"migrated tenant schema {version} -> {SCHEMA_VERSION}"
 
     def lock(self, timeout: float = 0.0) -> AbstractContextManager[None]:
@@ -142,7 +144,7 @@ class PostgresTenant:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
-            self._schema = None
+            self._schema, self._found = None, None
 
     # --- reading --------------------------------------------------------------
     def read_state(self) -> TenantState:
@@ -174,8 +176,9 @@ class PostgresTenant:
 
     def create(self, key: ResourceKey, fields: Fields, password: NewPassword | None, *,
                step: int | None = None) -> None:
+        # A create needs no answer until it commits: one round trip (a pipeline).
         self._run(f"create {key}", lambda db: tenant_writes.create(db, key, fields, password),
-                  step=step, key=key, fields=fields)
+                  step=step, key=key, fields=fields, pipelined=True)
 
     def update(self, key: ResourceKey, fields: Fields, password: NewPassword | None,
                adopt: bool = False, *, step: int | None = None) -> None:
@@ -209,7 +212,7 @@ class PostgresTenant:
 
         self._run("rename the tenant", write)
         if self._key == old:
-            self._key = new
+            self._key, self._found = new, None
 
     # --- connection, schema, transactions ---------------------------------------
     def _open(self) -> psycopg.Connection:
@@ -221,7 +224,7 @@ class PostgresTenant:
                 raise TenantUnreachable(
                     f"cannot connect to tenant {self.description}: "
                     f"{redact_url(str(error)).strip()}") from error
-            self._schema = None
+            self._schema, self._found = None, None
         return self._connection
 
     def _required_key(self) -> str:
@@ -232,7 +235,11 @@ class PostgresTenant:
         return self._key
 
     def _lookup(self) -> tuple[str, int] | None:
-        """The tenant's schema and its version, from the catalogue; sets search_path."""
+        """The tenant's schema and its version, from the catalogue (asked once per
+        connection while found); sets search_path."""
+        if self._found is not None and self._connection is not None \
+                and not self._connection.closed:
+            return self._found
         connection = self._open()
         try:
             row = connection.execute(
@@ -253,7 +260,8 @@ class PostgresTenant:
         if self._schema != row[0]:
             connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(row[0])))
             self._schema = row[0]
-        return row[0], row[1]
+        self._found = (row[0], row[1])
+        return self._found
 
     def _ensure_catalogue(self) -> None:
         try:
@@ -267,14 +275,17 @@ class PostgresTenant:
 
     def _run(self, doing: str, write: Callable[[_Pg], object], *, step: int | None = None,
              key: ResourceKey | None = None, fields: Fields | None = None,
-             in_schema: bool = True) -> None:
-        """One step in one transaction, which also moves the journal on to `step`."""
+             in_schema: bool = True, pipelined: bool = False) -> None:
+        """One step in one transaction, which also moves the journal on to `step`. With
+        `pipelined`, the statements go to the server together, one round trip (only for
+        writes that need no answer before the commit)."""
         if in_schema and self._lookup() is None:
             raise TenantError(f"tenant {self.description} does not exist yet")
         connection = self._open()
         db = _Pg(connection)
         try:
-            with connection.transaction():
+            with connection.pipeline() if pipelined else nullcontext(), \
+                    connection.transaction():
                 write(db)
                 if step is not None:
                     tenant_writes.step_journal(db, step)
