@@ -10,9 +10,12 @@ machine is noisy: compare figures as ratios within one run, not across runs.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -20,8 +23,9 @@ from reconciler.applying import apply_plan
 from reconciler.bulk import bulk_phase
 from reconciler.config_loading import load_config
 from reconciler.plans import build_plan
-from reconciler.providers import SqliteTenant
-from reconciler.runs import plan_run
+from reconciler.providers import SqliteTenant, open_provider
+from reconciler.runs import copy_run, plan_run
+from schema.declarations import TenantConfig
 from schema.settings import declared_facts
 
 T = TypeVar("T")
@@ -80,10 +84,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--numbers", type=int, default=100_000)
     parser.add_argument("--sites", type=int, default=50)
+    parser.add_argument("--postgres", metavar="URL",
+                        help="also time a PostgreSQL tenant, side by side: a server URL, or "
+                             "'auto' to start a throwaway server as the tests do")
     args = parser.parse_args()
     if args.numbers > 100_000:
         parser.error("the 2-5 digit numbering plan holds at most 100000 numbers")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, postgres_server(args.postgres) as pg_url:
         root = Path(tmp) / "sites"
         write_tenant(root, args.numbers, args.sites)
         tenant = SqliteTenant(Path(tmp) / "tenant.db")
@@ -103,11 +110,51 @@ def main() -> None:
         # What `reconcile plan` runs: the same run the CLI calls (runs.plan_run).
         planned, _ = timed("no-change plan, end to end", lambda: plan_run(root, tenant))
         assert planned.plan.is_empty
+        if pg_url:
+            postgres_side(pg_url, root, tenant)
         write_tenant(root, args.numbers, args.sites, renamed=args.numbers // 100)
         config = load_config(root)
         changed, _ = timed("build plan (1% renamed)", lambda: bulk(build_plan, config, state))
         print(f"{'changes in that plan':<48} {len(changed.changes):8d}")
+        if pg_url:
+            timed(f"apply ({len(changed.changes)} changes), SQLite",
+                  lambda: apply_plan(changed, tenant, declared_facts(config.settings)))
+            postgres_apply(pg_url, config)
         tenant.close()
+
+
+@contextmanager
+def postgres_server(given: str | None) -> Iterator[str | None]:
+    """The server to time against: none, the one given, or (auto) the tests' own."""
+    if given is None or given != "auto":
+        yield given
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' server
+    from tests.postgres_server import running_server, tenant_url
+
+    with running_server() as url:
+        yield tenant_url(url, f"bench{uuid.uuid4().hex[:8]}")
+
+
+def postgres_side(url: str, root: Path, sqlite: SqliteTenant) -> None:
+    """The same tenant in PostgreSQL: copied in, read, planned."""
+    pg = open_provider(url)
+    count, _ = timed("PostgreSQL: copy the tenant in", lambda: copy_run(sqlite, pg))
+    print(f"{'  resources copied':<48} {count:8d}")
+    timed("PostgreSQL: read state (full tenant)", lambda: bulk(pg.read_state))
+    planned, _ = timed("PostgreSQL: no-change plan, end to end", lambda: plan_run(root, pg))
+    assert planned.plan.is_empty
+    pg.close()
+
+
+def postgres_apply(url: str, config: TenantConfig) -> None:
+    pg = open_provider(url)
+    pg.bind(config.settings.tenant)
+    plan = bulk(build_plan, config, pg.read_state())
+    with pg.lock():
+        timed(f"apply ({len(plan.changes)} changes), PostgreSQL",
+              lambda: apply_plan(plan, pg, declared_facts(config.settings)))
+    pg.close()
 
 
 if __name__ == "__main__":

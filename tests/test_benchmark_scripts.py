@@ -25,3 +25,16 @@ def test_yaml_fast_path_runs() -> None:
         cwd=REPO / "benchmarks", capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
     assert "ratio" in result.stdout
+
+
+def test_tenant_at_scale_runs_side_by_side_with_postgresql(postgres_server: str) -> None:
+    from tests.postgres_server import tenant_url
+
+    url = tenant_url(postgres_server, "benchsmoke")
+    result = subprocess.run(
+        [sys.executable, "benchmarks/tenant_at_scale.py", "--numbers", "300", "--sites", "2",
+         "--postgres", url], cwd=REPO, capture_output=True, text=True, timeout=300,
+        check=False)
+    assert result.returncode == 0, result.stderr
+    assert "PostgreSQL: no-change plan, end to end" in result.stdout
+    assert "apply (3 changes), PostgreSQL" in result.stdout
