@@ -176,7 +176,7 @@ class PostgresTenant:
 
     def create(self, key: ResourceKey, fields: Fields, password: NewPassword | None, *,
                step: int | None = None) -> None:
-        # A create needs no answer until it commits: one round trip (a pipeline).
+        # A pipeline: a create needs no answer before it commits, so one round trip.
         self._run(f"create {key}", lambda db: tenant_writes.create(db, key, fields, password),
                   step=step, key=key, fields=fields, pipelined=True)
 
@@ -184,16 +184,17 @@ class PostgresTenant:
                adopt: bool = False, *, step: int | None = None) -> None:
         self._run(f"{'adopt' if adopt else 'update'} {key}",
                   lambda db: tenant_writes.update(db, key, fields, password, adopt),
-                  step=step, key=key, fields=fields)
+                  step=step, key=key, fields=fields, pipelined=True)
 
     def renumber(self, key: ResourceKey, number: str, heading_for: str | None = None, *,
                  step: int | None = None) -> None:
         self._run(f"renumber {key} to {number}",
                   lambda db: tenant_writes.renumber(db, key, number, heading_for),
-                  step=step, key=key)
+                  step=step, key=key, pipelined=True)
 
     def delete(self, key: ResourceKey, *, step: int | None = None) -> None:
-        self._run(f"delete {key}", lambda db: tenant_writes.delete(db, key), step=step, key=key)
+        self._run(f"delete {key}", lambda db: tenant_writes.delete(db, key), step=step, key=key,
+                  pipelined=True)
 
     def set_facts(self, facts: TenantFacts) -> None:
         if self._lookup() is None:
@@ -284,8 +285,9 @@ class PostgresTenant:
         connection = self._open()
         db = _Pg(connection)
         try:
-            with connection.pipeline() if pipelined else nullcontext(), \
+            with connection.pipeline() if pipelined else nullcontext() as pipeline, \
                     connection.transaction():
+                db.pipeline = pipeline
                 write(db)
                 if step is not None:
                     tenant_writes.step_journal(db, step)
@@ -301,23 +303,47 @@ class PostgresTenant:
 
 class _Pg:
     """psycopg behind the `Database` protocol: `?` marks become `%s`; with `streaming`,
-    a query without parameters runs in a server-side cursor, fetched in batches."""
+    a query without parameters runs in a server-side cursor, fetched in batches. In a
+    pipeline, a statement's row count is waited for only when it is asked for."""
 
-    def __init__(self, connection: psycopg.Connection, streaming: bool = False) -> None:
+    def __init__(self, connection: psycopg.Connection, streaming: bool = False,
+                 pipeline: psycopg.Pipeline | None = None) -> None:
         self.connection = connection
         self.streaming = streaming
+        self.pipeline = pipeline
 
     def execute(self, statement: str, parameters: Any = ()) -> Any:
         statement = statement.replace("?", "%s")
         if self.streaming and not parameters:
-            cursor = self.connection.cursor(name=f"reading_{next(_CURSOR_NAMES)}")
-            cursor.itersize = 10_000
-            return cursor.execute(statement.encode())
-        return self.connection.execute(statement.encode(), parameters or None)
+            server_side = self.connection.cursor(name=f"reading_{next(_CURSOR_NAMES)}")
+            server_side.itersize = 10_000
+            return server_side.execute(statement.encode())
+        cursor = self.connection.execute(statement.encode(), parameters or None)
+        return cursor if self.pipeline is None else _Piped(cursor, self.pipeline)
 
     def executemany(self, statement: str, parameters: Any) -> Any:
         with self.connection.cursor() as cursor:
             cursor.executemany(statement.replace("?", "%s").encode(), parameters)
+
+
+class _Piped:
+    """A cursor whose statement went out in a pipeline: asking its row count sends what
+    is queued and waits (fetching does that by itself)."""
+
+    def __init__(self, cursor: psycopg.Cursor[Any], pipeline: psycopg.Pipeline) -> None:
+        self._cursor = cursor
+        self._pipeline = pipeline
+
+    @property
+    def rowcount(self) -> int:
+        self._pipeline.sync()
+        return self._cursor.rowcount
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._cursor)
 
 
 @contextmanager
