@@ -241,11 +241,30 @@ def test_a_site_filter_never_leaves_out_a_step_its_changes_need(run: Run,
     assert result.exit_code == 1
     assert result.stderr == (
         "error: the site filter leaves out 1 step(s) in other sites that the chosen sites' "
-        "changes need first:\n  replace user 3001 (Branch) before replace user 3001 (Main) "
+        "changes need:\n  replace user 3001 (Branch) before replace user 3001 (Main) "
         "(number 3001)\n  add those sites to --site (or drop the --exclude-site), or plan "
         "without site filters\n")
     assert run("apply", "--auto-approve", "--site", "Main").exit_code == 1
     assert run("apply", "--auto-approve", "--site", "Main", "--site", "Branch").exit_code == 0
+
+
+def test_a_site_filter_never_keeps_half_of_a_move_between_sites(run: Run,
+                                                                 write_tree: WriteTree) -> None:
+    sites = write_tree({"Main/users.yaml": USERS, "Branch/users.yaml": BRANCH})
+    run("apply", "--auto-approve")
+    # Ivy moves from Branch to Main under a new number: one replace across two sites.
+    (sites / "Branch" / "users.yaml").write_text("users: []\nsite: {prune: false}\n")
+    (sites / "Main" / "users.yaml").write_text(USERS + BRANCH.removeprefix("users:\n").replace(
+        '"3001",', '"3002", previous_extension: "3001",'))
+    result = run("plan", "--site", "Branch")
+    assert result.exit_code == 1
+    assert "leaves out 1 step(s)" in result.stderr
+    assert "replace user 3002 (Main) with replace user 3001 (Branch) (one replace: the user " \
+        "moves from site Branch to Main)" in result.stderr
+    assert run("apply", "--auto-approve", "--site", "Branch").exit_code == 1
+    assert "user 3001" in run("plan", "--site", "Main", "--site", "Branch").stdout
+    assert run("apply", "--auto-approve", "--site", "Main", "--site", "Branch").exit_code == 0
+    assert run("plan", "--detailed-exitcode", "--site", "Branch").exit_code == 0
 
 
 def test_a_member_created_in_another_site_is_a_needed_step(run: Run,

@@ -39,13 +39,13 @@ def kept_changes(changes: list[Change], chosen: SiteFilter, live: TenantState,
     kept = [c for c in changes if chosen(c.key.site)]
     if not chosen.limits or len(kept) == len(changes):
         return kept
-    needs = _shared_needs(changes, chosen, live) + _capacity_needs(changes, chosen, live,
-                                                                   packages, licences)
+    needs = _shared_needs(changes, chosen, live) + _replace_needs(changes, chosen) \
+        + _capacity_needs(changes, chosen, live, packages, licences)
     if needs:
         listed = "\n  ".join(sorted(set(needs)))
         raise ReconcilerError(
             f"the site filter leaves out {len(set(needs))} step(s) in other sites that the "
-            f"chosen sites' changes need first:\n  {listed}\n  add those sites to --site "
+            f"chosen sites' changes need:\n  {listed}\n  add those sites to --site "
             "(or drop the --exclude-site), or plan without site filters")
     return kept
 
@@ -64,6 +64,23 @@ def _shared_needs(changes: list[Change], chosen: SiteFilter, live: TenantState) 
             earlier = left_out.get(token)
             if earlier is not None:
                 needs.append(f"{_name(earlier)} before {_name(change)} ({_why(token)})")
+    return needs
+
+
+def _replace_needs(changes: list[Change], chosen: SiteFilter) -> list[str]:
+    """A user moving site is one replace in two sites. Kept alone, its delete would
+    leave a user missing (and a `previous_extension` naming nothing)."""
+    by_key = {change.key: change for change in changes}
+    needs = []
+    for change in changes:
+        other = by_key.get(change.replace_pair) if change.replace_pair else None
+        if other is None or not chosen(change.key.site) or chosen(other.key.site):
+            continue
+        deleted, created = (other, change) if other.action is Action.DELETE else (change, other)
+        if created is change and deleted.key.number == created.key.number:
+            continue  # the number it frees is already a need (`_shared_needs`)
+        needs.append(f"{_name(other)} with {_name(change)} (one replace: the user moves "
+                     f"from site {deleted.key.site} to {created.key.site})")
     return needs
 
 
