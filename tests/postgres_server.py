@@ -17,9 +17,12 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,9 +88,17 @@ def running_server() -> Iterator[str]:
                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
     call(str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l",
          str(folder / "server.log"), "-w", "start")
+    # A cancelled CI job sends SIGTERM: turned into SystemExit, it still runs the
+    # `finally` below, so the server does not outlive the tests.
+    on_term = signal.getsignal(signal.SIGTERM)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, on_term)
         subprocess.run([*run, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate",
                         "stop"], capture_output=True, timeout=60)
         shutil.rmtree(folder, ignore_errors=True)
