@@ -94,6 +94,16 @@ CREATE TABLE parked (
     heading_for TEXT NOT NULL
 );
 
+-- A step's UPDATE or DELETE must find its resource. Checked here, in the server, so
+-- a step is sent as one pipeline and waits for no answer before its COMMIT.
+CREATE FUNCTION expect_one_row(changed BIGINT, missing TEXT) RETURNS VOID
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF changed <> 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = missing;
+    END IF;
+END $$;
+
 -- One numbering plan: no number starts another (a number used twice in one table is
 -- refused by its primary key; across tables, by the triggers below).
 CREATE FUNCTION number_is_free(candidate TEXT, own TEXT) RETURNS BOOLEAN

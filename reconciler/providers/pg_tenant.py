@@ -13,8 +13,9 @@ READ transaction) and takes no lock; an apply holds a session advisory lock
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager
 from importlib import resources
 from itertools import count
 from typing import Any
@@ -35,6 +36,10 @@ from schema.state import Fields, NewPassword, ResourceKey, TenantFacts, TenantSt
 SCHEMA_VERSION = 4
 _SCRIPTS = {4: "pg_schema_4.sql"}
 _CURSOR_NAMES = count()
+_OPEN_TRANSACTION = (psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INERROR)
+# psycopg logs the aborted pipeline a refused step leaves; the refusal itself reaches
+# the user as a message, so the log record must not reach stderr by Python's default.
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 
 class PostgresTenant:
@@ -92,7 +97,7 @@ class PostgresTenant:
             raise TenantError(f"{self.description} already holds a tenant; copy only into "
                               "a place that holds none")
         name = rows["tenant_identity"][0][1] if rows.get("tenant_identity") else "copy"
-        self._create(name, lambda db: tenant_writes.restore(db, rows))
+        self._create(name, lambda db: _restore_counting_once(db, rows))
 
     def _create(self, name: str, fill: Callable[[_Pg], None]) -> None:
         key = self._required_key()
@@ -176,7 +181,6 @@ class PostgresTenant:
 
     def create(self, key: ResourceKey, fields: Fields, password: NewPassword | None, *,
                step: int | None = None) -> None:
-        # A pipeline: a create needs no answer before it commits, so one round trip.
         self._run(f"create {key}", lambda db: tenant_writes.create(db, key, fields, password),
                   step=step, key=key, fields=fields, pipelined=True)
 
@@ -278,27 +282,74 @@ class PostgresTenant:
              key: ResourceKey | None = None, fields: Fields | None = None,
              in_schema: bool = True, pipelined: bool = False) -> None:
         """One step in one transaction, which also moves the journal on to `step`. With
-        `pipelined`, the statements go to the server together, one round trip (only for
-        writes that need no answer before the commit)."""
+        `pipelined`, BEGIN, the step's statements, the journal and COMMIT go to the
+        server together and are answered together: one round trip (a write that must
+        read first waits for that read, inside the same transaction)."""
         if in_schema and self._lookup() is None:
             raise TenantError(f"tenant {self.description} does not exist yet")
         connection = self._open()
         db = _Pg(connection)
         try:
-            with connection.pipeline() if pipelined else nullcontext() as pipeline, \
-                    connection.transaction():
-                db.pipeline = pipeline
-                write(db)
-                if step is not None:
-                    tenant_writes.step_journal(db, step)
-                    failpoints.reach(f"step-{step}-write")
+            if pipelined:
+                self._pipelined(db, write, step)
+            else:
+                with connection.transaction():
+                    write(db)
         except TenantError:
             raise
         except Refused as refusal:
             raise TenantError(f"the tenant refused to {doing}: {refusal}") from refusal
+        except psycopg.errors.NoDataFound as error:
+            raise TenantError(f"the tenant refused to {doing}: "
+                              f"{error.diag.message_primary}") from error
         except psycopg.Error as error:
             why = refusals.explain(_as_sqlite_words(error), db, key, fields or {})
             raise TenantError(f"the tenant refused to {doing}: {why}") from error
+
+    @staticmethod
+    def _pipelined(db: _Pg, write: Callable[[_Pg], object], step: int | None) -> None:
+        # The connection is in autocommit mode, so the transaction is spelled out:
+        # psycopg's own would wait for its BEGIN, and an implicit one would commit at
+        # any read's sync half-way through a step.
+        connection = db.connection
+        try:
+            with connection.pipeline() as pipeline:
+                db.pipeline = pipeline
+                connection.execute(b"BEGIN")
+                write(db)
+                if step is not None:
+                    tenant_writes.step_journal(db, step)
+                    failpoints.reach(f"step-{step}-write")
+                connection.execute(b"COMMIT")
+        finally:
+            db.pipeline = None
+            if connection.info.transaction_status in _OPEN_TRANSACTION:
+                # psycopg's rollback, not a ROLLBACK statement: it also forgets the
+                # statements it meant to prepare in the aborted pipeline, which the
+                # server skipped (else the next step reuses a name that never existed).
+                connection.rollback()
+
+
+# The seat and licence counters are one row each. Counted per insert, a copy of
+# 10,000 users in one transaction left 10,000 versions of that row for the next
+# insert to walk (38.6 s; 5,000 took 10.7 s). A copy counts once, at the end.
+_COUNTERS = {"users": "users_seat_in", "shared_lines": "shared_lines_in"}
+
+
+def _restore_counting_once(db: _Pg, rows: TenantDump) -> None:
+    db.connection.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+    for table, trigger in _COUNTERS.items():
+        db.connection.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(
+            sql.Identifier(table), sql.Identifier(trigger)))
+    tenant_writes.restore(db, rows)
+    for table, trigger in _COUNTERS.items():
+        db.connection.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(
+            sql.Identifier(table), sql.Identifier(trigger)))
+    db.connection.execute("UPDATE packages SET used = "
+                          "(SELECT count(*) FROM users WHERE users.package = packages.name)")
+    db.connection.execute("UPDATE tenant_facts SET shared_lines_used = "
+                          "(SELECT count(*) FROM shared_lines)")
+    tenant_writes.check_counts(db)
 
 
 class _Pg:
@@ -320,6 +371,11 @@ class _Pg:
             return server_side.execute(statement.encode())
         cursor = self.connection.execute(statement.encode(), parameters or None)
         return cursor if self.pipeline is None else _Piped(cursor, self.pipeline)
+
+    def change_one(self, statement: str, parameters: tuple[Any, ...], missing: str) -> None:
+        """`tenant_tables.ChecksRowsInServer`: the count is checked by the server."""
+        self.execute(f"WITH changed AS ({statement} RETURNING 1) "
+                     "SELECT expect_one_row(count(*), ?) FROM changed", (*parameters, missing))
 
     def executemany(self, statement: str, parameters: Any) -> Any:
         with self.connection.cursor() as cursor:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from schema.devices import in_portal_order
 from schema.kinds import describe
@@ -29,6 +29,15 @@ class Database(Protocol):
     def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
 
     def executemany(self, sql: str, parameters: Any, /) -> Any: ...
+
+
+@runtime_checkable
+class ChecksRowsInServer(Protocol):
+    """A connection that checks in the server that an UPDATE or DELETE changed exactly
+    one row, failing the transaction with `missing` if not: the check needs no answer
+    sent back before the commit (PostgreSQL's pipeline). Others count rows in Python."""
+
+    def change_one(self, sql: str, parameters: tuple[Any, ...], missing: str) -> None: ...
 
 
 USER_COLUMNS = (

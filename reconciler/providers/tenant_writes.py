@@ -11,7 +11,13 @@ from typing import Any
 
 from reconciler.providers.lock_holders import now
 from reconciler.providers.password_hashing import hash_password
-from reconciler.providers.tenant_tables import COPIED, Database, TenantDump, table_for
+from reconciler.providers.tenant_tables import (
+    COPIED,
+    ChecksRowsInServer,
+    Database,
+    TenantDump,
+    table_for,
+)
 from schema.fields import version_tuple
 from schema.state import Fields, NewPassword, ResourceKey, TenantFacts
 
@@ -51,25 +57,24 @@ def update(db: Database, key: ResourceKey, fields: Fields, password: NewPassword
 def renumber(db: Database, key: ResourceKey, number: str, heading_for: str | None) -> None:
     """Give a resource a new number. With `heading_for`, the new number is a temporary
     one: the journal remembers where the resource is going. The number it came from is
-    kept across a stop on a temporary number."""
+    kept across a stop on a temporary number. Written without reading first, so the
+    statements need no answer before the commit."""
     table = table_for(key.kind)
     where, arguments = _where(key)
-    row = db.execute(f"SELECT uid, renumbered_from FROM {table.name} WHERE {where}",
-                     arguments).fetchone()
-    if row is None:
-        raise Refused(f"{key} does not exist in the tenant")
-    uid, came_from = row
-    was_parked = db.execute("DELETE FROM parked WHERE uid = ?", (uid,)).rowcount
-    _update(db, key, {table.id_column: number,
-                      "renumbered_from": came_from if was_parked else key.number})
+    _change_one(db, f"UPDATE {table.name} SET {table.id_column} = ?, renumbered_from = "
+                    f"CASE WHEN uid IN (SELECT uid FROM parked) THEN renumbered_from ELSE ? END "
+                    f"WHERE {where}", (number, key.number, *arguments), key)
+    now_where, now_arguments = _where(key._replace(number=number))
+    moved = f"(SELECT uid FROM {table.name} WHERE {now_where})"
+    db.execute(f"DELETE FROM parked WHERE uid = {moved}", now_arguments)
     if heading_for is not None:
-        db.execute("INSERT INTO parked (uid, heading_for) VALUES (?, ?)", (uid, heading_for))
+        db.execute(f"INSERT INTO parked (uid, heading_for) SELECT uid, ? FROM {table.name} "
+                   f"WHERE {now_where}", (heading_for, *now_arguments))
 
 
 def delete(db: Database, key: ResourceKey) -> None:
     where, arguments = _where(key)
-    _expect_one(db.execute(f"DELETE FROM {table_for(key.kind).name} WHERE {where}",
-                           arguments).rowcount, key)
+    _change_one(db, f"DELETE FROM {table_for(key.kind).name} WHERE {where}", arguments, key)
 
 
 def begin_journal(db: Database, plan_checksum: str, total_steps: int, started_by: str) -> None:
@@ -132,13 +137,18 @@ def write_facts(db: Database, facts: TenantFacts) -> None:
     names = list(facts.packages)
     db.execute(f"DELETE FROM packages WHERE name NOT IN "
                f"({', '.join('?' for _ in names) or 'NULL'})", names)
+    check_counts(db)
+
+
+def check_counts(db: Database) -> None:
+    """Refuse a tenant that uses more seats or shared-line licences than it has."""
     over = db.execute("SELECT name, seats, used FROM packages WHERE used > seats").fetchone()
     if over:
         raise Refused(f"package {over[0]} would have {over[1]} seats for {over[2]} users")
-    lines = db.execute("SELECT count(*) FROM shared_lines").fetchone()[0]
-    if lines > facts.shared_line_licences:
-        raise Refused(f"{lines} shared lines exist, more than "
-                      f"{facts.shared_line_licences} licences")
+    lines, licences = db.execute("SELECT (SELECT count(*) FROM shared_lines), "
+                                 "shared_line_licences FROM tenant_facts").fetchone()
+    if lines > licences:
+        raise Refused(f"{lines} shared lines exist, more than {licences} licences")
 
 
 def _column_values(fields: Fields, columns: tuple[str, ...], password: NewPassword | None
@@ -175,10 +185,16 @@ def _where(key: ResourceKey) -> tuple[str, tuple[str, ...]]:
 def _update(db: Database, key: ResourceKey, values: dict[str, Any]) -> None:
     setters = ", ".join(f"{name} = ?" for name in values)
     where, arguments = _where(key)
-    _expect_one(db.execute(f"UPDATE {table_for(key.kind).name} SET {setters} WHERE {where}",
-                           (*values.values(), *arguments)).rowcount, key)
+    _change_one(db, f"UPDATE {table_for(key.kind).name} SET {setters} WHERE {where}",
+                (*values.values(), *arguments), key)
 
 
-def _expect_one(rowcount: int, key: ResourceKey) -> None:
-    if rowcount != 1:
-        raise Refused(f"{key} does not exist in the tenant")
+def _change_one(db: Database, statement: str, arguments: tuple[Any, ...],
+                key: ResourceKey) -> None:
+    """Run an UPDATE or DELETE that must find the resource. A server that can check the
+    count itself does, so the step waits for no answer before its commit."""
+    missing = f"{key} does not exist in the tenant"
+    if isinstance(db, ChecksRowsInServer):
+        db.change_one(statement, arguments, missing)
+    elif db.execute(statement, arguments).rowcount != 1:
+        raise Refused(missing)
