@@ -185,6 +185,7 @@ def test_tenant_copy_moves_a_tenant_between_providers_whole(
     assert copied.exit_code == 0, copied.stderr
     assert "copied 8 resources" in copied.stdout and "reads back as the original" in copied.stdout
     assert run("plan", "--detailed-exitcode", "--tenant", url).exit_code == 0
+    assert run("tenant", "check", "--tenant", url).exit_code == 0  # seats, licences counted
     back = f"sqlite:///{tmp_path / 'back.db'}"
     assert run("tenant", "copy", url, back).exit_code == 0
     assert run("plan", "--detailed-exitcode", "--tenant", back).exit_code == 0
