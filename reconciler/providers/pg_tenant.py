@@ -13,12 +13,9 @@ READ transaction) and takes no lock; an apply holds a session advisory lock
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from importlib import resources
-from itertools import count
-from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -27,6 +24,7 @@ from reconciler import failpoints
 from reconciler.errors import TenantError, TenantUnreachable
 from reconciler.providers import pg_locking, refusals, tenant_tables, tenant_writes
 from reconciler.providers.lock_holders import LockHolder
+from reconciler.providers.pg_database import PgDatabase, as_sqlite_words, snapshot
 from reconciler.providers.pg_urls import parse
 from reconciler.providers.tenant_tables import TenantDump
 from reconciler.providers.tenant_writes import Refused
@@ -35,11 +33,7 @@ from schema.state import Fields, NewPassword, ResourceKey, TenantFacts, TenantSt
 
 SCHEMA_VERSION = 4
 _SCRIPTS = {4: "pg_schema_4.sql"}
-_CURSOR_NAMES = count()
 _OPEN_TRANSACTION = (psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INERROR)
-# psycopg logs the aborted pipeline a refused step leaves; the refusal itself reaches
-# the user as a message, so the log record must not reach stderr by Python's default.
-logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 
 class PostgresTenant:
@@ -88,8 +82,8 @@ class PostgresTenant:
         if self._lookup() is None:
             raise TenantError(f"tenant {self.description} does not exist")
         connection = self._open()
-        with _snapshot(connection):
-            return tenant_tables.dump(_Pg(connection))
+        with snapshot(connection):
+            return tenant_tables.dump(PgDatabase(connection))
 
     def restore(self, rows: TenantDump) -> None:
         """Create this tenant as a copy of another's rows, whole or not at all."""
@@ -99,10 +93,10 @@ class PostgresTenant:
         name = rows["tenant_identity"][0][1] if rows.get("tenant_identity") else "copy"
         self._create(name, lambda db: _restore_counting_once(db, rows))
 
-    def _create(self, name: str, fill: Callable[[_Pg], None]) -> None:
+    def _create(self, name: str, fill: Callable[[PgDatabase], None]) -> None:
         key = self._required_key()
 
-        def create(db: _Pg) -> None:
+        def create(db: PgDatabase) -> None:
             connection = db.connection
             row = connection.execute("SELECT nextval('reconciler.tenant_schemas')").fetchone()
             assert row is not None
@@ -127,7 +121,7 @@ class PostgresTenant:
         if version >= SCHEMA_VERSION:
             return None
 
-        def migrate(db: _Pg) -> None:
+        def migrate(db: PgDatabase) -> None:
             for target in sorted(_SCRIPTS):
                 if target > version:
                     db.connection.execute(_script(target))
@@ -158,8 +152,8 @@ class PostgresTenant:
             return TenantState()
         connection = self._open()
         try:
-            with _snapshot(connection):
-                return tenant_tables.read_state(_Pg(connection, streaming=True))
+            with snapshot(connection):
+                return tenant_tables.read_state(PgDatabase(connection, streaming=True))
         except psycopg.Error as error:
             raise TenantError(f"cannot read tenant {self.description}: "
                               f"{redact_url(str(error))}") from error
@@ -168,8 +162,8 @@ class PostgresTenant:
         if self._lookup() is None:
             return ["the tenant does not exist"]
         connection = self._open()
-        with _snapshot(connection):
-            return tenant_tables.bookkeeping_problems(_Pg(connection))
+        with snapshot(connection):
+            return tenant_tables.bookkeeping_problems(PgDatabase(connection))
 
     # --- the apply journal and writes -----------------------------------------
     def begin_apply(self, plan_checksum: str, total_steps: int, started_by: str) -> None:
@@ -210,7 +204,7 @@ class PostgresTenant:
         if self._lookup() is None:
             raise TenantError(f"tenant {self.description} does not exist yet")
 
-        def write(db: _Pg) -> None:
+        def write(db: PgDatabase) -> None:
             tenant_writes.rename(db, old, new, self.description)
             db.connection.execute("UPDATE reconciler.tenants SET key = %s WHERE key = %s",
                                   (new, old))
@@ -278,7 +272,7 @@ class PostgresTenant:
                 f"{redact_url(str(error)).strip()}; the role needs CREATE on the database "
                 "the first time (see README, 'Shared tenant for CI')") from error
 
-    def _run(self, doing: str, write: Callable[[_Pg], object], *, step: int | None = None,
+    def _run(self, doing: str, write: Callable[[PgDatabase], object], *, step: int | None = None,
              key: ResourceKey | None = None, fields: Fields | None = None,
              in_schema: bool = True, pipelined: bool = False) -> None:
         """One step in one transaction, which also moves the journal on to `step`. With
@@ -288,7 +282,7 @@ class PostgresTenant:
         if in_schema and self._lookup() is None:
             raise TenantError(f"tenant {self.description} does not exist yet")
         connection = self._open()
-        db = _Pg(connection)
+        db = PgDatabase(connection)
         try:
             if pipelined:
                 self._pipelined(db, write, step)
@@ -303,11 +297,11 @@ class PostgresTenant:
             raise TenantError(f"the tenant refused to {doing}: "
                               f"{error.diag.message_primary}") from error
         except psycopg.Error as error:
-            why = refusals.explain(_as_sqlite_words(error), db, key, fields or {})
+            why = refusals.explain(as_sqlite_words(error), db, key, fields or {})
             raise TenantError(f"the tenant refused to {doing}: {why}") from error
 
     @staticmethod
-    def _pipelined(db: _Pg, write: Callable[[_Pg], object], step: int | None) -> None:
+    def _pipelined(db: PgDatabase, write: Callable[[PgDatabase], object], step: int | None) -> None:
         # The connection is in autocommit mode, so the transaction is spelled out:
         # psycopg's own would wait for its BEGIN, and an implicit one would commit at
         # any read's sync half-way through a step.
@@ -336,7 +330,9 @@ class PostgresTenant:
 _COUNTERS = {"users": "users_seat_in", "shared_lines": "shared_lines_in"}
 
 
-def _restore_counting_once(db: _Pg, rows: TenantDump) -> None:
+def _restore_counting_once(db: PgDatabase, rows: TenantDump) -> None:
+    # The tables were made empty in this transaction: a plan cached for a trigger's
+    # query then would scan the whole table on every later insert.
     db.connection.execute("SET LOCAL plan_cache_mode = force_custom_plan")
     for table, trigger in _COUNTERS.items():
         db.connection.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(
@@ -350,77 +346,6 @@ def _restore_counting_once(db: _Pg, rows: TenantDump) -> None:
     db.connection.execute("UPDATE tenant_facts SET shared_lines_used = "
                           "(SELECT count(*) FROM shared_lines)")
     tenant_writes.check_counts(db)
-
-
-class _Pg:
-    """psycopg behind the `Database` protocol: `?` marks become `%s`; with `streaming`,
-    a query without parameters runs in a server-side cursor, fetched in batches. In a
-    pipeline, a statement's row count is waited for only when it is asked for."""
-
-    def __init__(self, connection: psycopg.Connection, streaming: bool = False,
-                 pipeline: psycopg.Pipeline | None = None) -> None:
-        self.connection = connection
-        self.streaming = streaming
-        self.pipeline = pipeline
-
-    def execute(self, statement: str, parameters: Any = ()) -> Any:
-        statement = statement.replace("?", "%s")
-        if self.streaming and not parameters:
-            server_side = self.connection.cursor(name=f"reading_{next(_CURSOR_NAMES)}")
-            server_side.itersize = 10_000
-            return server_side.execute(statement.encode())
-        cursor = self.connection.execute(statement.encode(), parameters or None)
-        return cursor if self.pipeline is None else _Piped(cursor, self.pipeline)
-
-    def change_one(self, statement: str, parameters: tuple[Any, ...], missing: str) -> None:
-        """`tenant_tables.ChecksRowsInServer`: the count is checked by the server."""
-        self.execute(f"WITH changed AS ({statement} RETURNING 1) "
-                     "SELECT expect_one_row(count(*), ?) FROM changed", (*parameters, missing))
-
-    def executemany(self, statement: str, parameters: Any) -> Any:
-        with self.connection.cursor() as cursor:
-            cursor.executemany(statement.replace("?", "%s").encode(), parameters)
-
-
-class _Piped:
-    """A cursor whose statement went out in a pipeline: asking its row count sends what
-    is queued and waits (fetching does that by itself)."""
-
-    def __init__(self, cursor: psycopg.Cursor[Any], pipeline: psycopg.Pipeline) -> None:
-        self._cursor = cursor
-        self._pipeline = pipeline
-
-    @property
-    def rowcount(self) -> int:
-        self._pipeline.sync()
-        return self._cursor.rowcount
-
-    def fetchone(self) -> Any:
-        return self._cursor.fetchone()
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._cursor)
-
-
-@contextmanager
-def _snapshot(connection: psycopg.Connection) -> Iterator[None]:
-    with connection.transaction():
-        connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        yield
-
-
-def _as_sqlite_words(error: psycopg.Error) -> str:
-    """The engine's refusal as `refusals` reads it (the embedded tenant's words)."""
-    diag = error.diag
-    if isinstance(error, psycopg.errors.ForeignKeyViolation):
-        return refusals.FOREIGN_KEY
-    if isinstance(error, psycopg.errors.UniqueViolation) and diag.table_name:
-        constraint = diag.constraint_name or ""
-        column = constraint.removeprefix(f"{diag.table_name}_").removesuffix("_key")
-        if constraint.endswith("_pkey"):
-            column = {"users": "extension", "shared_lines": "number"}.get(diag.table_name, "id")
-        return f"UNIQUE constraint failed: {diag.table_name}.{column}"
-    return (diag.message_primary or str(error)).strip()
 
 
 def _read(name: str) -> bytes:
