@@ -30,6 +30,7 @@ from reconciler.cli_options import (
     tenant_url,
 )
 from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.import_command import import_command
 from reconciler.plans import Change, Plan
 from reconciler.plans.serializing import plan_document
 from reconciler.providers import Provider, open_provider
@@ -122,6 +123,7 @@ def cli() -> None:
 
 
 cli.add_command(tenant_group)
+cli.add_command(import_command)
 
 
 @cli.command()

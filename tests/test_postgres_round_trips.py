@@ -54,7 +54,7 @@ def test_every_kind_of_step_is_one_round_trip(tenant: PostgresTenant) -> None:
         "create a line with members": lambda: tenant.create(line("4001"), line_fields, None,
                                                             step=3),
         "update a user's password": lambda: tenant.update(
-            user("2001"), {"name": "B"}, NewPassword("s3cret-Pw", "RECONCILER_PW_B"), step=4),
+            user("2001"), {"name": "B"}, NewPassword("$RECONCILER_PW_B", "s3cret-Pw"), step=4),
         "update a line's members": lambda: tenant.update(
             line("4001"), {"members": {"2001": members["2001"]}}, None, step=5),
         "park a user on a temporary number": lambda: tenant.renumber(

@@ -199,3 +199,12 @@ def test_tenant_copy_moves_a_tenant_between_providers_whole(
     refused = run("tenant", "copy", local, url)
     assert refused.exit_code == 1
     assert "already holds a tenant; copy only into a place that holds none" in refused.stderr
+
+
+def test_import_from_postgresql_round_trips(run: Run, example_sites: Path, tmp_path: Path,
+                                            url: str) -> None:
+    assert run("apply", "--auto-approve", str(example_sites), "--tenant", url).exit_code == 0
+    imported = run("import", "--tenant", url, "--out", "imported")
+    assert imported.exit_code == 0, imported.output
+    assert "validates and plans no changes" in imported.stdout
+    assert run("plan", "--detailed-exitcode", "imported", "--tenant", url).exit_code == 0

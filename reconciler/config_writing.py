@@ -1,0 +1,180 @@
+"""Writing a tenant's resources as a sites/ tree: what `reconcile import` produces.
+
+One file per site and kind (`Main/users.yaml`, `Main/hot-desk-users.yaml`,
+`Main/shared-lines.yaml`), each resource's fields in the portal form's order,
+every text value quoted (numbers keep their leading zeros), and nothing the
+tenant does not hold: a field the tenant has no value for is left out, which
+the loader reads as "the portal's business". Passwords are never written; a
+comment says how to add a reference, naming the variable the tenant recorded
+when this tool last set one.
+
+The output is plain text built here rather than by a YAML dumper, so that its
+shape (quoting, flow lists, comments) is fixed and reviewable in a pull request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from reconciler.config_tree import TENANT_FILE
+from schema import kinds
+from schema.canonical import IDENTITY_FIELDS, WRITE_ONLY_FIELDS
+from schema.state import Fields, ResourceKey, TenantFacts, TenantState
+
+#: Fields tied to the password, which is never imported.
+_WITH_PASSWORD = {"password_rotation"}
+_FORBIDDEN_SITE_NAMES = {"", ".", ".."}
+_YAML_BREAKS = "\x85\u2028\u2029\ufeff"
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenTree:
+    """The files of an imported tree (path relative to the tree -> text), and what
+    they hold."""
+
+    files: dict[str, str]
+    resources: dict[ResourceKey, Fields]
+    sites: tuple[str, ...]
+
+
+def write_tree(state: TenantState, name: str, chosen: Callable[[str], bool],
+               secret_prefix: str) -> WrittenTree:
+    """The sites/ tree that declares `state`'s resources of the chosen sites."""
+    if state.facts is None:
+        raise ValueError("the tenant holds no facts (platform, licences, packages)")
+    files = {TENANT_FILE: _tenant_file(name, state.facts)}
+    by_site: dict[str, dict[kinds.KindDescription, list[ResourceKey]]] = {}
+    resources = {key: fields for key, fields in state.resources.items() if chosen(key.site)}
+    for key in resources:
+        unsafe = site_name_problem(key.site)
+        if unsafe:
+            raise ValueError(f"site {json.dumps(key.site)} {unsafe}")
+        by_site.setdefault(key.site, {}).setdefault(kinds.describe(key.kind), []).append(key)
+    for site, of_kind in sorted(by_site.items()):
+        for description, keys in of_kind.items():
+            body = [_resource(description, key, resources[key], state, secret_prefix)
+                    for key in sorted(keys, key=lambda k: (len(k.number), k.number))]
+            files[f"{site}/{file_name(description)}"] = (
+                f"# {description.portal_menu}: the {description.plural} of site {site}, as "
+                f"imported.\n{description.list_name}:\n" + "\n".join(body))
+    return WrittenTree(files, resources, tuple(sorted(by_site)))
+
+
+def portal_order(description: kinds.KindDescription) -> list[str]:
+    """The kind's fields in the order of its portal form, then any the form does not
+    show, in the model's order."""
+    model_fields = list(description.model.model_fields)
+    on_form = [name for name, _ in description.portal_form if name in model_fields]
+    return on_form + [name for name in model_fields if name not in on_form]
+
+
+def file_name(description: kinds.KindDescription) -> str:
+    return description.list_name.replace("_", "-") + ".yaml"
+
+
+def site_name_problem(site: str) -> str | None:
+    """Why a site name cannot be a folder of the tree, if it cannot."""
+    if site in _FORBIDDEN_SITE_NAMES or "/" in site or "\\" in site or "\0" in site:
+        return "cannot be a folder name"
+    if site.startswith(".") or site.endswith(("~", ".swp", ".swo")) or site.startswith("#"):
+        return "would be a folder the config tree ignores (hidden or an editor backup)"
+    return None
+
+
+def _tenant_file(name: str, facts: TenantFacts) -> str:
+    packages = "".join(f"  {_scalar(package)}: {seats}\n"
+                       for package, seats in facts.packages.items())
+    return (
+        "# Imported from the tenant by `reconcile import`. Feature codes are not held by\n"
+        "# the tenant: add this customer's (feature_codes: {name: code}) so that no\n"
+        "# extension collides with one.\n"
+        f"tenant: {_scalar(name)}\n"
+        f"platform_version: {_scalar(facts.platform_version)}\n"
+        "licences:\n"
+        f"  shared_lines: {facts.shared_line_licences}\n"
+        f"  shared_licensing: {_scalar(facts.shared_licensing)}\n"
+        + ("packages:                   # in upgrade order\n" + packages if packages
+           else "packages: {}\n"))
+
+
+def _resource(description: kinds.KindDescription, key: ResourceKey, fields: Fields,
+              state: TenantState, secret_prefix: str) -> str:
+    lines = [f"  - {description.number_field}: {_scalar(key.number)}"]
+    skipped = IDENTITY_FIELDS | WRITE_ONLY_FIELDS | _WITH_PASSWORD
+    for name in portal_order(description):
+        value = fields.get(name)
+        if name in skipped or value is None:
+            continue
+        if name == "members":
+            lines += _members(value)
+        else:
+            lines.append(f"    {name}: {_value(value)}")
+    if description.takes_seat:
+        lines += _password_comment(key, fields, state, secret_prefix)
+    if key not in state.managed:
+        lines.append("    # made by hand: declaring it adopts it (see README, Ownership)")
+    return "\n".join(lines) + "\n"
+
+
+def _members(members: dict[str, dict[str, object]]) -> list[str]:
+    if not members:
+        return ["    members: []"]
+    lines = ["    members:"]
+    for extension, member in sorted(members.items(), key=lambda m: (len(m[0]), m[0])):
+        parts = [f"extension: {_scalar(extension)}"]
+        parts += [f"{name}: {_scalar(value)}" for name, value in member.items()
+                  if value is not None]
+        lines.append(f"      - {{{', '.join(parts)}}}")
+    return lines
+
+
+def _password_comment(key: ResourceKey, fields: Fields, state: TenantState,
+                      secret_prefix: str) -> list[str]:
+    source = state.password_from.get(key, "")
+    rotation = fields.get("password_rotation")
+    if source.startswith("$"):
+        lines = [f"    # password: {{env: {source[1:]}}}   # set from this variable before; "
+                 "add it back to keep setting it"]
+        if rotation is not None:
+            lines.append(f"    # password_rotation: {rotation}")
+        return lines
+    variable = f"{secret_prefix}{key.number}"
+    return [f"    # passwords are never imported; to set one: password: {{env: {variable}}}"]
+
+
+def _value(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_scalar(item) for item in value) + "]"
+    return _scalar(value)
+
+
+def _scalar(value: object) -> str:
+    """A YAML scalar that reads back as exactly this value: text is always quoted, so
+    `0997` stays text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return _quoted(str(value))
+
+
+def _quoted(text: str) -> str:
+    """A YAML double-quoted scalar. Anything YAML would fold, refuse or read as a line
+    break (controls, U+0085, U+2028, U+2029, a byte-order mark) is escaped."""
+    out = ['"']
+    for character in text:
+        code = ord(character)
+        if character in '"\\':
+            out.append("\\" + character)
+        elif character.isprintable() and character not in _YAML_BREAKS:
+            out.append(character)
+        elif code <= 0xFF:
+            out.append(f"\\x{code:02x}")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
