@@ -33,6 +33,8 @@ from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.import_command import import_command
 from reconciler.plans import Change, Plan
 from reconciler.plans.serializing import plan_document
+from reconciler.problem_formats import FORMATS as PROBLEM_FORMATS
+from reconciler.problem_formats import Findings
 from reconciler.providers import Provider, open_provider
 from reconciler.rendering import RENDERERS, PlanView
 from reconciler.rendering.values import title
@@ -130,20 +132,47 @@ cli.add_command(import_command)
 @config_dir_argument
 @site_filter_options
 @secret_prefix_option
+@click.option("--format", "output_format", type=click.Choice(tuple(PROBLEM_FORMATS)),
+              default="text", show_default=True, envvar="RECONCILER_VALIDATE_FORMAT",
+              help="text: `path:line:col: message [rule]` lines; github: those plus "
+                   "annotations on the diff lines; json; gitlab-codequality: a Code Quality "
+                   "report (env RECONCILER_VALIDATE_FORMAT).")
 def validate(config_dir: Path, sites: tuple[str, ...], exclude_sites: tuple[str, ...],
-             secret_prefix: str | None) -> int:
-    """Check CONFIG_DIR (default ./sites) against every rule; no tenant needed."""
-    with bulk_phase():
-        config, set_aside = load_for_sites(config_dir, secret_prefix, sites, exclude_sites)
-    _warn(config)
+             secret_prefix: str | None, output_format: str) -> int:
+    """Check CONFIG_DIR (default ./sites) against every rule; no tenant needed.
+
+    \b
+    Example:
+      reconcile validate sites --format github
+    """
+    try:
+        with bulk_phase():
+            config, set_aside = load_for_sites(config_dir, secret_prefix, sites, exclude_sites)
+    except ConfigError as error:
+        if output_format == "text":
+            raise
+        warnings = error.config.warnings if error.config is not None else []
+        _findings(output_format, Findings(error.problems, warnings, "", 0, {}))
+        click.echo(f"error: {error}", err=True)
+        return EXIT_ERROR
     others = " (other sites have problems)" if set_aside else ""
-    click.echo(f"{config_dir}: valid{' for the chosen sites' if set_aside else ''} "
-               f"({len(config.declared)} resources in {len(config.sites())} site(s)){others}.")
+    lines = [f"{config_dir}: valid{' for the chosen sites' if set_aside else ''} "
+             f"({len(config.declared)} resources in {len(config.sites())} site(s)){others}."]
     per_site = Counter(d.site for d in config.declared)
     for site in config.sites():
         files = config.files_by_site.get(site, 0)
-        click.echo(f"  {printable(site)}: {files} file(s), {per_site[site]} resource(s)")
-    return EXIT_OK
+        lines.append(f"  {printable(site)}: {files} file(s), {per_site[site]} resource(s)")
+    return _findings(output_format, Findings([], config.warnings, "\n".join(lines) + "\n",
+                                             len(config.declared), dict(per_site)))
+
+
+def _findings(output_format: str, findings: Findings) -> int:
+    out, err = PROBLEM_FORMATS[output_format](findings)
+    if err:
+        click.echo(err, err=True, nl=False)
+    if out:
+        click.echo(out, nl=False)
+    return EXIT_ERROR if findings.problems else EXIT_OK
 
 
 def _warn(config: TenantConfig) -> None:

@@ -1,0 +1,111 @@
+"""`validate --format F`: problems where CI systems and reviewers look for them.
+
+    text                  `path:line:col: message [rule]` lines on stderr (the default)
+    github                the same lines, plus one `::error file=...,line=...::` workflow
+                          command each on stdout: GitHub shows them on the diff lines
+                          (only the first 10 per step, hence the plain lines too)
+    json                  one document on stdout, for any other CI system
+    gitlab-codequality    a Code Quality report on stdout (GitLab's merge-request widget)
+
+Each takes the problems and warnings found and returns (stdout, stderr).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from schema.printable import printable
+from schema.problems import Problem
+from schema.rulebook import RULES
+
+
+@dataclass(frozen=True, slots=True)
+class Findings:
+    problems: list[Problem]
+    warnings: list[Problem]
+    #: the text a valid run prints (resources per site), for the formats that keep it
+    summary: str
+    resources: int
+    sites: dict[str, int]
+
+
+Format = Callable[[Findings], tuple[str, str]]
+
+
+def text(findings: Findings) -> tuple[str, str]:
+    return findings.summary if not findings.problems else "", _plain(findings)
+
+
+def github(findings: Findings) -> tuple[str, str]:
+    commands = [_workflow_command("warning", p) for p in findings.warnings]
+    commands += [_workflow_command("error", p) for p in findings.problems]
+    out, err = text(findings)
+    return "".join(line + "\n" for line in commands) + out, err
+
+
+def json_document(findings: Findings) -> tuple[str, str]:
+    document = {
+        "format_version": 1,
+        "valid": not findings.problems,
+        "problems": [_as_json(p, "error") for p in findings.problems],
+        "warnings": [_as_json(p, "warning") for p in findings.warnings],
+        "resources": findings.resources,
+        "sites": findings.sites,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n", ""
+
+
+def gitlab_codequality(findings: Findings) -> tuple[str, str]:
+    """GitLab's Code Quality report: a JSON array of issues, each with a fingerprint
+    that stays the same while the problem does (rule, file and message, not line)."""
+    issues = [_code_quality(p, "minor") for p in findings.warnings]
+    issues += [_code_quality(p, "major") for p in findings.problems]
+    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n", ""
+
+
+FORMATS: dict[str, Format] = {"text": text, "github": github, "json": json_document,
+                              "gitlab-codequality": gitlab_codequality}
+
+
+def _plain(findings: Findings) -> str:
+    return "".join(f"{p}\n" for p in (*findings.warnings, *findings.problems))
+
+
+def _workflow_command(level: str, problem: Problem) -> str:
+    where = problem.location
+    title = problem.rule
+    return (f"::{level} file={_property(where.path)},line={where.line},col={where.column},"
+            f"title={_property(title)}::{_data(printable(_message(problem)))}")
+
+
+def _message(problem: Problem) -> str:
+    return problem.message.removeprefix("warning: ")
+
+
+def _data(value: str) -> str:
+    # GitHub's escaping for a workflow command's message
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(value: str) -> str:
+    return _data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def _as_json(problem: Problem, severity: str) -> dict[str, object]:
+    rule = RULES.get(problem.rule)
+    return {"rule": problem.rule, "severity": severity, "message": _message(problem),
+            "path": problem.location.path, "line": problem.location.line,
+            "column": problem.location.column,
+            "rule_summary": rule.summary if rule is not None else None}
+
+
+def _code_quality(problem: Problem, severity: str) -> dict[str, object]:
+    fingerprint = hashlib.sha256("\0".join(
+        (problem.rule, problem.location.path, _message(problem))).encode()).hexdigest()
+    return {"description": f"{_message(problem)} [{problem.rule}]",
+            "check_name": problem.rule, "fingerprint": fingerprint, "severity": severity,
+            "location": {"path": problem.location.path,
+                         "lines": {"begin": problem.location.line}}}
