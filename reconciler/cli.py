@@ -47,6 +47,7 @@ from reconciler.runs import (
     set_facts_run,
 )
 from reconciler.saved_plans import read_plan_file, write_plan_file
+from reconciler.schema_command import schema_command
 from reconciler.tenant_commands import tenant_group
 from schema.declarations import TenantConfig
 from schema.printable import printable
@@ -126,6 +127,7 @@ def cli() -> None:
 
 cli.add_command(tenant_group)
 cli.add_command(import_command)
+cli.add_command(schema_command)
 
 
 @cli.command()

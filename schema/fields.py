@@ -10,7 +10,14 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from schema import rulebook
@@ -137,22 +144,43 @@ def _no_inline_secret(value: Any) -> Any:
     return value
 
 
-Number = Annotated[str, AfterValidator(_number)]
-PhoneNumber = Annotated[str, AfterValidator(_phone)]
-Email = Annotated[str, AfterValidator(_email)]
-PortalId = Annotated[str, AfterValidator(_portal_id)]
-DisplayName = Annotated[str, AfterValidator(_name)]
-PlatformVersion = Annotated[str, AfterValidator(_version)]
-RingDelay = Annotated[int, AfterValidator(_ring_delay)]
-MacAddress = Annotated[str, AfterValidator(_mac)]
-FeatureCode = Annotated[str, AfterValidator(_feature_code)]
-Button = Annotated[int, AfterValidator(_button)]
+# Each type also says what an editor should check (JSON Schema, `schema.json_schemas`):
+# the same limits as the validators, which alone give the rule ids and messages.
+def _shape(**schema: Any) -> WithJsonSchema:
+    return WithJsonSchema(schema)
+
+
+Number = Annotated[str, AfterValidator(_number),
+                   _shape(type="string", pattern="^[0-9]{2,5}$")]
+PhoneNumber = Annotated[str, AfterValidator(_phone),
+                        _shape(type="string", pattern="^\\+?[0-9]{2,20}$")]
+Email = Annotated[str, AfterValidator(_email),
+                  _shape(type="string", pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
+PortalId = Annotated[str, AfterValidator(_portal_id),
+                     _shape(type="string", pattern="^[^@\\s]+@[^@\\s]+$")]
+DisplayName = Annotated[str, AfterValidator(_name),
+                        _shape(type="string", minLength=1, maxLength=64)]
+PlatformVersion = Annotated[str, AfterValidator(_version),
+                            _shape(type="string", pattern="^[0-9]+(\\.[0-9]+)*$")]
+RingDelay = Annotated[int, AfterValidator(_ring_delay),
+                      _shape(type="integer", enum=list(range(0, 31, 3)))]
+MacAddress = Annotated[str, AfterValidator(_mac), _shape(
+    type="string", pattern="^[0-9A-Fa-f]{2}([:.-]?[0-9A-Fa-f]{2}){5}$")]
+FeatureCode = Annotated[str, AfterValidator(_feature_code),
+                        _shape(type="string", pattern="^[0-9]{1,5}$")]
+Button = Annotated[int, AfterValidator(_button),
+                   _shape(type="integer", minimum=1, maximum=MAX_BUTTON)]
 #: Seats, licences and counts: the numbering plan holds at most 100,000 numbers.
-Count = Annotated[int, AfterValidator(_in_range("count", 0, 100_000))]
-RotationCounter = Annotated[int, AfterValidator(_in_range("password_rotation", 0, 1_000_000))]
-ShortText = Annotated[str, AfterValidator(_text("text", 64))]
-Description = Annotated[str, AfterValidator(_text("description", 128))]
-TenantName = Annotated[str, AfterValidator(_text("tenant", 128))]
+Count = Annotated[int, AfterValidator(_in_range("count", 0, 100_000)),
+                  _shape(type="integer", minimum=0, maximum=100_000)]
+RotationCounter = Annotated[int, AfterValidator(_in_range("password_rotation", 0, 1_000_000)),
+                            _shape(type="integer", minimum=0, maximum=1_000_000)]
+ShortText = Annotated[str, AfterValidator(_text("text", 64)),
+                      _shape(type="string", maxLength=64)]
+Description = Annotated[str, AfterValidator(_text("description", 128)),
+                        _shape(type="string", maxLength=128)]
+TenantName = Annotated[str, AfterValidator(_text("tenant", 128)),
+                       _shape(type="string", maxLength=128)]
 
 
 class SecretRef(BaseModel):
@@ -160,7 +188,10 @@ class SecretRef(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    env: Annotated[str, AfterValidator(_env_name)]
+    env: Annotated[str, AfterValidator(_env_name)] = Field(
+        description="The environment variable holding the secret where apply runs; it "
+                    "must start with the secret prefix (RECONCILER_PW_ by default).",
+        examples=["RECONCILER_PW_0997"])
 
     def describe(self) -> str:
         return f"${self.env}"

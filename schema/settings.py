@@ -13,8 +13,11 @@ from schema.state import TenantFacts
 class Licences(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    shared_lines: Count = 0
-    shared_licensing: StrictBool = False
+    shared_lines: Count = Field(0, description="Shared-line licences owned (the Shared "
+                                               "Line List's licence count).", examples=[20])
+    shared_licensing: StrictBool = Field(
+        False, description="iPECS Shared licensing: lets hot desk users join shared lines "
+                           "(platform 6.0+).", examples=[True])
 
 
 class Safety(BaseModel):
@@ -22,8 +25,12 @@ class Safety(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_delete_percent: Annotated[float, Field(ge=0, le=100)] = 30.0
-    min_resources: Count = 10
+    max_delete_percent: Annotated[float, Field(ge=0, le=100)] = Field(
+        30.0, description="A plan deleting more than this share of a site's resources of "
+                          "a kind needs --force.", examples=[30])
+    min_resources: Count = Field(10, description="Sites with fewer resources of a kind are "
+                                                 "not held to the percentage (emptying a kind "
+                                                 "always needs --force).", examples=[10])
 
 
 class SiteSettings(BaseModel):
@@ -32,10 +39,17 @@ class SiteSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # Delete resources of this site that exist in the tenant but were never managed.
-    prune: StrictBool = False
+    prune: StrictBool = Field(False, description="Delete this site's resources made by hand "
+                                                 "(unmanaged) that the config does not "
+                                                 "declare.", examples=[False])
     # Numbers or glob patterns ("09*") this tool never touches in this site.
-    ignore: list[ShortText] = Field(default_factory=list)
-    safety: Safety | None = None
+    ignore: list[ShortText] = Field(default_factory=list,
+                                    description="Numbers or glob patterns this tool never "
+                                                "touches in this site.",
+                                    examples=[["09*", "1234"]])
+    safety: Safety | None = Field(None, description="This site's safety rails, instead of "
+                                                    "tenant.yaml's.",
+                                  examples=[{"max_delete_percent": 50}])
 
 
 class TenantSettings(BaseModel):
@@ -43,15 +57,27 @@ class TenantSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    tenant: TenantName
-    platform_version: PlatformVersion
-    licences: Licences = Field(default_factory=Licences)
+    tenant: TenantName = Field(description="Whose tenant this is: the tenant records it, "
+                                           "and refuses a config for another.",
+                               examples=["Example Tenant"])
+    platform_version: PlatformVersion = Field(
+        description="The tenant's iPECS Cloud platform version, quoted.", examples=["6.0"])
+    licences: Licences = Field(default_factory=Licences, description="Licences owned.",
+                               examples=[{"shared_lines": 20, "shared_licensing": True}])
     # User pack name -> seats owned. Listed in upgrade order (cheapest first).
-    packages: dict[ShortText, Count] = Field(default_factory=dict)
+    packages: dict[ShortText, Count] = Field(
+        default_factory=dict, description="User pack name -> seats owned, in upgrade order "
+                                          "(cheapest first).",
+        examples=[{"Empty User Pack": 27}])
     # Feature code name -> code, as set in this customer's portal (they differ per
     # customer, so none are assumed). Extensions must not collide with them.
-    feature_codes: dict[ShortText, FeatureCode] = Field(default_factory=dict)
-    safety: Safety = Field(default_factory=Safety)
+    feature_codes: dict[ShortText, FeatureCode] = Field(
+        default_factory=dict, description="Feature code name -> code, as set in this "
+                                          "customer's portal; no extension may collide.",
+        examples=[{"voicemail": "598"}])
+    safety: Safety = Field(default_factory=Safety,
+                           description="Safety rails for every site (a site may set its own).",
+                           examples=[{"max_delete_percent": 30, "min_resources": 10}])
 
     def package_rank(self, package: str) -> int | None:
         """Position in the upgrade order: later packages include earlier ones' features."""

@@ -31,7 +31,7 @@ def test_plan_out_writes_a_documented_plan_file(run: Run, example_sites: Path,
     assert document["tool"] == {"name": "ipecs-reconciler", "version": "0.1.0"}
     assert document["config_digest"].startswith("sha256:")
     assert [c["step"] for c in document["changes"]] == list(range(1, 9))
-    assert document["changes"][0]["origin"] == "sites/Main/hot-desk-users.yaml:4:5"
+    assert document["changes"][0]["origin"] == "sites/Main/hot-desk-users.yaml:5:5"
     assert document["checksum"] == _checksum_line(result.stdout)
 
 

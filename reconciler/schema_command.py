@@ -1,0 +1,49 @@
+"""`reconcile schema`: the JSON Schemas editors read to check the config as it is typed."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from schema.json_schemas import SITE_FILE, TENANT_FILE, site_file_schema, tenant_file_schema
+
+SCHEMAS = {"site": (SITE_FILE, site_file_schema), "tenant": (TENANT_FILE, tenant_file_schema)}
+
+
+def schema_text(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+@click.command("schema")
+@click.argument("which", type=click.Choice(tuple(SCHEMAS)), default="site")
+@click.option("--write", "write_dir", type=click.Path(path_type=Path), metavar="DIR",
+              envvar="RECONCILER_SCHEMA_WRITE",
+              help=f"Write both schemas into DIR ({SITE_FILE}, {TENANT_FILE}) instead of "
+                   "printing one (env RECONCILER_SCHEMA_WRITE).")
+def schema_command(which: str, write_dir: Path | None) -> int:
+    """Print the JSON Schema (draft-07) of a site file (WHICH=site) or of tenant.yaml.
+
+    The YAML language server (VS Code's YAML extension and others) reads it and
+    marks unknown fields, wrong types and malformed numbers as they are typed.
+    Cross-object rules (numbering plan, seats, members) need `reconcile validate`.
+
+    \b
+    Example:
+      reconcile schema --write schema
+      reconcile schema tenant > tenant-file.schema.json
+    """
+    if write_dir is None:
+        click.echo(schema_text(SCHEMAS[which][1]()), nl=False)
+        return 0
+    write_dir.mkdir(parents=True, exist_ok=True)
+    for name, make in SCHEMAS.values():
+        target = write_dir / name
+        temporary = target.with_name(f".{name}.tmp")
+        temporary.write_text(schema_text(make()), encoding="utf-8")
+        os.replace(temporary, target)
+        click.echo(f"wrote {target}")
+    return 0
