@@ -48,7 +48,8 @@ def _draft_07(schema: dict[str, Any], description: str) -> dict[str, Any]:
     result = {"$schema": DRAFT, **schema, "description": description}
     if definitions:
         result["definitions"] = definitions
-    return _nullable_as_type(result)
+    flattened: dict[str, Any] = _nullable_as_type(result)
+    return flattened
 
 
 def _nullable_as_type(node: Any) -> Any:
