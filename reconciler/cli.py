@@ -32,10 +32,12 @@ from reconciler.cli_options import (
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.import_command import import_command
 from reconciler.plans import Change, Plan
+from reconciler.plans.serializing import FORMAT_VERSION as PLAN_FORMAT
 from reconciler.plans.serializing import plan_document
 from reconciler.problem_formats import FORMATS as PROBLEM_FORMATS
 from reconciler.problem_formats import Findings
 from reconciler.providers import Provider, open_provider
+from reconciler.providers.sqlite_storage import SCHEMA_VERSION as TENANT_SCHEMA
 from reconciler.rendering import RENDERERS, PlanView
 from reconciler.rendering.values import title
 from reconciler.runs import (
@@ -53,6 +55,7 @@ from schema.declarations import TenantConfig
 from schema.printable import printable
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+ENV_PREFIX = "RECONCILER"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -120,9 +123,20 @@ def _quiet_closed_stdout() -> None:
 
 
 @click.group(cls=ReconcileGroup)
-@click.version_option(__version__, prog_name="ipecs-reconciler")
+@click.version_option(
+    __version__, prog_name="ipecs-reconciler",
+    message=f"%(prog)s %(version)s (tenant schema {TENANT_SCHEMA}, plan format "
+            f"{PLAN_FORMAT})")
 def cli() -> None:
-    """Configuration as code for iPECS Cloud users, hot desk users and shared lines."""
+    """Configuration as code for iPECS Cloud users, hot desk users and shared lines.
+
+    Every option can also be set by an environment variable, named in each
+    command's --help. Shell completion: see README ("Shell completion").
+
+    \b
+    Example:
+      reconcile validate && reconcile plan --out plan.json
+    """
 
 
 cli.add_command(tenant_group)
@@ -138,7 +152,7 @@ cli.add_command(schema_command)
               default="text", show_default=True, envvar="RECONCILER_VALIDATE_FORMAT",
               help="text: `path:line:col: message [rule]` lines; github: those plus "
                    "annotations on the diff lines; json; gitlab-codequality: a Code Quality "
-                   "report (env RECONCILER_VALIDATE_FORMAT).")
+                   "report.")
 def validate(config_dir: Path, sites: tuple[str, ...], exclude_sites: tuple[str, ...],
              secret_prefix: str | None, output_format: str) -> int:
     """Check CONFIG_DIR (default ./sites) against every rule; no tenant needed.
@@ -220,7 +234,13 @@ def _colour() -> bool:
 def plan(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
          exclude_sites: tuple[str, ...], detailed_exitcode: bool, out_file: Path | None,
          output_format: str, secret_prefix: str | None) -> int:
-    """Show the changes that would make the tenant match CONFIG_DIR; writes nothing."""
+    """Show the changes that would make the tenant match CONFIG_DIR; writes nothing.
+
+    \b
+    Example:
+      reconcile plan --out plan.json --detailed-exitcode
+      reconcile plan --tenant 'postgresql://ci@db/phones' --format markdown
+    """
     provider = open_provider(tenant_url(tenant))
     try:
         planned = plan_run(config_dir, provider, sites, exclude_sites, secret_prefix)
@@ -253,7 +273,12 @@ def apply(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
           exclude_sites: tuple[str, ...], auto_approve: bool, force: bool,
           plan_file: Path | None, expected_checksum: str | None, lock_timeout: float,
           secret_prefix: str | None) -> int:
-    """Plan against the tenant, confirm, and apply the changes in order."""
+    """Plan against the tenant, confirm, and apply the changes in order.
+
+    \b
+    Example:
+      reconcile apply --plan plan.json --auto-approve --lock-timeout 10m
+    """
     saved = read_plan_file(plan_file) if plan_file is not None else None
     if saved is not None:
         sites, exclude_sites = _filters_of(saved, sites, exclude_sites)
@@ -282,7 +307,9 @@ def show(plan_file: Path, output_format: str) -> int:
     """Print a saved plan (from `plan --out`) in any format, as it was made: so a CI
     job can post exactly the plan file that `apply --plan` will apply.
 
-    Example: reconcile show plan.json --format markdown > comment.md
+    \b
+    Example:
+      reconcile show plan.json --format markdown > comment.md
     """
     document = read_plan_file(plan_file)
     view = PlanView(document, f"(saved plan {plan_file})", _colour())
@@ -292,7 +319,12 @@ def show(plan_file: Path, output_format: str) -> int:
 
 @cli.group("local-tenant")
 def local_tenant() -> None:
-    """Manage the embedded local tenant (a SQLite file standing for the portal)."""
+    """Manage the embedded local tenant (a SQLite file standing for the portal).
+
+    \b
+    Example:
+      reconcile local-tenant set-facts sites
+    """
 
 
 @local_tenant.command("set-facts")
@@ -301,7 +333,12 @@ def local_tenant() -> None:
 @lock_timeout_option
 def set_facts(config_dir: Path, tenant: str | None, lock_timeout: float) -> int:
     """Record tenant.yaml's platform version, licences and packages in the local tenant,
-    as if they had been bought in the portal."""
+    as if they had been bought in the portal.
+
+    \b
+    Example:
+      reconcile local-tenant set-facts sites --tenant sqlite:///.reconciler/tenant.db
+    """
     provider = open_provider(tenant_url(tenant))
     try:
         set_facts_run(config_dir, provider, lock_timeout)
@@ -333,6 +370,27 @@ def _confirm(plan: Plan) -> None:
 
 def _progress(index: int, total: int, change: Change) -> None:
     click.echo(f"[{index}/{total}] {title(change)} ({change.key.site}): done")
+
+
+def _environment_variables(group: click.Group, prefix: str) -> None:
+    """Give every option a variable, shown in --help: RECONCILER_<COMMAND>_<OPTION>
+    (`apply --auto-approve`: RECONCILER_APPLY_AUTO_APPROVE), unless it names its own
+    (RECONCILER_LOCK_TIMEOUT, RECONCILER_SECRET_PREFIX) or reads it itself (--tenant:
+    RECONCILER_TENANT, where an empty value must be an error, not the default)."""
+    for name, command in group.commands.items():
+        here = f"{prefix}_{name.upper().replace('-', '_')}"
+        if isinstance(command, click.Group):
+            _environment_variables(command, here)
+        for param in command.params:
+            if not isinstance(param, click.Option) or not param.allow_from_autoenv:
+                continue
+            if param.envvar is None:
+                longest = max(param.opts, key=len).lstrip("-")
+                param.envvar = f"{here}_{longest.upper().replace('-', '_')}"
+            param.show_envvar = True
+
+
+_environment_variables(cli, ENV_PREFIX)
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ def tenant_option(command: F) -> F:
     # No click envvar: click reads an empty variable as unset and would fall back to
     # the default tenant in silence; `tenant_url` tells the two apart.
     return click.option(
-        "--tenant", "tenant", default=None, metavar="URL",
+        "--tenant", "tenant", default=None, metavar="URL", allow_from_autoenv=False,
         help=f"The tenant (env {TENANT_VARIABLE}; default {DEFAULT_TENANT_URL}).",
     )(command)
 
@@ -69,12 +69,12 @@ def lock_timeout_option(command: F) -> F:
         "--lock-timeout", "lock_timeout", type=Duration(), default="0s", show_default=True,
         envvar="RECONCILER_LOCK_TIMEOUT",
         help="Wait this long for another apply to release the tenant (e.g. 10m) instead "
-             "of failing at once (env RECONCILER_LOCK_TIMEOUT).")(command)
+             "of failing at once.")(command)
 
 
 def secret_prefix_option(command: F) -> F:
     return click.option(
         "--secret-prefix", "secret_prefix", default=None, metavar="PREFIX",
         envvar="RECONCILER_SECRET_PREFIX",
-        help="Password variables must start with this (env RECONCILER_SECRET_PREFIX; default "
-             "RECONCILER_PW_). Set where apply runs, never in the config.")(command)
+        help="Password variables must start with this (default RECONCILER_PW_). Set where "
+             "apply runs, never in the config.")(command)

@@ -22,7 +22,7 @@ from reconciler.providers import open_provider
 @tenant_option
 @click.option("--out", "out", default="sites", show_default=True, metavar="DIR",
               type=click.Path(path_type=Path), envvar="RECONCILER_IMPORT_OUT",
-              help="Where to write the tree (env RECONCILER_IMPORT_OUT). It must be empty "
+              help="Where to write the tree. It must be empty "
                    "or new, unless --force.")
 @site_filter_options
 @click.option("--force", is_flag=True,

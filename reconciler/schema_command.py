@@ -23,7 +23,7 @@ def schema_text(schema: dict[str, Any]) -> str:
 @click.option("--write", "write_dir", type=click.Path(path_type=Path), metavar="DIR",
               envvar="RECONCILER_SCHEMA_WRITE",
               help=f"Write both schemas into DIR ({SITE_FILE}, {TENANT_FILE}) instead of "
-                   "printing one (env RECONCILER_SCHEMA_WRITE).")
+                   "printing one.")
 def schema_command(which: str, write_dir: Path | None) -> int:
     """Print the JSON Schema (draft-07) of a site file (WHICH=site) or of tenant.yaml.
 

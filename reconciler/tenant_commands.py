@@ -20,13 +20,23 @@ from reconciler.runs import copy_run, migrate_run
 
 @click.group("tenant")
 def tenant_group() -> None:
-    """Look after the tenant itself: whose it is, its schema and its integrity."""
+    """Look after the tenant itself: whose it is, its schema and its integrity.
+
+    \b
+    Example:
+      reconcile tenant show --tenant 'postgresql://ci@db/phones?tenant=acme'
+    """
 
 
 @tenant_group.command("show")
 @tenant_option
 def show(tenant: str | None) -> int:
-    """Say whose the tenant is, its schema, any unfinished apply and who holds its lock."""
+    """Say whose the tenant is, its schema, any unfinished apply and who holds its lock.
+
+    \b
+    Example:
+      reconcile tenant show
+    """
     provider = open_provider(tenant_url(tenant))
     try:
         if not provider.exists():
@@ -62,6 +72,10 @@ def rename(old: str, new: str, tenant: str | None, lock_timeout: float) -> int:
 
     A plan refuses a config whose `tenant:` differs from the name the tenant
     holds; this is the one way to change that name, and it needs the old one.
+
+    \b
+    Example:
+      reconcile tenant rename "Bobs Bakery" "Bob's Bakery Ltd"
     """
     if not new.strip():
         raise click.UsageError("the new name is empty")
@@ -78,7 +92,12 @@ def rename(old: str, new: str, tenant: str | None, lock_timeout: float) -> int:
 @tenant_group.command("check")
 @tenant_option
 def check(tenant: str | None) -> int:
-    """Check the tenant's own bookkeeping: storage, references, counters, identities."""
+    """Check the tenant's own bookkeeping: storage, references, counters, identities.
+
+    \b
+    Example:
+      reconcile tenant check --tenant sqlite:///.reconciler/tenant.db
+    """
     provider = open_provider(tenant_url(tenant))
     try:
         if not provider.exists():
@@ -105,6 +124,10 @@ def migrate(config_dir: Path, tenant: str | None, lock_timeout: float, dry_run: 
 
     A tenant older than schema 4 did not record whose it is; the migration records
     the `tenant:` of CONFIG_DIR's tenant.yaml, so migrate with the right config.
+
+    \b
+    Example:
+      reconcile tenant migrate sites --dry-run
     """
     provider = open_provider(tenant_url(tenant))
     try:
@@ -136,7 +159,9 @@ def copy(from_url: str, to_url: str, lock_timeout: float) -> int:
     The copy keeps everything: identities, whose the tenant is, password hashes, an
     unfinished apply's journal. TO_URL must hold no tenant yet.
 
-    Example: reconcile tenant copy sqlite:///.reconciler/tenant.db postgresql://ci@db/phones
+    \b
+    Example:
+      reconcile tenant copy sqlite:///.reconciler/tenant.db 'postgresql://ci@db/phones?tenant=acme'
     """
     source, target = open_provider(from_url), open_provider(to_url)
     try:

@@ -1,0 +1,101 @@
+"""CLI conventions users script against: variables for every option, examples in every
+--help, shell completion, a version that names the schema."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pytest
+import yaml
+
+from reconciler.cli import cli
+from tests.conftest import REPO, Run
+
+RECONCILE = Path(sys.executable).with_name("reconcile")
+
+
+def _commands(group: click.Group = cli, path: tuple[str, ...] = ()
+              ) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+    yield path, group
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+ALL = list(_commands())
+
+
+@pytest.mark.parametrize(("path", "command"), ALL, ids=[" ".join(p) or "reconcile" for p, _ in ALL])
+def test_every_option_has_a_variable_named_in_help(run: Run, path: tuple[str, ...],
+                                                   command: click.Command) -> None:
+    shown = re.sub(r"\s+", " ", run(*path, "--help").stdout)
+    for param in command.params:
+        if not isinstance(param, click.Option) or param.name == "version":
+            continue
+        if param.name == "tenant":
+            assert "env RECONCILER_TENANT" in shown
+            continue
+        assert isinstance(param.envvar, str) and param.envvar.startswith("RECONCILER_")
+        assert f"env var: {param.envvar}" in shown, (path, param.name)
+
+
+@pytest.mark.parametrize(("path", "command"), ALL, ids=[" ".join(p) or "reconcile" for p, _ in ALL])
+def test_every_help_carries_an_example(run: Run, path: tuple[str, ...],
+                                       command: click.Command) -> None:
+    shown = run(*path, "--help").stdout
+    assert "Example:\n    reconcile" in shown or "Example:\n  reconcile" in shown, shown
+
+
+def test_an_option_is_read_from_its_variable(run: Run, example_sites: Path) -> None:
+    as_json = run("plan", str(example_sites), env={"RECONCILER_PLAN_FORMAT": "json"})
+    assert as_json.exit_code == 0 and as_json.stdout.startswith("{")
+    only = run("validate", str(example_sites), env={"RECONCILER_VALIDATE_SITE": "Nowhere"})
+    assert only.exit_code == 1 and "no site named Nowhere" in only.stderr
+
+
+def test_version_names_the_tool_and_its_schema(run: Run) -> None:
+    assert re.fullmatch(r"ipecs-reconciler \S+ \(tenant schema \d+, plan format \d+\)\n",
+                        run("--version").stdout)
+
+
+@pytest.mark.parametrize(("shell", "marker"), [("bash", "complete -o nosort -F"),
+                                               ("zsh", "#compdef reconcile"),
+                                               ("fish", "complete --no-files --command reconcile")])
+def test_shell_completion_scripts(shell: str, marker: str) -> None:
+    script = subprocess.run([str(RECONCILE)], env={**os.environ,
+                                                   "_RECONCILE_COMPLETE": f"{shell}_source"},
+                            capture_output=True, text=True, timeout=60)
+    assert script.returncode == 0 and marker in script.stdout
+
+
+def test_completion_offers_commands_and_options() -> None:
+    env = {**os.environ, "_RECONCILE_COMPLETE": "bash_complete"}
+    commands = subprocess.run([str(RECONCILE)], capture_output=True, text=True, timeout=60,
+                              env={**env, "COMP_WORDS": "reconcile pl", "COMP_CWORD": "1"})
+    assert "plain,plan" in commands.stdout.splitlines()
+    options = subprocess.run([str(RECONCILE)], capture_output=True, text=True, timeout=60,
+                             env={**env, "COMP_WORDS": "reconcile apply --lock",
+                                  "COMP_CWORD": "2"})
+    assert "plain,--lock-timeout" in options.stdout.splitlines()
+
+
+def test_the_pre_commit_hook_validates_the_whole_tree(run: Run, example_sites: Path) -> None:
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    hook = next(h for h in hooks if h["id"] == "reconcile-validate")
+    files = re.compile(hook["files"])
+    assert files.search("sites/Main/users.yaml") and files.search("sites/tenant.yaml")
+    assert files.search("sites/Branch/Lines.YML") and not files.search("README.md")
+    assert hook["pass_filenames"] is False and hook["language"] == "python"
+    program, *arguments = hook["entry"].split()
+    assert program == "reconcile"  # the console script this package installs
+    assert run(*arguments, str(example_sites)).exit_code == 0
+    (example_sites / "Main" / "users.yaml").write_text("users: [{extension: 1}]\n")
+    assert run(*arguments, str(example_sites)).exit_code == 1
