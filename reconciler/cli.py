@@ -31,6 +31,7 @@ from reconciler.cli_options import (
 )
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.import_command import import_command
+from reconciler.job_summaries import append_summary, summary_path
 from reconciler.plans import Change, Plan
 from reconciler.plans.serializing import FORMAT_VERSION as PLAN_FORMAT
 from reconciler.plans.serializing import plan_document
@@ -230,10 +231,15 @@ def _colour() -> bool:
               help="Also save the plan as JSON, for `apply --plan`.")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text",
               show_default=True, help="How to print the plan.")
+@click.option("--summary-file", "summary_file", type=click.Path(path_type=Path),
+              metavar="FILE",
+              help="Also append the plan as markdown to this file, a CI job's summary page "
+                   "(default: $GITHUB_STEP_SUMMARY when set; an empty value turns it off). "
+                   "Cut to fit GitHub's 1 MiB limit.")
 @secret_prefix_option
 def plan(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
          exclude_sites: tuple[str, ...], detailed_exitcode: bool, out_file: Path | None,
-         output_format: str, secret_prefix: str | None) -> int:
+         output_format: str, summary_file: Path | None, secret_prefix: str | None) -> int:
     """Show the changes that would make the tenant match CONFIG_DIR; writes nothing.
 
     \b
@@ -249,6 +255,12 @@ def plan(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
         if out_file is not None:
             write_plan_file(out_file, document)
         click.echo(_render(planned, provider, output_format, document), nl=False)
+        summary = summary_path(summary_file)
+        if summary is not None:
+            markdown = _render(planned, provider, "markdown", document)
+            if append_summary(summary, markdown, len(planned.plan.changes)):
+                click.echo(f"note: the plan was cut to fit the job summary {summary}",
+                           err=True)
     finally:
         provider.close()
     if detailed_exitcode and not planned.plan.is_empty:

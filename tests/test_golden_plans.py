@@ -18,7 +18,7 @@ from tests.tenant_helpers import mark_unmanaged
 
 GOLDEN = Path(__file__).parent / "golden"
 # Every registered format has golden files; a new one gets them by being registered.
-SUFFIXES = {"markdown": "md", "json": "json"}
+SUFFIXES = {"markdown": "md", "json": "json", "gitlab": "json"}
 FORMATS = {name: SUFFIXES.get(name, "txt") for name in RENDERERS}
 
 

@@ -8,7 +8,7 @@ tests without anyone listing it again.
 
 from collections.abc import Callable
 
-from reconciler.rendering import json_document, markdown, runbook, text
+from reconciler.rendering import gitlab, json_document, markdown, runbook, text
 from reconciler.rendering.view import PlanView
 from schema.printable import printable
 
@@ -30,6 +30,7 @@ RENDERERS: dict[str, Renderer] = {
     "markdown": _printable(markdown.render),
     "json": _printable(json_document.render),
     "runbook": _printable(runbook.render),
+    "gitlab": gitlab.render,
 }
 
 __all__ = ["RENDERERS", "PlanView", "Renderer"]
