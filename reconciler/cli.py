@@ -231,15 +231,14 @@ def _colour() -> bool:
               help="Also save the plan as JSON, for `apply --plan`.")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text",
               show_default=True, help="How to print the plan.")
-@click.option("--summary-file", "summary_file", type=click.Path(path_type=Path),
-              metavar="FILE",
+@click.option("--summary-file", "summary_file", metavar="FILE",
               help="Also append the plan as markdown to this file, a CI job's summary page "
                    "(default: $GITHUB_STEP_SUMMARY when set; an empty value turns it off). "
                    "Cut to fit GitHub's 1 MiB limit.")
 @secret_prefix_option
 def plan(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
          exclude_sites: tuple[str, ...], detailed_exitcode: bool, out_file: Path | None,
-         output_format: str, summary_file: Path | None, secret_prefix: str | None) -> int:
+         output_format: str, summary_file: str | None, secret_prefix: str | None) -> int:
     """Show the changes that would make the tenant match CONFIG_DIR; writes nothing.
 
     \b

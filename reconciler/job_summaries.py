@@ -17,10 +17,11 @@ SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
 LIMIT = 1024 * 1024  # bytes, GitHub's limit for one step's summary
 
 
-def summary_path(given: Path | None) -> Path | None:
-    """--summary-file if given (an empty value turns it off), else $GITHUB_STEP_SUMMARY."""
+def summary_path(given: str | None) -> Path | None:
+    """--summary-file if given (an empty value turns it off), else $GITHUB_STEP_SUMMARY.
+    Taken as text: a Path would turn '' into '.', the working directory."""
     if given is not None:
-        return given if str(given) else None
+        return Path(given) if given else None
     from_ci = os.environ.get(SUMMARY_VARIABLE)
     return Path(from_ci) if from_ci else None
 

@@ -22,7 +22,9 @@ def test_the_plan_is_appended_to_the_job_summary(run: Run, example_sites: Path,
     summary.write_text("# Earlier step output\n")
     result = run("plan", str(example_sites), env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert result.exit_code == 0
-    markdown = run("plan", str(example_sites), "--format", "markdown", "--summary-file", "")
+    markdown = run("plan", str(example_sites), "--format", "markdown", "--summary-file", "",
+                   env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert markdown.exit_code == 0, markdown.stderr  # '' turns the summary off
     assert summary.read_text() == "# Earlier step output\n" + markdown.stdout
     assert "iPECS Cloud plan for tenant" in summary.read_text()
     explicit = tmp_path / "other.md"
