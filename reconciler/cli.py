@@ -32,6 +32,7 @@ from reconciler.cli_options import (
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.import_command import import_command
 from reconciler.job_summaries import append_summary, summary_path
+from reconciler.local_tenant_commands import local_tenant_group
 from reconciler.plans import Change, Plan
 from reconciler.plans.serializing import FORMAT_VERSION as PLAN_FORMAT
 from reconciler.plans.serializing import plan_document
@@ -47,7 +48,6 @@ from reconciler.runs import (
     apply_run,
     load_for_sites,
     plan_run,
-    set_facts_run,
 )
 from reconciler.saved_plans import read_plan_file, write_plan_file
 from reconciler.schema_command import schema_command
@@ -141,6 +141,7 @@ def cli() -> None:
 
 
 cli.add_command(tenant_group)
+cli.add_command(local_tenant_group)
 cli.add_command(import_command)
 cli.add_command(schema_command)
 
@@ -325,37 +326,6 @@ def show(plan_file: Path, output_format: str) -> int:
     document = read_plan_file(plan_file)
     view = PlanView(document, f"(saved plan {plan_file})", _colour())
     click.echo(RENDERERS[output_format](view), nl=False)
-    return EXIT_OK
-
-
-@cli.group("local-tenant")
-def local_tenant() -> None:
-    """Manage the embedded local tenant (a SQLite file standing for the portal).
-
-    \b
-    Example:
-      reconcile local-tenant set-facts sites
-    """
-
-
-@local_tenant.command("set-facts")
-@config_dir_argument
-@tenant_option
-@lock_timeout_option
-def set_facts(config_dir: Path, tenant: str | None, lock_timeout: float) -> int:
-    """Record tenant.yaml's platform version, licences and packages in the local tenant,
-    as if they had been bought in the portal.
-
-    \b
-    Example:
-      reconcile local-tenant set-facts sites --tenant sqlite:///.reconciler/tenant.db
-    """
-    provider = open_provider(tenant_url(tenant))
-    try:
-        set_facts_run(config_dir, provider, lock_timeout)
-    finally:
-        provider.close()
-    click.echo(f"{provider.description}: facts now match {config_dir}/tenant.yaml.")
     return EXIT_OK
 
 

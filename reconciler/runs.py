@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
+from secrets import token_urlsafe
 from typing import Any
 
 from reconciler.applying import (
@@ -200,6 +201,28 @@ def set_facts_run(config_dir: Path, provider: Provider, lock_timeout: float = 0.
     with provider.lock(lock_timeout):
         ensure_same_tenant(config, provider.read_state(), provider.description)
         provider.set_facts(declared_facts(config.settings))
+
+
+def fixture_run(config_dir: Path, provider: Provider, lock_timeout: float = 0.0) -> int:
+    """Build a stand-in tenant holding what CONFIG_DIR describes, for plans made where
+    the real tenant is out of reach (a forked pull request gets no secrets); the
+    number of resources it holds. Its passwords are random placeholders: no
+    variable is read, so none needs to be set."""
+    if not isinstance(provider, RecordsFacts):
+        raise ReconcilerError("a fixture can only be built in a tenant that records facts")
+    if provider.exists():
+        raise ReconcilerError(f"{provider.description} already holds a tenant; a fixture is "
+                              "built from nothing, in a new file")
+    config = loaded(config_dir, provider)
+    with provider.lock(lock_timeout):
+        planned = plan_config(config, config_dir, provider, (), ())
+        # 12 characters: the portal takes 8 to 15
+        placeholders = {change.password.env: token_urlsafe(9)
+                        for change in planned.plan.changes if change.password is not None}
+        report = apply_plan(planned.plan, provider, declared_facts(config.settings),
+                            plan_checksum=planned.checksum, environ=placeholders,
+                            secret_prefix=config.secret_prefix)
+    return len(report.applied)
 
 
 def copy_run(source: Provider, target: Provider, lock_timeout: float = 0.0) -> int:
