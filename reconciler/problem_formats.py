@@ -5,7 +5,8 @@
                           command each on stdout: GitHub shows them on the diff lines
                           (only the first 10 per step, hence the plain lines too)
     json                  one document on stdout, for any other CI system
-    gitlab-codequality    a Code Quality report on stdout (GitLab's merge-request widget)
+    gitlab-codequality    a Code Quality report on stdout (GitLab's merge-request widget),
+                          and the plain lines on stderr, for the job's log
 
 Each takes the problems and warnings found and returns (stdout, stderr).
 """
@@ -60,10 +61,11 @@ def json_document(findings: Findings) -> tuple[str, str]:
 
 def gitlab_codequality(findings: Findings) -> tuple[str, str]:
     """GitLab's Code Quality report: a JSON array of issues, each with a fingerprint
-    that stays the same while the problem does (rule, file and message, not line)."""
+    that stays the same while the problem does (rule, file and message, not line).
+    The plain lines go to stderr too: the report goes to a file, they to the job's log."""
     issues = [_code_quality(p, "minor") for p in findings.warnings]
     issues += [_code_quality(p, "major") for p in findings.problems]
-    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n", ""
+    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n", _plain(findings)
 
 
 FORMATS: dict[str, Format] = {"text": text, "github": github, "json": json_document,

@@ -61,6 +61,8 @@ def test_gitlab_code_quality_keeps_a_problem_s_fingerprint_when_lines_move(
         {"path": "sites/Main/users.yaml", "lines": {"begin": 3}}]
     assert first[0]["fingerprint"] == second[0]["fingerprint"]
     assert first[0]["severity"] == "major" and first[0]["check_name"] == "schema.unknown-field"
+    # the report goes to a file; the job's log still shows the problem
+    assert "sites/Main/users.yaml:3:" in moved.stderr and "[schema.unknown-field]" in moved.stderr
 
 
 def test_the_problem_matcher_reads_the_plain_lines(run: Run, write_tree: WriteTree) -> None:
