@@ -6,14 +6,11 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 from reconciler.job_summaries import fitted
 from tests.conftest import REPO, Run
+from tests.fake_forges import FakeGitHub
 
 
 def test_the_plan_is_appended_to_the_job_summary(run: Run, example_sites: Path,
@@ -58,57 +55,6 @@ def test_gitlab_reads_creates_updates_and_deletes(run: Run, example_sites: Path)
     assert json.loads(result.stdout) == {"create": 8, "update": 0, "delete": 0}
 
 
-class _FakeGitHub:
-    """GitHub's issue-comment endpoints, as far as the script uses them, on loopback:
-    GitHub itself cannot be reached from the tests."""
-
-    def __init__(self) -> None:
-        self.comments: list[dict[str, object]] = []
-        self.requests: list[str] = []
-
-    def serve(self) -> tuple[str, Callable[[], None]]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _reply(self, status: int, body: object) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _body(self) -> dict[str, object]:
-                length = int(self.headers.get("Content-Length", 0))
-                return dict(json.loads(self.rfile.read(length)))
-
-            def do_GET(self) -> None:
-                fake.requests.append(f"GET {self.path}")
-                assert self.headers["Authorization"] == "Bearer t0ken"
-                page = int(parse_qs(urlparse(self.path).query)["page"][0])
-                self._reply(200, fake.comments[(page - 1) * 100:page * 100])
-
-            def do_POST(self) -> None:
-                fake.requests.append(f"POST {self.path}")
-                comment = {"id": len(fake.comments) + 1, "body": self._body()["body"]}
-                fake.comments.append(comment)
-                self._reply(201, comment)
-
-            def do_PATCH(self) -> None:
-                fake.requests.append(f"PATCH {self.path}")
-                number = int(self.path.rsplit("/", 1)[1])
-                comment = next(c for c in fake.comments if c["id"] == number)
-                comment["body"] = self._body()["body"]
-                self._reply(200, comment)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{server.server_port}", server.shutdown
-
-
 def _comment(api: str, markdown: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(REPO / "examples/ci/github/pr_comment.py"), str(markdown),
@@ -119,10 +65,9 @@ def _comment(api: str, markdown: Path, *extra: str) -> subprocess.CompletedProce
 
 def test_one_pr_comment_is_kept_and_edited_in_place(run: Run, example_sites: Path,
                                                     tmp_path: Path) -> None:
-    github = _FakeGitHub()
+    github = FakeGitHub()
     github.comments = [{"id": n, "body": f"a review remark {n}"} for n in range(1, 131)]
-    api, stop = github.serve()
-    try:
+    with github.serving() as api:
         plan = tmp_path / "plan.md"
         plan.write_text(run("plan", str(example_sites), "--format", "markdown").stdout)
         first = _comment(api, plan)
@@ -143,8 +88,6 @@ def test_one_pr_comment_is_kept_and_edited_in_place(run: Run, example_sites: Pat
         _comment(api, plan, "--name", "huge")
         assert len(str(github.comments[-1]["body"])) <= 65_536
         assert str(github.comments[-1]["body"]).count("```") % 2 == 0
-    finally:
-        stop()
 
 
 def test_the_comment_script_says_what_is_missing(tmp_path: Path) -> None:

@@ -28,12 +28,16 @@ from typing import Any
 MAX_BODY = 65_536
 
 
-def main(argv: list[str] | None = None) -> int:
+def arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("markdown", help="the plan as markdown (reconcile show --format markdown)")
     parser.add_argument("--name", default="sites", help="which plan comment (default: sites)")
     parser.add_argument("--pr", type=int, help="pull request number (default: from the event)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments().parse_args(argv)
     try:
         api = Api(os.environ.get("GITHUB_API_URL", "https://api.github.com"),
                   os.environ["GITHUB_TOKEN"], os.environ["GITHUB_REPOSITORY"])
