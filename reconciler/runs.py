@@ -33,11 +33,12 @@ from reconciler.errors import ConfigError, ReconcilerError, TenantMismatch
 from reconciler.plans import Plan, build_plan
 from reconciler.plans.serializing import checksum
 from reconciler.providers import Provider
-from reconciler.providers.base import RecordsFacts
+from reconciler.providers.base import ReadOnlyView, RecordsFacts
 from reconciler.saved_plans import ensure_unchanged, normalised_checksum
 from schema.declarations import TenantConfig
 from schema.settings import declared_facts
 from schema.state import TenantState
+from schema.visibility import projected
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,8 @@ def loaded(config_dir: Path, provider: Provider, sites: tuple[str, ...] = (),
     with bulk_phase():
         config, _ = load_for_sites(config_dir, secret_prefix, sites, exclude_sites, None)
     provider.bind(config.settings.tenant)
+    if isinstance(provider, ReadOnlyView):
+        provider.configure(config.settings)
     return config
 
 
@@ -72,6 +75,8 @@ def plan_config(config: TenantConfig, config_dir: Path, provider: Provider,
         check_site_names(sites + exclude_sites,
                          site_folders(config_dir) | {key.site for key in state.resources})
         ensure_same_tenant(config, state, provider.description)
+        if state.visibility is not None:
+            config = projected(config, state.visibility)
         plan = build_plan(config, state, sites, exclude_sites)
         return Planned(config, plan, checksum(plan))
 
@@ -157,6 +162,8 @@ def apply_run(config_dir: Path, provider: Provider, request: ApplyRequest, *,
               environ: Mapping[str, str] | None = None) -> tuple[Planned, ApplyReport]:
     """Plan under the tenant's lock, check the plan is the reviewed one, show it,
     confirm, apply. `show` and `confirm` are the CLI's (print, prompt)."""
+    if isinstance(provider, ReadOnlyView):
+        raise ReconcilerError(provider.write_refusal())
     config = loaded(config_dir, provider, request.sites, request.exclude_sites,
                     request.secret_prefix)
     with provider.lock(request.lock_timeout):

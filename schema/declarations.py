@@ -63,6 +63,14 @@ class Declared:
     def at(self, *path: str | int) -> Location:
         return self.source.locate(path)
 
+    def restricted(self, names: frozenset[str]) -> Declared:
+        """The same declaration, managing only the fields in `names` (a read-only view of
+        the tenant shows no others: see `schema.visibility`)."""
+        kept = Declared(self.site, self.resource, self.source)
+        object.__setattr__(kept, "_fields",
+                           {k: v for k, v in self.fields().items() if k in names})
+        return kept
+
     def fields(self) -> Fields:
         """The canonical fields, worked out once (the planner asks several times).
         Shared: callers build new dicts from it and never change it."""

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from schema.fields import Count, FeatureCode, PlatformVersion, ShortText, TenantName, version_tuple
+from schema.list_download_settings import ListDownloadSettings
 from schema.state import TenantFacts
 
 
@@ -78,6 +79,11 @@ class TenantSettings(BaseModel):
     safety: Safety = Field(default_factory=Safety,
                            description="Safety rails for every site (a site may set its own).",
                            examples=[{"max_delete_percent": 30, "min_resources": 10}])
+    list_download: ListDownloadSettings = Field(
+        default_factory=ListDownloadSettings,
+        description="How to read the portal's User Setup List Download file "
+                    "(--tenant list-download:///FILE): its column headers and sheet.",
+        examples=[{"columns": {"email": "Email Address"}, "extension_digits": 4}])
 
     def package_rank(self, package: str) -> int | None:
         """Position in the upgrade order: later packages include earlier ones' features."""

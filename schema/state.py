@@ -29,6 +29,10 @@ class ResourceKey(NamedTuple):
 
 Fields = dict[str, Any]
 
+#: Where a password was set from, when that is not known: some password is set (a
+#: tenant migrated from schema 3; a List Download whose Password cell is filled).
+UNKNOWN_PASSWORD_SOURCE = "*"
+
 
 @dataclass(frozen=True, slots=True)
 class TenantFacts:
@@ -76,6 +80,20 @@ class UnfinishedApply:
                 f"by {self.started_by})")
 
 
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """What a read-only view of a tenant shows: the fields of each kind it holds. A kind
+    not in `fields` is not shown at all. What is not shown is unknown, never compared
+    (`schema.visibility` cuts the config down to it)."""
+
+    #: where the view is from, for the plan header ("List Download file list.xlsx")
+    source: str
+    fields: dict[Kind, frozenset[str]]
+
+    def shows(self, kind: Kind) -> bool:
+        return kind in self.fields
+
+
 @dataclass(slots=True)
 class TenantState:
     """Every resource of a tenant, as canonical fields, plus its facts if known.
@@ -100,3 +118,6 @@ class TenantState:
     unfinished: UnfinishedApply | None = None
     #: where each user's password was last set from (`$VAR`), for users this tool set one
     password_from: dict[ResourceKey, str] = field(default_factory=dict)
+    #: for a read-only view (a List Download file): the kinds and fields it shows, as a
+    #: `schema.visibility.Visibility`; None: everything is known
+    visibility: Visibility | None = None

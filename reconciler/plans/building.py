@@ -54,5 +54,5 @@ def build_plan(config: TenantConfig, live: TenantState, sites: Iterable[str] = (
         ignored=tuple(k for k in leftovers.ignored if chosen(k.site)),
         needs_force=tuple(reasons_to_force(changes, config, live)),
         sites=tuple(sorted(set(sites))), excluded_sites=tuple(sorted(set(exclude_sites))),
-        unfinished=live.unfinished,
+        unfinished=live.unfinished, compared=live.visibility,
     )

@@ -11,7 +11,7 @@ from reconciler.diffs import DiffItem
 from reconciler.plans.reasons import ChangeReason, spell
 from schema.fields import SecretRef
 from schema.locations import Location
-from schema.state import Fields, ResourceKey, UnfinishedApply
+from schema.state import Fields, ResourceKey, UnfinishedApply, Visibility
 
 
 class Action(StrEnum):
@@ -88,6 +88,8 @@ class Plan:
     excluded_sites: tuple[str, ...] = ()
     #: An earlier apply that stopped part way; this plan continues its work.
     unfinished: UnfinishedApply | None = None
+    #: What a read-only view of the tenant showed (None: everything was compared).
+    compared: Visibility | None = None
 
     @property
     def is_empty(self) -> bool:

@@ -6,11 +6,7 @@ from reconciler.diffs import diff_fields
 from reconciler.plans.changes import Action, Change
 from schema.declarations import Declared
 from schema.devices import desk_phones
-from schema.state import Fields
-
-#: What a tenant records for a password set before it recorded where passwords came
-#: from (a tenant migrated from schema 3): some password is set, from somewhere.
-UNKNOWN_PASSWORD_SOURCE = "*"
+from schema.state import UNKNOWN_PASSWORD_SOURCE, Fields
 
 
 def creation(declared: Declared) -> Change:

@@ -15,6 +15,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.plans.changes import Change, Plan
+from schema.visibility import compared
 
 FORMAT_VERSION = 1
 
@@ -87,6 +88,7 @@ def plan_document(plan: Plan, config_digest: str, plan_checksum: str) -> dict[st
         "unmanaged": [_key(key) for key in plan.unmanaged],
         "ignored": [_key(key) for key in plan.ignored],
         "needs_force": list(plan.needs_force),
+        "compared": compared(plan.compared) if plan.compared is not None else None,
         "checksum": plan_checksum,
     }
 

@@ -4,7 +4,8 @@
 local tenant (`sqlite:///rel/path.db`, `sqlite:////abs/path.db`);
 `postgresql://USER@HOST:PORT/DB[?tenant=NAME]`, a tenant in PostgreSQL shared by CI
 runners; or any scheme a third-party package registers in the
-`reconciler.providers` entry-point group.
+`reconciler.providers` entry-point group; or `list-download:///PATH.xlsx`, the portal's
+User Setup List Download, read only.
 """
 
 from __future__ import annotations
@@ -32,12 +33,16 @@ def open_provider(url: str) -> Provider:
     scheme = url.split(":", 1)[0] if ":" in url else url
     if scheme in ("postgresql", "postgres"):
         return _postgres(url)
+    if scheme == "list-download":
+        from reconciler.providers.list_download import ListDownloadTenant
+        return ListDownloadTenant(url)
     registered = _registered(scheme)
     if registered is not None:
         return registered(url)
     raise TenantUnreachable(
         f"unsupported tenant URL '{redact_url(url)}' (scheme '{scheme}'); "
-        f"use {_SQLITE_PREFIX}PATH, e.g. {DEFAULT_TENANT_URL}, or postgresql://USER@HOST/DB"
+        f"use {_SQLITE_PREFIX}PATH, e.g. {DEFAULT_TENANT_URL}, postgresql://USER@HOST/DB or "
+        "list-download:///PATH.xlsx"
     )
 
 

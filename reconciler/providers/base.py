@@ -28,6 +28,7 @@ from typing import Protocol, runtime_checkable
 
 from reconciler.providers.lock_holders import LockHolder
 from reconciler.providers.tenant_tables import TenantDump
+from schema.settings import TenantSettings
 from schema.state import Fields, NewPassword, ResourceKey, TenantFacts, TenantState
 
 
@@ -123,3 +124,17 @@ class RecordsFacts(Protocol):
     tenant learns it from the provider that sells the licences."""
 
     def set_facts(self, facts: TenantFacts) -> None: ...
+
+
+@runtime_checkable
+class ReadOnlyView(Protocol):
+    """A view of a real tenant that this tool can read but never write (the portal's
+    List Download file). Its state says what it shows (`TenantState.visibility`)."""
+
+    def configure(self, settings: TenantSettings) -> None:
+        """tenant.yaml's settings: how to read the view (its columns)."""
+        ...
+
+    def write_refusal(self) -> str:
+        """Why nothing can be written, and the ways to change the real tenant."""
+        ...

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from reconciler.plans import LABELS
 from reconciler.rendering import text
-from reconciler.rendering.values import show, summary
+from reconciler.rendering.values import compared_lines, show, summary
 from reconciler.rendering.view import PlanView
 
 GITHUB_COMMENT_LIMIT = 65_535
@@ -22,6 +22,8 @@ _SHOWN_LEFT_ALONE = 20
 
 def render(plan: PlanView, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     head = [f"### iPECS Cloud plan for tenant {show(plan.tenant)}", ""]
+    if plan.compared is not None:
+        head += [f"> {line.strip()}  " for line in compared_lines(plan)] + [""]
     if plan.is_empty:
         head.append("**No changes.** The tenant matches the configuration.")
     else:

@@ -15,6 +15,7 @@ from typing import Any, assert_never
 
 from reconciler.diffs import Operation
 from reconciler.plans import Action
+from reconciler.rendering.values import compared_lines
 from reconciler.rendering.view import ChangeView, PlanView
 from schema import devices
 from schema.kinds import describe
@@ -32,6 +33,8 @@ _UNVERIFIED_RENUMBER = (
 
 def render(plan: PlanView) -> str:
     lines = [f"# Runbook for tenant \"{plan.tenant}\"", ""]
+    if plan.compared is not None:
+        lines += [*compared_lines(plan), ""]
     if plan.sites or plan.excluded_sites:
         limited = ", ".join(plan.sites) if plan.sites else "all sites"
         excluded = f", except {', '.join(plan.excluded_sites)}" if plan.excluded_sites else ""

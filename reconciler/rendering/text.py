@@ -21,7 +21,14 @@ from collections.abc import Callable
 import click
 
 from reconciler.plans import Action
-from reconciler.rendering.values import create_values, detail_lines, show, summary, title
+from reconciler.rendering.values import (
+    compared_lines,
+    create_values,
+    detail_lines,
+    show,
+    summary,
+    title,
+)
 from reconciler.rendering.view import ChangeView, PlanView
 from schema.printable import printable
 
@@ -32,6 +39,7 @@ _COLOURS = {"+": "green", "~": "yellow", "-": "red", "-/+": "magenta"}
 def render(plan: PlanView) -> str:
     paint = _painter(plan.colour)
     lines = [_plain(f"Tenant {show(plan.tenant)} at {plan.tenant_description}")]
+    lines += compared_lines(plan)
     if plan.sites or plan.excluded_sites:
         lines.append(_plain(_filters(plan)))
     lines.append("")

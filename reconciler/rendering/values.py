@@ -110,3 +110,21 @@ def summary(plan: PlanView) -> str:
     parts = [f"{counts[label]} to {label}" for label in LABELS
              if label not in ("adopt", "renumber") or counts[label]]
     return f"Plan: {', '.join(parts)}."
+
+
+def compared_lines(plan: PlanView) -> list[str]:
+    """What a plan against a read-only view compared, and what it could not: said
+    first, so nobody reads "no changes" as "nothing differs"."""
+    compared = plan.compared
+    if compared is None:
+        return []
+    hidden = [kind for kind, fields in compared["not_compared"].items()
+              if kind not in compared["kinds"]]
+    lines = [f"Compared with {compared['source']}: only what it shows."]
+    lines += [f"  {kind}: {', '.join(fields)}" for kind, fields in compared["fields"].items()]
+    unknown = [f"{kind} (none in the file)" for kind in hidden]
+    unknown += [f"{kind} {', '.join(fields)}" for kind, fields in
+                compared["not_compared"].items() if kind not in hidden and fields]
+    if unknown:
+        lines.append(f"  Not compared, unknown: {'; '.join(unknown)}")
+    return [printable(line) for line in lines]

@@ -140,6 +140,12 @@ class PlanView:
     def is_empty(self) -> bool:
         return not self.changes
 
+    @property
+    def compared(self) -> Mapping[str, Any] | None:
+        """What a read-only view of the tenant showed (None: everything was compared)."""
+        compared: Mapping[str, Any] | None = self.document.get("compared")
+        return compared
+
     def counts(self) -> Counter[str]:
         """Changes per label; a replace counts once."""
         return Counter(change.label for change in self.changes if change.counted)

@@ -1,0 +1,217 @@
+"""Opening a List Download file, whatever arrives: bounded, read-only, cell by cell.
+
+A spreadsheet from a pull request or an e-mail may be anything: not a spreadsheet,
+encrypted, a zip bomb, a million rows, formulas, merged cells. Each is refused here
+with the sheet and cell to look at, before anything is compared. openpyxl reads in
+read-only (streaming) mode; the zip's sizes are checked before openpyxl opens it.
+
+The result is one sheet: its header row and data rows, each cell with the value the
+file stores (text, number, date, formula) and its address (`Sheet1!A7`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import TenantUnreachable
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+#: what the zip may unpack to in all, and how much one member may grow by
+MAX_UNPACKED_BYTES = 512 * 1024 * 1024
+MAX_RATIO = 100
+#: the numbering plan caps a tenant at 100,000 numbers; twice that leaves room
+MAX_ROWS = 200_000
+MAX_COLUMNS = 256
+_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_MERGE_MARK = b"<mergeCell "
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    value: Any  # str, int, float, bool, datetime, None; a formula is its text ("=A1")
+    ref: str  # "Sheet1!A7"
+    formula: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    name: str
+    header: tuple[Cell, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    sheets: tuple[str, ...]  # every sheet in the file, for inspect
+
+
+class SpreadsheetError(TenantUnreachable):
+    """The file cannot be read as a List Download; says where and what to do."""
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def read_sheet(path: Path, sheet: str | None) -> Sheet:
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise SpreadsheetError(f"{path}: cannot read the List Download file: "
+                               f"{error.strerror or error}") from error
+    if not path.is_file():
+        raise SpreadsheetError(f"{path} is not a file")
+    if size > MAX_FILE_BYTES:
+        raise SpreadsheetError(f"{path} is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte "
+                               "limit for a List Download file")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path)
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path, sheet)
+    raise SpreadsheetError(f"{path}: a List Download file is .xlsx or .csv; save it as one")
+
+
+def _read_xlsx(path: Path, wanted: str | None) -> Sheet:
+    with open(path, "rb") as file:
+        start = file.read(8)
+    if start == _OLE_SIGNATURE:
+        raise SpreadsheetError(f"{path} is an encrypted workbook or an old .xls file; save it "
+                               "from the spreadsheet program as .xlsx without a password")
+    _check_zip(path)
+    try:
+        from openpyxl import load_workbook
+    except ImportError as error:
+        raise SpreadsheetError("reading .xlsx needs openpyxl: pip install "
+                               "'ipecs-reconciler[list-download]' (or save the file as "
+                               "CSV)") from error
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=False, keep_links=False)
+    except Exception as error:  # openpyxl raises many kinds for a damaged file
+        raise SpreadsheetError(f"{path} is not a readable .xlsx spreadsheet "
+                               f"({type(error).__name__}: {error}); download it again "
+                               "from the portal") from error
+    try:
+        names = tuple(workbook.sheetnames)
+        name = _chosen_sheet(path, names, wanted)
+        worksheet = workbook[name]
+        if _has_merged_cells(path, getattr(worksheet, "_worksheet_path", None)):
+            raise SpreadsheetError(f"{path}: sheet {name!r} has merged cells; a List Download "
+                                   "has one value per cell: unmerge them (or download the "
+                                   "file again)")
+        rows = _rows(path, name, worksheet.iter_rows())
+    finally:
+        workbook.close()
+    return _sheet(path, name, rows, names)
+
+
+def _check_zip(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as error:
+        raise SpreadsheetError(f"{path} is not an .xlsx spreadsheet (not a zip archive); "
+                               "download it again from the portal") from error
+    total = 0
+    for member in members:
+        total += member.file_size
+        ratio = member.file_size / max(member.compress_size, 1)
+        if total > MAX_UNPACKED_BYTES or (member.file_size > 1024 * 1024 and
+                                          ratio > MAX_RATIO):
+            raise SpreadsheetError(
+                f"{path} unpacks to more than a List Download can hold ({member.filename}: "
+                f"{member.file_size:,} bytes from {member.compress_size:,}); refusing it as "
+                f"a possible zip bomb (limits: {MAX_UNPACKED_BYTES:,} bytes in all, "
+                f"{MAX_RATIO}x per part)")
+
+
+def _has_merged_cells(path: Path, part: str | None) -> bool:
+    """Read-only mode does not report merged cells: look for them in the sheet's XML."""
+    with zipfile.ZipFile(path) as archive:
+        parts = [part] if part else [n for n in archive.namelist()
+                                     if n.startswith("xl/worksheets/")]
+        for name in parts:
+            with archive.open(name.lstrip("/")) as xml:
+                tail = b""
+                while chunk := xml.read(1024 * 1024):
+                    if _MERGE_MARK in tail + chunk:
+                        return True
+                    tail = chunk[-len(_MERGE_MARK):]
+    return False
+
+
+def _chosen_sheet(path: Path, names: tuple[str, ...], wanted: str | None) -> str:
+    if wanted is not None:
+        if wanted not in names:
+            raise SpreadsheetError(f"{path} has no sheet {wanted!r} (list_download.sheet); "
+                                   f"its sheets: {', '.join(map(repr, names))}")
+        return wanted
+    if len(names) != 1:
+        raise SpreadsheetError(f"{path} has {len(names)} sheets ({', '.join(map(repr, names))});"
+                               " say which holds the users with list_download.sheet in "
+                               "tenant.yaml")
+    return names[0]
+
+
+def _rows(path: Path, name: str, source: Any) -> list[tuple[Cell, ...]]:
+    rows: list[tuple[Cell, ...]] = []
+    for number, row in enumerate(source, start=1):
+        if number > MAX_ROWS + 1:
+            raise SpreadsheetError(f"{path}: sheet {name!r} has more than {MAX_ROWS:,} rows, "
+                                   "more than any tenant's numbering plan holds")
+        if len(row) > MAX_COLUMNS:
+            raise SpreadsheetError(f"{path}: sheet {name!r} has {len(row)} columns, over the "
+                                   f"limit of {MAX_COLUMNS}")
+        rows.append(tuple(
+            Cell(cell.value, f"{name}!{column_letter(index)}{number}",
+                 getattr(cell, "data_type", None) == "f")
+            for index, cell in enumerate(row)))
+    return rows
+
+
+def _read_csv(path: Path) -> Sheet:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise SpreadsheetError(f"{path} is not UTF-8 text (byte {error.start}); save it as "
+                               "\"CSV UTF-8\"") from error
+    if "\0" in text:
+        raise SpreadsheetError(f"{path} holds NUL bytes: it is not a CSV file")
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:64 * 1024], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    name = path.name
+    try:
+        source = csv.reader(io.StringIO(text, newline=""), dialect)
+        rows = _rows(path, name, ([_CsvCell(value) for value in row] for row in source))
+    except csv.Error as error:
+        raise SpreadsheetError(f"{path} is not a well-formed CSV file: {error}") from error
+    return _sheet(path, name, rows, (name,))
+
+
+@dataclass(frozen=True, slots=True)
+class _CsvCell:
+    value: str
+
+
+def _sheet(path: Path, name: str, rows: list[tuple[Cell, ...]],
+           names: tuple[str, ...]) -> Sheet:
+    while rows and all(_blank(cell.value) for cell in rows[-1]):
+        rows.pop()
+    if not rows or all(_blank(cell.value) for cell in rows[0]):
+        raise SpreadsheetError(f"{path}: sheet {name!r} is empty; its first row must name "
+                               "the columns (Extension, Name, ...)")
+    return Sheet(name, rows[0], tuple(rows[1:]), names)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
