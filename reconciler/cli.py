@@ -32,6 +32,7 @@ from reconciler.cli_options import (
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.import_command import import_command
 from reconciler.job_summaries import append_summary, summary_path
+from reconciler.list_download_command import UPLOAD_FORMAT, list_download_group, upload_file
 from reconciler.local_tenant_commands import local_tenant_group
 from reconciler.plans import Change, Plan
 from reconciler.plans.serializing import FORMAT_VERSION as PLAN_FORMAT
@@ -142,6 +143,7 @@ def cli() -> None:
 
 cli.add_command(tenant_group)
 cli.add_command(local_tenant_group)
+cli.add_command(list_download_group)
 cli.add_command(import_command)
 cli.add_command(schema_command)
 
@@ -229,9 +231,12 @@ def _colour() -> bool:
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 when there are no changes, 2 when there are, 1 on error.")
 @click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Also save the plan as JSON, for `apply --plan`.")
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text",
-              show_default=True, help="How to print the plan.")
+              help="Also save the plan as JSON, for `apply --plan` (with --format "
+                   "list-upload: where to write the upload file).")
+@click.option("--format", "output_format", type=click.Choice((*FORMATS, UPLOAD_FORMAT)),
+              default="text", show_default=True,
+              help="How to print the plan; list-upload writes the List Download upload "
+                   "file to --out.")
 @click.option("--summary-file", "summary_file", metavar="FILE",
               help="Also append the plan as markdown to this file, a CI job's summary page "
                    "(default: $GITHUB_STEP_SUMMARY when set; an empty value turns it off). "
@@ -252,9 +257,12 @@ def plan(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
         planned = plan_run(config_dir, provider, sites, exclude_sites, secret_prefix)
         _warn(planned.config)
         document = plan_document(planned.plan, planned.config.digest, planned.checksum)
-        if out_file is not None:
-            write_plan_file(out_file, document)
-        click.echo(_render(planned, provider, output_format, document), nl=False)
+        if output_format == UPLOAD_FORMAT:
+            upload_file(planned, provider, out_file, secret_prefix)
+        else:
+            if out_file is not None:
+                write_plan_file(out_file, document)
+            click.echo(_render(planned, provider, output_format, document), nl=False)
         summary = summary_path(summary_file)
         if summary is not None:
             markdown = _render(planned, provider, "markdown", document)

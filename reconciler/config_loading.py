@@ -89,6 +89,17 @@ def load_config(config_dir: Path, secret_prefix: str | None = None) -> TenantCon
     return config
 
 
+def load_tenant_settings(config_dir: Path) -> TenantSettings:
+    """tenant.yaml alone (for commands that need its settings, not the sites)."""
+    _check_config_dir(config_dir)
+    reading = _Reading(config_dir)
+    path = config_dir / TENANT_FILE
+    settings, _ = _load_settings(config_dir, path if path.is_file() else None, reading)
+    if settings is None or reading.problems:
+        raise ConfigError(reading.problems)
+    return settings
+
+
 def _check_config_dir(config_dir: Path) -> None:
     if not config_dir.exists():
         raise ReconcilerError(

@@ -18,10 +18,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import yaml
+
 from reconciler.config_tree import TENANT_FILE
 from schema import kinds
 from schema.canonical import IDENTITY_FIELDS, WRITE_ONLY_FIELDS
-from schema.state import Fields, ResourceKey, TenantFacts, TenantState
+from schema.devices import desk_phones
+from schema.list_download_settings import ListDownloadSettings
+from schema.state import Fields, Kind, ResourceKey, TenantFacts, TenantState
 
 #: Fields tied to the password, which is never imported.
 _WITH_PASSWORD = {"password_rotation"}
@@ -40,11 +44,18 @@ class WrittenTree:
 
 
 def write_tree(state: TenantState, name: str, chosen: Callable[[str], bool],
-               secret_prefix: str) -> WrittenTree:
-    """The sites/ tree that declares `state`'s resources of the chosen sites."""
-    if state.facts is None:
+               secret_prefix: str, list_download: ListDownloadSettings | None = None
+               ) -> WrittenTree:
+    """The sites/ tree that declares `state`'s resources of the chosen sites. A view that
+    shows no facts (a List Download) gets a tenant.yaml saying which values to check,
+    and the `list_download:` settings it was read with."""
+    if state.facts is not None:
+        files = {TENANT_FILE: _tenant_file(name, state.facts)}
+    elif state.visibility is not None:
+        files = {TENANT_FILE: _tenant_file(name, _facts_in_use(state), guessed=True)
+                 + _list_download_settings(list_download)}
+    else:
         raise ValueError("the tenant holds no facts (platform, licences, packages)")
-    files = {TENANT_FILE: _tenant_file(name, state.facts)}
     by_site: dict[str, dict[kinds.KindDescription, list[ResourceKey]]] = {}
     resources = {key: fields for key, fields in state.resources.items() if chosen(key.site)}
     for key in resources:
@@ -83,20 +94,48 @@ def site_name_problem(site: str) -> str | None:
     return None
 
 
-def _tenant_file(name: str, facts: TenantFacts) -> str:
+def _tenant_file(name: str, facts: TenantFacts, guessed: bool = False) -> str:
     packages = "".join(f"  {_scalar(package)}: {seats}\n"
                        for package, seats in facts.packages.items())
+    check = "   # NOT in the file: check it in the portal" if guessed else ""
+    head = ("# Imported from a List Download file, which shows no platform version, licences\n"
+            "# or seats: the values marked below are placeholders that let the tree\n"
+            "# validate (seats: the users on each package). Set the tenant's real ones.\n"
+            if guessed else "")
     return (
+        head +
         "# Imported from the tenant by `reconcile import`. Feature codes are not held by\n"
         "# the tenant: add this customer's (feature_codes: {name: code}) so that no\n"
         "# extension collides with one.\n"
         f"tenant: {_scalar(name)}\n"
-        f"platform_version: {_scalar(facts.platform_version)}\n"
-        "licences:\n"
+        f"platform_version: {_scalar(facts.platform_version)}{check}\n"
+        f"licences:{check}\n"
         f"  shared_lines: {facts.shared_line_licences}\n"
         f"  shared_licensing: {_scalar(facts.shared_licensing)}\n"
-        + ("packages:                   # in upgrade order\n" + packages if packages
+        + (f"packages:                   # in upgrade order{check}\n" + packages if packages
            else "packages: {}\n"))
+
+
+def _facts_in_use(state: TenantState) -> TenantFacts:
+    """Placeholders for a view without facts: 6.0 (hot desk users in User Setup), no
+    shared-line licences (no shared lines shown), and as many seats as are in use."""
+    packages: dict[str, int] = {}
+    for fields in state.resources.values():
+        package = fields.get("package")
+        if isinstance(package, str):
+            packages[package] = packages.get(package, 0) + 1
+    return TenantFacts("6.0", 0, False, packages)
+
+
+def _list_download_settings(settings: ListDownloadSettings | None) -> str:
+    """How the file was read, when not with the portal's labels: the next plan must read
+    it the same way."""
+    changed = settings.model_dump(exclude_defaults=True) if settings is not None else {}
+    if not changed:
+        return ""
+    return "list_download:\n" + "".join(
+        f"  {line}\n" for line in yaml.safe_dump(changed, sort_keys=False,
+                                                 allow_unicode=True).splitlines())
 
 
 def _resource(description: kinds.KindDescription, key: ResourceKey, fields: Fields,
@@ -111,6 +150,9 @@ def _resource(description: kinds.KindDescription, key: ResourceKey, fields: Fiel
             lines += _members(value)
         else:
             lines.append(f"    {name}: {_value(value)}")
+    if _mac_unknown(key, fields, state):
+        lines.append("    # mac: the desk phone's MAC: not in the List Download, and a desk "
+                     "phone with a client needs it")
     if description.takes_seat:
         lines += _password_comment(key, fields, state, secret_prefix)
     if key not in state.managed:
@@ -130,9 +172,18 @@ def _members(members: dict[str, dict[str, object]]) -> list[str]:
     return lines
 
 
+def _mac_unknown(key: ResourceKey, fields: Fields, state: TenantState) -> bool:
+    view = state.visibility
+    return (view is not None and key.kind is Kind.USER and "mac" not in view.fields[key.kind]
+            and bool(desk_phones(fields.get("devices") or [])))
+
+
 def _password_comment(key: ResourceKey, fields: Fields, state: TenantState,
                       secret_prefix: str) -> list[str]:
     source = state.password_from.get(key, "")
+    if state.visibility is not None and source:
+        variable = f"{secret_prefix}{key.number}"
+        return [f"    # a portal password is set; to manage it: password: {{env: {variable}}}"]
     rotation = fields.get("password_rotation")
     if source.startswith("$"):
         lines = [f"    # password: {{env: {source[1:]}}}   # set from this variable before; "

@@ -19,11 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler import config_writing
+from reconciler.config_loading import load_tenant_settings
 from reconciler.config_tree import TENANT_FILE, is_yaml
 from reconciler.errors import ReconcilerError
 from reconciler.plans import Plan
 from reconciler.plans.changes import Action
 from reconciler.providers import Provider
+from reconciler.providers.base import ReadOnlyView
+from reconciler.providers.list_download import ListDownloadTenant
 from reconciler.runs import ApplyRequest, Planned, apply_run, check_site_names, plan_run
 from reconciler.secrets import allowed_prefix
 
@@ -54,6 +57,8 @@ def import_run(provider: Provider, request: ImportRequest,
                show: Callable[[Planned], None] | None = None) -> Imported:
     if not provider.exists():
         raise ReconcilerError(f"{provider.description} holds no tenant to import")
+    if isinstance(provider, ReadOnlyView) and (request.out / TENANT_FILE).is_file():
+        provider.configure(load_tenant_settings(request.out))  # how to read the file
     state = provider.read_state()
     if state.unfinished is not None or state.parked:
         raise ReconcilerError(
@@ -61,6 +66,9 @@ def import_run(provider: Provider, request: ImportRequest,
             f"({state.unfinished.describe() if state.unfinished else 'a swap is parked'}); "
             "finish it with `reconcile apply` first, or the tree would hold its temporary "
             "numbers")
+    if state.identity is None and isinstance(provider, ReadOnlyView):
+        raise ReconcilerError(f"{provider.description} does not say whose tenant it is; name "
+                              "it in the URL: list-download:///FILE.xlsx?tenant=NAME")
     if state.identity is None:
         raise ReconcilerError(f"{provider.description} does not record whose tenant it is; "
                               "run `reconcile tenant migrate` with a config naming it first")
@@ -72,8 +80,9 @@ def import_run(provider: Provider, request: ImportRequest,
             and site not in request.exclude_sites
 
     try:
-        tree = config_writing.write_tree(state, state.identity.name, chosen,
-                                         allowed_prefix(request.secret_prefix))
+        tree = config_writing.write_tree(
+            state, state.identity.name, chosen, allowed_prefix(request.secret_prefix),
+            provider.settings if isinstance(provider, ListDownloadTenant) else None)
     except ValueError as error:
         raise ReconcilerError(f"cannot import {provider.description}: {error}") from error
     _write_in_place(request.out, tree.files, chosen, request.force)

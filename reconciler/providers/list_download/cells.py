@@ -18,6 +18,7 @@ from reconciler.providers.list_download.workbook import Cell, SpreadsheetError
 from schema.devices import in_portal_order
 
 _DIGITS = re.compile(r"[0-9]+")
+_MAC = re.compile(r"[0-9A-Fa-f]{2}([:.-]?[0-9A-Fa-f]{2}){5}")
 _NONE = {"", "none"}  # how the portal's form shows an unset direct dial number
 #: the portal's labels for Group Member Type (User Setup's form), and the model's values
 _MEMBER_TYPES = {"singlesitegroupmembers": "single_site", "single_site": "single_site",
@@ -79,6 +80,14 @@ def digits(cell: Cell, what: str, restore_to: int | None, setting: str) -> str |
 def devices(cell: Cell, what: str) -> list[str]:
     shown = text(cell, what)
     return in_portal_order([d.strip() for d in shown.split(",") if d.strip()]) if shown else []
+
+
+def mac(cell: Cell, what: str) -> str | None:
+    """In the one spelling the config's MACs are compared in (12 upper-case hex digits)."""
+    shown = text(cell, what)
+    if shown is None or not _MAC.fullmatch(shown):
+        return shown
+    return re.sub(r"[:.-]", "", shown).upper()
 
 
 def member_type(cell: Cell, what: str) -> str | None:

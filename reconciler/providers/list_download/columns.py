@@ -48,18 +48,24 @@ def map_columns(path: Path, sheet: Sheet, settings: ListDownloadSettings) -> Col
         seen[key] = index
     by_field = {name: seen[normal(header)] for name, header in settings.headers().items()
                 if normal(header) in seen}
-    missing = [name for name in REQUIRED if name not in by_field]
-    if missing:
-        wanted = settings.headers()
-        found = ", ".join(repr(h) for h in headers if h) or "none"
-        raise SpreadsheetError(
-            f"{path}: no {' or '.join(repr(wanted.get(name, name)) for name in missing)} "
-            f"column in {sheet.name}!1 (headers found: {found}); name the header in "
-            f"tenant.yaml: list_download: {{columns: {{{missing[0]}: \"...\"}}}}")
     locked = {normal(header) for header in settings.locked}
     writable = frozenset(by_field[name] for name in EDITABLE
                          if name in by_field and normal(headers[by_field[name]]) not in locked)
     return ColumnMap(by_field, headers, writable)
+
+
+def require_columns(path: Path, sheet: Sheet, columns: ColumnMap,
+                    settings: ListDownloadSettings) -> None:
+    """Extension and name must be there: without them no row is a user."""
+    missing = [name for name in REQUIRED if name not in columns.by_field]
+    if missing:
+        wanted = settings.headers()
+        found = ", ".join(repr(h) for h in columns.headers if h) or "none"
+        raise SpreadsheetError(
+            f"{path}: no {' or '.join(repr(wanted.get(name, name)) for name in missing)} "
+            f"column in row 1 of sheet {sheet.name!r} (headers found: {found}); name the "
+            f"header in tenant.yaml: list_download: {{columns: {{{missing[0]}: \"...\"}}}}, "
+            f"or see `reconcile list-download inspect {path}`")
 
 
 def describe_columns(columns: ColumnMap, sheet: Sheet) -> list[str]:

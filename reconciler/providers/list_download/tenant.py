@@ -21,7 +21,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from reconciler.errors import ReconcilerError
 from reconciler.providers.list_download import cells
-from reconciler.providers.list_download.columns import ColumnMap, map_columns, normal
+from reconciler.providers.list_download.columns import (
+    ColumnMap,
+    map_columns,
+    normal,
+    require_columns,
+)
 from reconciler.providers.list_download.workbook import (
     Cell,
     Sheet,
@@ -66,6 +71,10 @@ class ListDownloadTenant:
         self._state: TenantState | None = None
 
     # --- reading ----------------------------------------------------------------------
+    @property
+    def settings(self) -> ListDownloadSettings:
+        return self._settings
+
     def configure(self, settings: TenantSettings) -> None:
         if settings.list_download != self._settings:
             self._settings, self._state = settings.list_download, None
@@ -78,7 +87,9 @@ class ListDownloadTenant:
 
     def sheet(self) -> tuple[Sheet, ColumnMap]:
         sheet = read_sheet(self.path, self._settings.sheet)
-        return sheet, map_columns(self.path, sheet, self._settings)
+        columns = map_columns(self.path, sheet, self._settings)
+        require_columns(self.path, sheet, columns, self._settings)
+        return sheet, columns
 
     def read_state(self) -> TenantState:
         if self._state is None:
@@ -142,6 +153,8 @@ class ListDownloadTenant:
             return cells.devices(cell, label)
         if name == "group_member_type":
             return cells.member_type(cell, label)
+        if name == "mac":
+            return cells.mac(cell, label)
         if name in _NUMBERS:
             restore = getattr(self._settings, _NUMBERS[name])
             return cells.digits(cell, label, restore, _NUMBERS[name])

@@ -1,0 +1,171 @@
+"""`plan --format list-upload --out edits.xlsx`: the downloaded List Download with only
+its editable cells changed, to upload back in User Setup.
+
+The portal lets the upload change names, portal passwords and e-mails; every other
+column is locked (FACTS.md rule 21). So the file written is the file downloaded:
+the same sheets, rows, order, columns and styles, with only those cells of the
+planned updates rewritten. Every other change of the plan (creates, deletes,
+renumbers, other fields, anything in a locked column) is listed as left to the
+runbook.
+
+Passwords are read from their references here, at the last moment, and only into
+the file, which is then created readable by its owner only: it must never become a
+CI artifact.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler import secrets
+from reconciler.errors import ReconcilerError
+from reconciler.plans import Action, Change, Plan
+from reconciler.providers.list_download import ListDownloadTenant
+from reconciler.providers.list_download.columns import ColumnMap
+from reconciler.providers.list_download.workbook import Sheet
+from schema.state import Kind
+
+#: A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(slots=True)
+class Upload:
+    path: Path
+    #: (sheet row number, column index) -> the new value
+    edits: dict[tuple[int, int], str] = field(default_factory=dict)
+    edited: set[str] = field(default_factory=set)  # extensions whose row changed
+    passwords: int = 0
+    left: list[str] = field(default_factory=list)  # changes for the runbook
+
+
+def write_upload(plan: Plan, provider: ListDownloadTenant, out: Path,
+                 secret_prefix: str | None = None,
+                 environ: Mapping[str, str] | None = None) -> Upload:
+    sheet, columns = provider.sheet()
+    upload = _edits(plan, sheet, columns, out, secret_prefix, environ)
+    source = provider.path
+    if out.resolve() == source.resolve():
+        raise ReconcilerError(f"--out {out} is the downloaded file itself; write the upload "
+                              "file beside it, under another name")
+    if source.suffix.lower() == ".csv":
+        content = _csv_bytes(source, sheet, upload)
+    else:
+        content = _xlsx_bytes(source, sheet, upload)
+    _write(out, content, private=upload.passwords > 0)
+    return upload
+
+
+def _edits(plan: Plan, sheet: Sheet, columns: ColumnMap, out: Path,
+           secret_prefix: str | None, environ: Mapping[str, str] | None) -> Upload:
+    upload = Upload(out)
+    rows = _row_numbers(sheet, columns)
+    refs = [c.password for c in plan.changes if c.password is not None
+            and _carried(c, rows) and "password" in columns.by_field
+            and columns.by_field["password"] in columns.writable]
+    passwords = secrets.resolve(refs, environ, secret_prefix)
+    for change in plan.changes:
+        if not _carried(change, rows):
+            upload.left.append(f"{change.label} {change.key} ({change.key.site})")
+            continue
+        row = rows[change.key.number]
+        kept: list[str] = []
+        for name, value in change.fields.items():
+            index = columns.by_field.get(name)
+            if index is None or index not in columns.writable:
+                kept.append(name)
+            elif value is not None and str(value).startswith(_FORMULA_STARTS):
+                kept.append(f"{name} (starts with {str(value)[0]!r}, which a spreadsheet "
+                            "would run as a formula)")
+            else:
+                upload.edits[(row, index)] = "" if value is None else str(value)
+                upload.edited.add(change.key.number)
+        if change.password is not None:
+            index = columns.by_field.get("password")
+            if index is None or index not in columns.writable:
+                kept.append("password")
+            else:
+                upload.edits[(row, index)] = passwords[change.password]
+                upload.edited.add(change.key.number)
+                upload.passwords += 1
+        if kept:
+            upload.left.append(f"update {change.key} ({change.key.site}): "
+                               f"{', '.join(kept)}")
+    return upload
+
+
+def _carried(change: Change, rows: Mapping[str, int]) -> bool:
+    """An update of a user or hot desk user in the file: the only change an upload can
+    carry (in part)."""
+    return (change.action is Action.UPDATE and change.key.kind in
+            (Kind.USER, Kind.HOT_DESK_USER) and change.key.number in rows)
+
+
+def _row_numbers(sheet: Sheet, columns: ColumnMap) -> dict[str, int]:
+    """Extension -> its row's number in the sheet, from the state's own reading."""
+    index = columns.by_field["extension"]
+    found: dict[str, int] = {}
+    for number, row in enumerate(sheet.rows, start=2):
+        value = row[index].value if index < len(row) else None
+        if value is not None and str(value).strip():
+            found[_extension(row[index].value)] = number
+    return found
+
+
+def _extension(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _xlsx_bytes(source: Path, sheet: Sheet, upload: Upload) -> bytes:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(source, keep_links=False)
+    worksheet = workbook[sheet.name]
+    for (row, index), value in upload.edits.items():
+        cell = worksheet.cell(row=row, column=index + 1)
+        cell.value = value
+        cell.data_type = "s"  # text, never a formula
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _csv_bytes(source: Path, sheet: Sheet, upload: Upload) -> bytes:
+    text = source.read_bytes().decode("utf-8-sig")
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:64 * 1024], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
+    for (row, index), value in upload.edits.items():
+        rows[row - 1][index] = value
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, dialect, lineterminator="\r\n").writerows(rows)
+    bom = "\ufeff" if source.read_bytes().startswith(b"\xef\xbb\xbf") else ""
+    return (bom + buffer.getvalue()).encode()
+
+
+def _write(out: Path, content: bytes, private: bool) -> None:
+    """Beside the target first, then moved in; with passwords, readable by the owner only
+    from the moment it exists."""
+    folder = out.parent if str(out.parent) else Path(".")
+    descriptor, temporary = tempfile.mkstemp(prefix=".upload-", dir=folder)
+    try:
+        os.fchmod(descriptor, 0o600 if private else 0o644)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
