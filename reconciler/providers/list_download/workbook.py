@@ -181,7 +181,8 @@ def _read_csv(path: Path) -> Sheet:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise SpreadsheetError(f"{path} is not UTF-8 text (byte {error.start}); save it as "
+        line = raw[:error.start].count(b"\n") + 1
+        raise SpreadsheetError(f"{path} is not UTF-8 text (line {line}); save it as "
                                "\"CSV UTF-8\"") from error
     if "\0" in text:
         raise SpreadsheetError(f"{path} holds NUL bytes: it is not a CSV file")

@@ -1,0 +1,150 @@
+"""The upload file: the download with only editable cells changed, and the loop closed:
+download, plan, do the runbook and the upload, download again, plan empty."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Run
+from tests.list_download_files import (
+    EDITABLE,
+    EXAMPLE_ROWS,
+    HEADERS,
+    cells,
+    csv_file,
+    styles,
+    workbook,
+)
+
+SECRET = "Pa55-word-0997"
+
+
+def _url(path: Path) -> str:
+    return f"list-download:///{path}"
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def _changes(sites: Path) -> None:
+    """A name and an e-mail (uploadable), a password, a package... and a new user."""
+    users = sites / "Main" / "users.yaml"
+    _edit(users, "name: test vqm", 'name: "Reception"\n    email: "desk@example.com"')
+    _edit(users, 'name: "0997"', 'name: "Ann Lee"\n    password: {env: RECONCILER_PW_0997}')
+    _edit(users, "devices: [IP-DECT 110]", 'devices: ["IP-DECT 110", "iPECS One Premium"]\n'
+          '    mac: "020000001401"')
+    users.write_text(users.read_text() + '\n  - extension: "1402"\n    name: "Front desk"\n'
+                     '    package: Empty User Pack\n    devices: ["IP-DECT 110"]\n')
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_only_editable_cells_change(run: Run, example_sites: Path, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
+    build = workbook if suffix == ".xlsx" else csv_file
+    download = build(tmp_path / f"list{suffix}", EXAMPLE_ROWS)
+    _changes(example_sites)
+    monkeypatch.setenv("RECONCILER_PW_0997", SECRET)
+    out = tmp_path / f"edits{suffix}"
+    result = run("plan", str(example_sites), "--tenant", _url(download), "--format",
+                 "list-upload", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "names, e-mails and portal passwords of 2 user(s) changed" in result.stdout
+    assert "create user 1402 (Main)" in result.stdout  # left to the runbook
+    assert "update user 01401 (Main): devices, mac" in result.stdout
+    assert SECRET not in result.output
+    assert "holds 1 portal password(s)" in result.stderr and "CI artifact" in result.stderr
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    before, after = cells(download), cells(out)
+    assert len(after) == len(before) and [r[1] for r in after] == [r[1] for r in before]
+    changed = {(r, HEADERS[c]) for r, row in enumerate(after) for c, value in enumerate(row)
+               if value != before[r][c]}
+    assert changed == {(1, "Name"), (1, "Password"), (2, "Name"), (2, "E-mail")}
+    assert after[1][HEADERS.index("Password")] == SECRET
+    assert after[2][HEADERS.index("E-mail")] == "desk@example.com"
+    if suffix == ".xlsx":  # every locked cell keeps its value, type, colour and format
+        old, new = styles(download), styles(out)
+        locked = [c for c, header in enumerate(HEADERS) if header not in EDITABLE]
+        assert [[row[c] for c in locked] for row in new] == \
+            [[row[c] for c in locked] for row in old]
+
+
+def test_without_a_password_change_the_file_is_not_private(run: Run, example_sites: Path,
+                                                          tmp_path: Path) -> None:
+    download = workbook(tmp_path / "list.xlsx", EXAMPLE_ROWS)
+    _edit(example_sites / "Main" / "users.yaml", "name: test vqm", 'name: "Reception"')
+    out = tmp_path / "edits.xlsx"
+    result = run("plan", str(example_sites), "--tenant", _url(download), "--format",
+                 "list-upload", "--out", str(out))
+    assert result.exit_code == 0 and "password" not in result.stderr
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o644
+
+
+def test_the_upload_is_refused_where_it_cannot_be_made(run: Run, example_sites: Path,
+                                                      tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    download = workbook(tmp_path / "list.xlsx", EXAMPLE_ROWS)
+    plain = run("plan", str(example_sites), "--format", "list-upload", "--out", "x.xlsx")
+    assert plain.exit_code == 1 and "--tenant list-download:///" in plain.stderr
+    no_out = run("plan", str(example_sites), "--tenant", _url(download), "--format",
+                 "list-upload")
+    assert no_out.exit_code == 1 and "--out edits.xlsx" in no_out.stderr
+    itself = run("plan", str(example_sites), "--tenant", _url(download), "--format",
+                 "list-upload", "--out", str(download))
+    assert itself.exit_code == 1 and "the downloaded file itself" in itself.stderr
+    _edit(example_sites / "Main" / "users.yaml", 'name: "0997"',
+          'name: "0997"\n    password: {env: RECONCILER_PW_0997}')
+    monkeypatch.delenv("RECONCILER_PW_0997", raising=False)
+    out = tmp_path / "edits.xlsx"
+    missing = run("plan", str(example_sites), "--tenant", _url(download), "--format",
+                  "list-upload", "--out", str(out))
+    assert missing.exit_code == 1 and "RECONCILER_PW_0997 is not set" in missing.stderr
+    assert not out.exists()
+    _edit(example_sites / "Main" / "users.yaml", "name: test vqm", 'name: "=HYPERLINK(1)"')
+    monkeypatch.setenv("RECONCILER_PW_0997", SECRET)
+    formula = run("plan", str(example_sites), "--tenant", _url(download), "--format",
+                  "list-upload", "--out", str(out))
+    assert formula.exit_code == 0
+    assert "update user 01230 (Main): name (starts with '='" in formula.stdout
+    assert all(not str(v).startswith("=") for row in cells(out) for v in row if v)
+
+
+def _portal_after(upload: Path, download: Path, new_rows: list[list[object]]) -> Path:
+    """What the portal's next List Download holds once the upload and the runbook's
+    steps are done: the uploaded file, with passwords shown as set (masked) and the
+    users the runbook created as new rows."""
+    rows = cells(upload)[1:]
+    password = HEADERS.index("Password")
+    for row in rows:
+        row[password] = "********" if row[password] else ""
+    return workbook(download, [*rows, *new_rows])
+
+
+def test_the_manual_tenant_loop_closes(run: Run, example_sites: Path, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    download = workbook(tmp_path / "list.xlsx", EXAMPLE_ROWS)
+    users = example_sites / "Main" / "users.yaml"
+    _edit(users, "name: test vqm", 'name: "Reception"\n    email: "desk@example.com"')
+    _edit(users, 'name: "0997"', 'name: "Ann Lee"\n    password: {env: RECONCILER_PW_0997}')
+    users.write_text(users.read_text() + '\n  - extension: "1402"\n    name: "Front desk"\n'
+                     '    package: Empty User Pack\n    devices: ["IP-DECT 110"]\n')
+    monkeypatch.setenv("RECONCILER_PW_0997", SECRET)
+    runbook = run("plan", str(example_sites), "--tenant", _url(download), "--format",
+                  "runbook")
+    assert ". Create user 1402 (site Main)" in runbook.stdout
+    assert ". Modify user 01230 (site Main)" in runbook.stdout
+    upload = run("plan", str(example_sites), "--tenant", _url(download), "--format",
+                 "list-upload", "--out", str(tmp_path / "edits.xlsx"))
+    assert upload.exit_code == 0, upload.output
+    assert "create user 1402 (Main)" in upload.stdout  # the runbook's part
+    created = ["Main", "1402", "Front desk", "Empty User Pack", "", "", "IP-DECT 110", "", "",
+               "", "", "", "", "2026-11-27 10:00:00"]
+    _portal_after(tmp_path / "edits.xlsx", download, [created])
+    again = run("plan", str(example_sites), "--tenant", _url(download), "--detailed-exitcode")
+    assert again.exit_code == 0, again.output
