@@ -46,6 +46,11 @@ def show(tenant: str | None) -> int:
         identity = state.identity
         lines = [f"tenant:   {json.dumps(identity.name) if identity else '(not recorded)'}",
                  f"at:       {provider.description}"]
+        if state.visibility is not None:
+            lines.append("view:     read only, showing "
+                         + ", ".join(kind.value for kind in state.visibility.fields))
+            click.echo("\n".join([*lines, f"holds:    {len(state.resources)} resources"]))
+            return 0
         if identity is not None:
             lines += [f"id:       {identity.tenant_id}", f"created:  {identity.created_at}"]
         lines.append(f"schema:   {provider.schema_version()} "

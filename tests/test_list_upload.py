@@ -106,6 +106,11 @@ def test_the_upload_is_refused_where_it_cannot_be_made(run: Run, example_sites: 
                   "list-upload", "--out", str(out))
     assert missing.exit_code == 1 and "RECONCILER_PW_0997 is not set" in missing.stderr
     assert not out.exists()
+    monkeypatch.setenv("RECONCILER_PW_0997", "short")
+    too_short = run("plan", str(example_sites), "--tenant", _url(download), "--format",
+                    "list-upload", "--out", str(out))
+    assert too_short.exit_code == 1 and "8 to 15 characters" in too_short.stderr
+    assert "short" not in too_short.output and not out.exists()
     _edit(example_sites / "Main" / "users.yaml", "name: test vqm", 'name: "=HYPERLINK(1)"')
     monkeypatch.setenv("RECONCILER_PW_0997", SECRET)
     formula = run("plan", str(example_sites), "--tenant", _url(download), "--format",
