@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reconciler import yaml_messages
+from reconciler import yaml_events, yaml_messages
 from schema import rulebook
 from schema.declarations import Path
 from schema.locations import Location
@@ -278,6 +278,21 @@ def read_yaml(path: FilePath, shown_as: str) -> ReadResult:
         return ReadResult(None, [Problem(rulebook.CONFIG_LAYOUT.id,
                                          f"cannot read file: {error.strerror}",
                                          Location(shown_as))])
+    return parse_text(text, shown_as, content)
+
+
+def parse_text(text: str, shown_as: str, content: bytes = b"", fast: bool = True
+               ) -> ReadResult:
+    """Located data from YAML text: libyaml's events for the common subset (fast),
+    else the exact loader. `fast=False` forces the exact loader (the property test
+    holds both to one result)."""
+    if fast and yaml_events.available():
+        try:
+            fast = yaml_events.load(text, shown_as, MAX_DEPTH, LocatedDict, LocatedList)
+        except yaml_events.GiveUp:
+            pass  # outside the common subset: the exact loader says what it is
+        else:
+            return ReadResult(fast, [], content)
     loader = LocatedLoader(text, shown_as)
     try:
         data = loader.get_single_data()
