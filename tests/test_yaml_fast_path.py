@@ -4,6 +4,7 @@ only give up (and let the exact loader read), never differ."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
@@ -12,6 +13,8 @@ from hypothesis import strategies as st
 from reconciler import yaml_events
 from reconciler.yaml_reading import LocatedDict, LocatedList, ReadResult, parse_text
 
+#: 600 in CI; FAST_PATH_EXAMPLES=5000 for a longer run
+EXAMPLES = int(os.environ.get("FAST_PATH_EXAMPLES", "600"))
 TRAPS = ["01230", "0901", "yes", "no", "on", "off", "true", "False", "NULL", "~", "",
          "1e3", "0x1F", "2024-01-01", "12:30", ".inf", "=", "<<", "- a", "a: b", "#x",
          "'q'", '"q"', "!!str 1", "&a 1", "*a", "[1, 2]", "{a: 1}", "|", ">", "%TAG",
@@ -60,7 +63,7 @@ def _result(result: ReadResult) -> Any:
     return _shape(result.data), [(p.rule, p.message, str(p.location)) for p in result.problems]
 
 
-@settings(max_examples=int(__import__("os").environ.get("FAST_PATH_EXAMPLES", "600")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents)
 @example("users:\n  - extension: 01230\n    name: yes\n    enabled: true\n    x: ~\n")
 @example("a: 1\na: 2\n")
