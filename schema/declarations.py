@@ -88,6 +88,10 @@ class DeclaredSite:
     source: SourceMap
 
 
+#: A site without a `site:` mapping (one shared instance: they are frozen).
+_NO_SITE_SETTINGS = SiteSettings()
+
+
 @dataclass(slots=True)
 class TenantConfig:
     """Everything under sites/: the tenant settings and every declared resource."""
@@ -109,13 +113,15 @@ class TenantConfig:
 
     def site(self, name: str) -> SiteSettings:
         declared = self.site_settings.get(name)
-        return declared.settings if declared else SiteSettings()
+        return declared.settings if declared else _NO_SITE_SETTINGS
 
     def safety(self, site: str) -> Safety:
         return self.site(site).safety or self.settings.safety
 
     def is_ignored(self, site: str, number: str) -> bool:
-        return any(fnmatchcase(number, pattern) for pattern in self.site(site).ignore)
+        declared = self.site_settings.get(site)
+        return declared is not None and any(fnmatchcase(number, pattern)
+                                            for pattern in declared.settings.ignore)
 
     def of_kind(self, *kinds: Kind) -> Iterator[Declared]:
         return (d for d in self.declared if d.key.kind in kinds)
