@@ -38,6 +38,11 @@ def _form_order(model: type[BaseModel]) -> tuple[str, ...]:
 
 
 _ORDER = {d.model: _form_order(d.model) for d in kinds.KINDS.values()}
+#: Per model, the fields that can be managed, in form order: identity, write-only and
+#: excluded fields taken out once here, not for each of 100,000 resources.
+_MANAGEABLE = {model: tuple(name for name in order if not model.model_fields[name].exclude
+                            and name not in IDENTITY_FIELDS | WRITE_ONLY_FIELDS)
+               for model, order in _ORDER.items()}
 
 
 def kind_of(resource: Resource) -> Kind:
@@ -59,14 +64,14 @@ def canonical_members(members: list[Member]) -> dict[str, dict[str, Any]]:
 
 def canonical_fields(resource: Resource) -> Fields:
     """The managed fields of a declared resource, in canonical form."""
-    managed = (resource.model_fields_set | _ALWAYS_MANAGED) - IDENTITY_FIELDS - WRITE_ONLY_FIELDS
+    written = resource.model_fields_set
+    values = resource.__dict__  # pydantic keeps field values here
     fields: Fields = {}
-    model_fields = type(resource).model_fields
     # In the order the portal's form lists them (the model's order): name first.
-    for name in _ORDER[type(resource)]:
-        if name not in managed or model_fields[name].exclude:
+    for name in _MANAGEABLE[type(resource)]:
+        if name not in written and name not in _ALWAYS_MANAGED:
             continue
-        value = getattr(resource, name)
+        value = values[name]
         if name == "members":
             value = canonical_members(value)
         elif name == "devices":

@@ -75,11 +75,16 @@ def read_state(connection: Database) -> TenantState:
     columns = ", ".join(USER_COLUMNS)
     query = ("SELECT site, kind, extension, devices, managed, uid, renumbered_from, "
              f"password_from, {columns} FROM users")
+    # Most users share a handful of device combinations: each stored text is read once.
+    devices: dict[str, list[str]] = {}
     for row in connection.execute(query):
         kind = Kind(row[1])
         fields: Fields = dict(zip(USER_COLUMNS, row[8:], strict=True))
         if kind is Kind.USER:
-            fields["devices"] = in_portal_order(json.loads(row[3]))
+            known = devices.get(row[3])
+            if known is None:
+                known = devices[row[3]] = in_portal_order(json.loads(row[3]))
+            fields["devices"] = list(known)
         else:
             del fields["mac"]
         key = ResourceKey(row[0], kind, row[2])
