@@ -23,20 +23,25 @@ from reconciler.plans.serializing import (
     FORMAT_VERSION,
     change_titles,
     document_checksum,
+    document_lines,
     plan_document,
 )
 
 
 def write_plan_file(path: Path, document: dict[str, Any]) -> None:
-    """Write a plan document atomically: a reader never sees half a file."""
-    text = json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    """Write a plan document atomically: a reader never sees half a file, and a failed
+    write leaves no temporary file behind."""
+    directory = path.parent if str(path.parent) else Path(".")
+    temporary: str | None = None
     try:
-        directory = path.parent if str(path.parent) else Path(".")
         with tempfile.NamedTemporaryFile("w", dir=directory, delete=False, suffix=".tmp",
                                          encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(handle.name, path)
+            temporary = handle.name
+            handle.writelines(document_lines(document))
+        os.replace(temporary, path)
     except OSError as error:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
         raise ReconcilerError(f"cannot write plan file {path}: {error.strerror}") from error
 
 

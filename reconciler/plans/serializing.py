@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from reconciler import __version__
@@ -91,6 +92,26 @@ def plan_document(plan: Plan, config_digest: str, plan_checksum: str) -> dict[st
         "compared": compared(plan.compared) if plan.compared is not None else None,
         "checksum": plan_checksum,
     }
+
+
+def document_lines(document: dict[str, Any]) -> Iterator[str]:
+    """The plan document as JSON text, one change a line: what `plan --out` writes and
+    `--format json` prints. Each part goes through the C encoder (`indent` would force
+    Python's, 5x slower on 100,000 changes), and the file is written as it is made."""
+    yield "{\n"
+    last = len(document) - 1
+    for position, (key, value) in enumerate(document.items()):
+        end = ",\n" if position < last else "\n"
+        if key == "changes" and value:
+            yield '  "changes": [\n'
+            final = len(value) - 1
+            for index, change in enumerate(value):
+                yield "    " + json.dumps(change, ensure_ascii=False) + \
+                    (",\n" if index < final else "\n")
+            yield "  ]" + end
+        else:
+            yield f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}{end}"
+    yield "}\n"
 
 
 def change_titles(document: dict[str, Any]) -> list[str]:

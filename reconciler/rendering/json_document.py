@@ -3,10 +3,9 @@ documented in README.md ("Plan JSON"), stable within a `format_version`."""
 
 from __future__ import annotations
 
-import json
-
+from reconciler.plans.serializing import document_lines
 from reconciler.rendering.view import PlanView
 
 
 def render(plan: PlanView) -> str:
-    return json.dumps(plan.document, indent=2, ensure_ascii=False) + "\n"
+    return "".join(document_lines(dict(plan.document)))
