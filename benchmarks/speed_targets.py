@@ -85,30 +85,68 @@ def main() -> None:
     parser.add_argument("--sites", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    print(f"{args.numbers} numbers over {args.sites} sites, {args.rounds} rounds")
+    small = example_plan(args.rounds * 3)
+    line("reconcile plan of the example in sites/ (wall)", small, "s", "(target <= 0.2)")
+    large = at_size(args.numbers, args.sites, args.rounds)
+    tenth = at_size(args.numbers // 10, max(args.sites // 5, 1), args.rounds, quiet=True)
+    print(f"linear growth, {args.numbers // 10} -> {args.numbers} numbers (target <= 11x):")
+    for stage in ("validate", "plan", "apply", "import"):
+        line(f"  {stage}", large[stage] / tenth[stage], "x")
+
+
+def example_plan(rounds: int) -> float:
+    repo = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copytree(repo / "sites", Path(tmp) / "sites")
+        return statistics.median(
+            command("plan", "--summary-file", "", cwd=Path(tmp)).seconds for _ in range(rounds))
+
+
+def at_size(numbers: int, sites_count: int, rounds: int, quiet: bool = False
+            ) -> dict[str, float]:
+    """The targets at one size; returns the stage times for the linear-growth ratios."""
+    show = (lambda *a: None) if quiet else line
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         sites = work / "sites"
-        write_tenant(sites, args.numbers, args.sites)
+        write_tenant(sites, numbers, sites_count)
         tenant = ["--tenant", f"sqlite:///{work / 'tenant.db'}"]
-        print(f"{args.numbers} numbers over {args.sites} sites, {args.rounds} rounds")
+        empty = ["--tenant", f"sqlite:///{work / 'empty.db'}"]
+        validated = command("validate", str(sites), cwd=work)
+        show("validate", validated.seconds, "s")
+        show("  peak memory", validated.peak_mb, "MB", "(target < 1024)")
+        plain, saved = median_pair(
+            rounds, lambda: command("plan", str(sites), *empty, cwd=work).seconds,
+            lambda: command("plan", str(sites), *empty, "--out", "plan.json", cwd=work).seconds)
+        out = command("plan", str(sites), *empty, "--out", "plan.json", cwd=work)
+        show("plan, every resource created", plain, "s")
+        show("plan --out plan.json, every resource created", saved, "s")
+        show("  plan --out / plan", saved / plain, "x", "(target <= 1.2)")
+        show("  peak memory of plan --out", out.peak_mb, "MB", "(target < 1024)")
         created = command("apply", str(sites), "--auto-approve", *tenant, cwd=work)
-        line("apply, every resource created", created.seconds, "s")
-        line("  peak memory", created.peak_mb, "MB", "(target < 1024)")
-        plan = command("plan", str(sites), *tenant, cwd=work)
+        show("apply, every resource created", created.seconds, "s")
+        show("  peak memory", created.peak_mb, "MB", "(target < 1024)")
 
         def cold() -> float:
             shutil.rmtree(work / ".reconciler" / "cache", ignore_errors=True)
             return command("plan", str(sites), *tenant, cwd=work).seconds
 
-        base, cold_plan = median_pair(args.rounds, lambda: floor(sites), cold)
-        line("floor: bare CSafeLoader load of the site files", base, "s")
-        line("cold no-change plan", cold_plan, "s")
-        line("  cold plan / floor", cold_plan / base, "x", "(target <= 1.0)")
-        line("  peak memory", plan.peak_mb, "MB", "(target < 1024)")
-        write_tenant(sites, args.numbers, args.sites, renamed=args.numbers // 100)
-        changed = statistics.median(cold() for _ in range(args.rounds))
-        line("cold plan, 1% of users renamed", changed, "s")
-        line("  1% change / no-change plan", changed / cold_plan, "x", "(target <= 1.1)")
+        base, cold_plan = median_pair(rounds, lambda: floor(sites), cold)
+        plan = command("plan", str(sites), *tenant, cwd=work)
+        show("floor: bare CSafeLoader load of the site files", base, "s")
+        show("cold no-change plan", cold_plan, "s")
+        show("  cold plan / floor", cold_plan / base, "x", "(target <= 1.0)")
+        show("  peak memory", plan.peak_mb, "MB", "(target < 1024)")
+        imported = command("import", *tenant, "--out", str(work / "imported"), cwd=work)
+        show("import", imported.seconds, "s")
+        show("  peak memory", imported.peak_mb, "MB", "(target < 1024)")
+        write_tenant(sites, numbers, sites_count, renamed=numbers // 100)
+        changed = statistics.median(cold() for _ in range(rounds))
+        show("cold plan, 1% of users renamed", changed, "s")
+        show("  1% change / no-change plan", changed / cold_plan, "x", "(target <= 1.1)")
+        return {"validate": validated.seconds, "plan": cold_plan, "apply": created.seconds,
+                "import": imported.seconds}
 
 
 if __name__ == "__main__":

@@ -52,6 +52,66 @@ def diff_fields(live: Fields, desired: Fields) -> tuple[DiffItem, ...]:
     current = project(live, desired)
     if current == desired:
         return ()
+    simple = _simple_differences(current, desired)
+    if simple is not None:
+        return simple
+    return _deep_differences(current, desired)
+
+
+def _simple_differences(current: Fields, desired: Fields) -> tuple[DiffItem, ...] | None:
+    """The canonical shapes (scalars, lists of scalars, members: a mapping of mappings)
+    diffed directly, as deepdiff reports them (a property test holds the two to one
+    answer): deepdiff costs 0.4 ms a resource, a second on a 1% change of a large
+    tenant. None for any other shape: deepdiff then."""
+    items: list[DiffItem] = []
+    for name, new in desired.items():
+        old = current[name]
+        if old == new and type(old) is type(new):
+            continue
+        if isinstance(old, dict) and isinstance(new, dict):
+            if not _diff_mapping(old, new, (name,), items):
+                return None
+        elif _nested(old) or _nested(new):
+            whole = old is None or new is None or (isinstance(old, list)
+                                                   and isinstance(new, list))
+            if not whole:
+                return None
+            items.append(DiffItem(Operation.CHANGE, (name,), old, new))
+        else:
+            items.append(DiffItem(Operation.CHANGE, (name,), old, new))
+    return tuple(sorted(items, key=lambda item: item.path))
+
+
+def _diff_mapping(old: dict[Any, Any], new: dict[Any, Any], path: tuple[str, ...],
+                  items: list[DiffItem]) -> bool:
+    """A mapping whose values are scalars or flat mappings of scalars (members)."""
+    for key in old.keys() | new.keys():
+        if not isinstance(key, str):
+            return False
+        here = (*path, key)
+        if key not in old:
+            items.append(DiffItem(Operation.ADD, here, None, new[key]))
+        elif key not in new:
+            items.append(DiffItem(Operation.REMOVE, here, old[key], None))
+        else:
+            a, b = old[key], new[key]
+            if a == b and type(a) is type(b):
+                continue
+            if isinstance(a, dict) and isinstance(b, dict) and len(path) == 1:
+                if not _diff_mapping(a, b, here, items):
+                    return False
+            elif _nested(a) or _nested(b):
+                return False
+            else:
+                items.append(DiffItem(Operation.CHANGE, here, a, b))
+    return True
+
+
+def _nested(value: Any) -> bool:
+    return isinstance(value, dict | list | tuple | set)
+
+
+def _deep_differences(current: Fields, desired: Fields) -> tuple[DiffItem, ...]:
     # Imported here: deepdiff (and the ssl, subprocess and futures it imports) costs
     # 50 ms at start-up, and a plan with no changes never needs it.
     from deepdiff import DeepDiff

@@ -61,6 +61,9 @@ def load(text: str, file: str, max_depth: int, dict_type: Any, list_type: Any) -
 
 def _build(next_event: Any, file: str, max_depth: int, dict_type: Any, list_type: Any
            ) -> Any:
+    """One pass over the events. The open container and its pending key live in local
+    variables (the enclosing ones on `saved`): this loop runs for every scalar of a
+    tenant, so it does as little per event as it can."""
     if type(next_event()) is not StreamStartEvent:
         raise GiveUp
     event = next_event()
@@ -68,73 +71,86 @@ def _build(next_event: Any, file: str, max_depth: int, dict_type: Any, list_type
         return None  # an empty file
     if type(event) is not DocumentStartEvent:
         raise GiveUp
-    # A stack of open containers: [container, is_mapping, pending key, key mark].
-    stack: list[list[Any]] = []
-    root: Any = None
     scalar, mapping_start, sequence_start = ScalarEvent, MappingStartEvent, SequenceStartEvent
     mapping_end, sequence_end = MappingEndEvent, SequenceEndEvent
+    plain, special, no_key = _PLAIN, _SPECIAL, _NO_KEY
+    saved: list[tuple[Any, bool, Any]] = []  # the enclosing containers
+    container: Any = None  # the open container; None at the top
+    in_mapping = False
+    key: Any = no_key  # a mapping's key waiting for its value
+    key_position: Any = None
+    key_marks: Any = None
+    value_marks: Any = None
+    item_marks: Any = None
+    root: Any = None
     while True:
         event = next_event()
         kind = type(event)
         if kind is scalar:
             if event.anchor is not None or event.tag is not None:
                 raise GiveUp
-            text = event.value
+            value: Any = event.value
             if event.implicit[0]:  # plain: resolved as the exact loader does
-                if text in _PLAIN:
-                    value: Any = _PLAIN[text]
-                elif text in _SPECIAL:
+                if value in plain:
+                    value = plain[value]
+                elif value in special:
                     raise GiveUp
-                else:
-                    value = text
-            else:
-                value = text
             mark = event.start_mark
-            position = (mark.line, mark.column)
+            if in_mapping:
+                if key is no_key:  # this scalar is a key
+                    if value is None or value in container:
+                        raise GiveUp  # a null or repeated key
+                    key, key_position = value, (mark.line, mark.column)
+                else:
+                    container[key] = value
+                    key_marks[key] = key_position
+                    value_marks[key] = (mark.line, mark.column)
+                    key = no_key
+            elif container is not None:
+                container.append(value)
+                item_marks.append((mark.line, mark.column))
+            else:
+                root = value
         elif kind is mapping_start or kind is sequence_start:
-            if event.anchor is not None or event.tag is not None or len(stack) >= max_depth:
+            if event.anchor is not None or event.tag is not None or len(saved) >= max_depth:
                 raise GiveUp
             mark = event.start_mark
             position = (mark.line, mark.column)
-            is_mapping = kind is mapping_start
-            value = (dict_type if is_mapping else list_type)(file, position)
+            opened = (dict_type if kind is mapping_start else list_type)(file, position)
+            if in_mapping:
+                if key is no_key:
+                    raise GiveUp  # a mapping or list as a key
+                container[key] = opened
+                key_marks[key] = key_position
+                value_marks[key] = position
+                key = no_key
+            elif container is not None:
+                container.append(opened)
+                item_marks.append(position)
+            else:
+                root = opened
+            saved.append((container, in_mapping, key_position))
+            container, in_mapping = opened, kind is mapping_start
+            if in_mapping:
+                key_marks, value_marks = opened.key_marks, opened.value_marks
+            else:
+                item_marks = opened.item_marks
         elif kind is mapping_end or kind is sequence_end:
-            done = stack.pop()
-            if done[1] and done[2] is not _NO_KEY:
+            if key is not no_key:
                 raise GiveUp  # cannot happen in well-formed events; be safe
-            if not stack:
-                root = done[0]
-            continue
+            container, in_mapping, key_position = saved.pop()
+            if in_mapping:
+                key_marks, value_marks = container.key_marks, container.value_marks
+            elif container is not None:
+                item_marks = container.item_marks
         elif kind is DocumentEndEvent:
-            if stack:
+            if saved:
                 raise GiveUp
             if type(next_event()) is not StreamEndEvent:
                 raise GiveUp  # several documents
             return root
         else:  # an alias, or anything unexpected
             raise GiveUp
-        # place the value in the open container
-        if stack:
-            top = stack[-1]
-            container = top[0]
-            if top[1]:
-                if top[2] is _NO_KEY:  # this value is a key
-                    if kind is not scalar or value is None or value in container:
-                        raise GiveUp  # complex, null or repeated key
-                    top[2], top[3] = value, position
-                else:
-                    key = top[2]
-                    container[key] = value
-                    container.key_marks[key] = top[3]
-                    container.value_marks[key] = position
-                    top[2] = _NO_KEY
-            else:
-                container.append(value)
-                container.item_marks.append(position)
-        elif kind is scalar:
-            root = value
-        if kind is mapping_start or kind is sequence_start:
-            stack.append([value, kind is mapping_start, _NO_KEY, None])
 
 
 class _NoKey:
