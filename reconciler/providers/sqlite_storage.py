@@ -98,6 +98,9 @@ def open_for_writing(path: Path) -> sqlite3.Connection:
     # last steps, and the journal plus a fresh plan redo them.
     connection.execute("PRAGMA journal_mode = WAL")
     connection.execute("PRAGMA synchronous = NORMAL")
+    # 64 MiB of page cache (SQLite's default is 2 MiB): a 100,000-number tenant's
+    # indexes then stay in memory, and a step costs the same at any size.
+    connection.execute("PRAGMA cache_size = -65536")
     return connection
 
 
