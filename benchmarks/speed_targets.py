@@ -89,7 +89,8 @@ def main() -> None:
     small = example_plan(args.rounds * 3)
     line("reconcile plan of the example in sites/ (wall)", small, "s", "(target <= 0.2)")
     large = at_size(args.numbers, args.sites, args.rounds)
-    tenth = at_size(args.numbers // 10, max(args.sites // 5, 1), args.rounds, quiet=True)
+    print(f"{args.numbers // 10} numbers over {max(args.sites // 5, 1)} sites:")
+    tenth = at_size(args.numbers // 10, max(args.sites // 5, 1), args.rounds)
     print(f"linear growth, {args.numbers // 10} -> {args.numbers} numbers (target <= 11x):")
     for stage in ("validate", "plan", "apply", "import"):
         line(f"  {stage}", large[stage] / tenth[stage], "x")
@@ -103,10 +104,9 @@ def example_plan(rounds: int) -> float:
             command("plan", "--summary-file", "", cwd=Path(tmp)).seconds for _ in range(rounds))
 
 
-def at_size(numbers: int, sites_count: int, rounds: int, quiet: bool = False
-            ) -> dict[str, float]:
+def at_size(numbers: int, sites_count: int, rounds: int) -> dict[str, float]:
     """The targets at one size; returns the stage times for the linear-growth ratios."""
-    show = (lambda *a: None) if quiet else line
+    show = line
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         sites = work / "sites"
