@@ -38,3 +38,14 @@ def test_tenant_at_scale_runs_side_by_side_with_postgresql(postgres_server: str)
     assert result.returncode == 0, result.stderr
     assert "PostgreSQL: no-change plan, end to end" in result.stdout
     assert "apply (3 changes), PostgreSQL" in result.stdout
+
+
+def test_speed_targets_print_every_ratio() -> None:
+    result = subprocess.run(
+        [sys.executable, "benchmarks/speed_targets.py", "--numbers", "300", "--sites", "3",
+         "--rounds", "1"], cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    for target in ("cold plan / floor", "1% change / no-change plan", "plan --out / plan",
+                   "peak memory of plan --out", "reconcile plan of the example",
+                   "linear growth"):
+        assert target in result.stdout, target
