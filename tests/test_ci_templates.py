@@ -209,11 +209,17 @@ def _workspace(root: Path, sites: Path, rename: bool = True) -> Path:
     return root
 
 
+def _applied(sites: Path, tmp_path: Path) -> Path:
+    """A tenant holding what `sites` describes: main's, before the change under test."""
+    tenant = tmp_path / "tenant.db"
+    assert reconcile("apply", "--auto-approve", str(sites), cwd=tmp_path,
+                     tenant=tenant).returncode == 0
+    return tenant
+
+
 def test_a_pull_request_is_planned_commented_and_its_plan_applied_after_merge(
         example_sites: Path, tmp_path: Path) -> None:
-    tenant = tmp_path / "tenant.db"
-    assert reconcile("apply", "--auto-approve", str(example_sites), cwd=tmp_path,
-                     tenant=tenant).returncode == 0
+    tenant = _applied(example_sites, tmp_path)
     pull = _workspace(tmp_path / "pull", example_sites)
     (pull / "event.json").write_text(json.dumps({"pull_request": {"number": 7}}))
     summary = tmp_path / "summary.md"
@@ -339,9 +345,7 @@ def test_gitlab_validates_into_a_code_quality_report(tmp_path: Path,
 
 def test_gitlab_plans_a_merge_request_and_applies_its_plan_after_merge(
         tmp_path: Path, example_sites: Path) -> None:
-    tenant = tmp_path / "tenant.db"
-    assert reconcile("apply", "--auto-approve", str(example_sites), cwd=tmp_path,
-                     tenant=tenant).returncode == 0
+    tenant = _applied(example_sites, tmp_path)
     merge_request = _workspace(tmp_path / "mr", example_sites)
     gitlab = FakeGitLab()
     with gitlab.serving() as api:

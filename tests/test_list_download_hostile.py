@@ -41,10 +41,13 @@ def _merged_cells(path: Path) -> Path:
     return path
 
 
-def _formula_in_a_name(path: Path) -> Path:
-    rows = [list(row) for row in EXAMPLE_ROWS]
-    rows[2][HEADERS.index("Name")] = '=HYPERLINK("http://x","y")'
-    return workbook(path, rows)
+def _one_cell(row: int, column: str, value: str) -> Callable[[Path], Path]:
+    """The example's download with one cell changed."""
+    def make(path: Path) -> Path:
+        rows = [list(cells) for cells in EXAMPLE_ROWS]
+        rows[row][HEADERS.index(column)] = value
+        return workbook(path, rows)
+    return make
 
 
 def _extra_sheets(path: Path) -> Path:
@@ -71,12 +74,6 @@ def _zip_bomb(path: Path) -> Path:
     return path
 
 
-def _duplicate_extension(path: Path) -> Path:
-    rows = [list(row) for row in EXAMPLE_ROWS]
-    rows[4][HEADERS.index("Extension")] = "0997"
-    return workbook(path, rows)
-
-
 def _not_utf8_csv(path: Path) -> Path:
     csv = path.with_suffix(".csv")
     csv.write_bytes("Site,Extension,Name\nMain,0997,Jos\xe9\n".encode("latin-1"))
@@ -88,12 +85,13 @@ CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "encrypted": (_encrypted, "is an encrypted workbook or an old .xls file"),
     "empty sheet": (_empty_sheet, "sheet 'Sheet' is empty; its first row must name"),
     "merged cells": (_merged_cells, "sheet 'User List' has merged cells"),
-    "formula": (_formula_in_a_name, "User List!C4: the name is a formula"),
+    "formula": (_one_cell(2, "Name", '=HYPERLINK("http://x","y")'),
+                "User List!C4: the name is a formula"),
     "extra sheets": (_extra_sheets, "has 2 sheets ('User List', 'Notes'); say which"),
     "a million rows": (_a_million_rows, "has more than 200,000 rows"),
     "zip bomb": (_zip_bomb, "refusing it as a possible zip bomb"),
-    "a number twice": (_duplicate_extension, "User List!B6: extension 0997 is also at "
-                                             "User List!B2"),
+    "a number twice": (_one_cell(4, "Extension", "0997"),
+                       "User List!B6: extension 0997 is also at User List!B2"),
     "not UTF-8": (_not_utf8_csv, "is not UTF-8 text (line 2); save it as \"CSV UTF-8\""),
 }
 
