@@ -19,7 +19,7 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,18 +140,45 @@ def _xlsx_bytes(source: Path, sheet: Sheet, upload: Upload) -> bytes:
 
 
 def _csv_bytes(source: Path, sheet: Sheet, upload: Upload) -> bytes:
-    text = source.read_bytes().decode("utf-8-sig")
+    """The CSV with only the edited records rewritten: every other record keeps its
+    bytes exactly (its quoting, its line ending), so a diff of the two files shows
+    the edits and nothing else."""
+    raw = source.read_bytes()
+    bom = "\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""
+    text = raw.decode("utf-8-sig")
     try:
         dialect: Any = csv.Sniffer().sniff(text[:64 * 1024], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
+    by_row: dict[int, dict[int, str]] = {}
     for (row, index), value in upload.edits.items():
-        rows[row - 1][index] = value
-    buffer = io.StringIO(newline="")
-    csv.writer(buffer, dialect, lineterminator="\r\n").writerows(rows)
-    bom = "\ufeff" if source.read_bytes().startswith(b"\xef\xbb\xbf") else ""
-    return (bom + buffer.getvalue()).encode()
+        by_row.setdefault(row, {})[index] = value
+    out = io.StringIO(newline="")
+    for number, (fields, record) in enumerate(_records(text, dialect), start=1):
+        edits = by_row.get(number)
+        if edits is None:
+            out.write(record)
+            continue
+        for index, value in edits.items():
+            fields[index] = value
+        ending = "\r\n" if record.endswith("\r\n") else "\n" if record.endswith("\n") else ""
+        csv.writer(out, dialect, lineterminator=ending).writerow(fields)
+    return (bom + out.getvalue()).encode()
+
+
+def _records(text: str, dialect: Any) -> Iterator[tuple[list[str], str]]:
+    """Each CSV record with the exact text it was read from (a quoted field may hold
+    line breaks, so a record can span lines)."""
+    consumed: list[str] = []
+
+    def lines() -> Iterator[str]:
+        for line in io.StringIO(text, newline=""):  # as csv asks files to be opened
+            consumed.append(line)
+            yield line
+
+    for fields in csv.reader(lines(), dialect):
+        yield fields, "".join(consumed)
+        consumed.clear()
 
 
 def _write(out: Path, content: bytes, private: bool) -> None:

@@ -68,6 +68,10 @@ def test_only_editable_cells_change(run: Run, example_sites: Path, tmp_path: Pat
     assert changed == {(1, "Name"), (1, "Password"), (2, "Name"), (2, "E-mail")}
     assert after[1][HEADERS.index("Password")] == SECRET
     assert after[2][HEADERS.index("E-mail")] == "desk@example.com"
+    if suffix == ".csv":  # every record not edited keeps its bytes
+        kept = [line for line in download.read_bytes().splitlines(keepends=True)
+                if b"0997" not in line and b"01230" not in line]
+        assert kept and all(line in out.read_bytes() for line in kept)
     if suffix == ".xlsx":  # every locked cell keeps its value, type, colour and format
         old, new = styles(download), styles(out)
         locked = [c for c, header in enumerate(HEADERS) if header not in EDITABLE]
@@ -153,3 +157,27 @@ def test_the_manual_tenant_loop_closes(run: Run, example_sites: Path, tmp_path: 
     _portal_after(tmp_path / "edits.xlsx", download, [created])
     again = run("plan", str(example_sites), "--tenant", _url(download), "--detailed-exitcode")
     assert again.exit_code == 0, again.output
+
+
+def test_a_csv_upload_keeps_every_other_record_byte_for_byte(run: Run, example_sites: Path,
+                                                            tmp_path: Path) -> None:
+    """The portal's CSV may quote every field and end lines its own way; only the
+    edited record is written anew."""
+    download = tmp_path / "list.csv"
+    with open(download, "w", newline="", encoding="utf-8") as file:
+        writer = __import__("csv").writer(file, quoting=__import__("csv").QUOTE_ALL,
+                                          lineterminator="\n")
+        writer.writerow(HEADERS)
+        writer.writerows(EXAMPLE_ROWS)
+    _edit(example_sites / "Main" / "users.yaml", "name: test vqm", 'name: "Reception"')
+    out = tmp_path / "edits.csv"
+    result = run("plan", str(example_sites), "--tenant", _url(download), "--format",
+                 "list-upload", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    before = download.read_bytes().split(b"\n")
+    after = out.read_bytes().split(b"\n")
+    assert len(after) == len(before)
+    changed = [index for index, (old, new) in enumerate(zip(before, after, strict=True))
+               if old != new]
+    assert changed == [2] and b"Reception" in after[2]
+    assert cells(out)[2][:2] == ["Main", "01230"]
