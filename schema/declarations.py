@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from schema.canonical import canonical_fields, kind_of, number_of, previous_number_of
 from schema.fields import DEFAULT_SECRET_PREFIX, SecretRef
@@ -16,6 +16,7 @@ from schema.settings import Safety, SiteSettings, TenantSettings
 from schema.state import Fields, Kind, ResourceKey
 
 Path = tuple[str | int, ...]
+T = TypeVar("T")
 
 
 class SourceMap(Protocol):
@@ -114,6 +115,7 @@ class TenantConfig:
     _of_kind: dict[tuple[Kind, ...], list[Declared]] = field(
         default_factory=dict, repr=False, compare=False)
     _of_kind_source: list[Declared] | None = field(default=None, repr=False, compare=False)
+    _indexes: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def site(self, name: str) -> SiteSettings:
         declared = self.site_settings.get(name)
@@ -133,10 +135,21 @@ class TenantConfig:
         chosen = self._of_kind.get(kinds)
         if chosen is None or self._of_kind_source is not self.declared:
             if self._of_kind_source is not self.declared:
-                self._of_kind = {}
-                self._of_kind_source = self.declared
+                self._of_kind, self._of_kind_source = {}, self.declared
+                self._indexes = {}
             chosen = self._of_kind[kinds] = [d for d in self.declared if d.key.kind in kinds]
         return iter(chosen)
+
+    def index(self, name: str, build: Callable[[], T]) -> T:
+        """An index of the declared resources that several rules share (built once per
+        `declared` list, like of_kind's answers)."""
+        if self._of_kind_source is not self.declared:
+            self._of_kind, self._of_kind_source = {}, self.declared
+            self._indexes = {}
+        if name not in self._indexes:
+            self._indexes[name] = build()
+        found: T = self._indexes[name]
+        return found
 
     def sites(self) -> list[str]:
         """Sites with at least one file (an emptied site is still a site)."""

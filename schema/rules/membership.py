@@ -13,15 +13,16 @@ from schema.state import Kind
 
 
 def _members(config: TenantConfig) -> Iterator[tuple[Declared, int, Member]]:
-    for declared in config.declared:
-        if has_members(declared.kind):
-            members: list[Member] = getattr(declared.resource, "members")  # noqa: B009
-            for index, member in enumerate(members):
-                yield declared, index, member
+    lines = (kind for kind in Kind if has_members(kind))
+    for declared in config.of_kind(*lines):
+        members: list[Member] = getattr(declared.resource, "members")  # noqa: B009
+        for index, member in enumerate(members):
+            yield declared, index, member
 
 
 def _users_by_extension(config: TenantConfig) -> dict[str, Declared]:
-    return {d.number: d for d in config.of_kind(Kind.USER, Kind.HOT_DESK_USER)}
+    return config.index("users by extension", lambda: {
+        d.key.number: d for d in config.of_kind(Kind.USER, Kind.HOT_DESK_USER)})
 
 
 def unknown_members(config: TenantConfig) -> Iterator[Problem]:

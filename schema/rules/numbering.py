@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from schema import rulebook
 from schema.declarations import Declared, TenantConfig
 from schema.kinds import describe
-from schema.numbering_plan import prefixes
+from schema.numbering_plan import _SHORTEST, prefixes
 from schema.problems import Problem
 from schema.rules.repeats import repeats
 
@@ -33,11 +33,14 @@ def prefix_collisions(config: TenantConfig) -> Iterator[Problem]:
     Each number looks up its own shorter prefixes (at most 3 for a 5-digit number)
     in a set, so this stays linear in the size of the tenant.
     """
-    owners = {d.number: d for d in config.declared}
+    owners = {d.key.number: d for d in config.declared}
+    owner = owners.get
     for declared in config.declared:
-        number = declared.number
+        number = declared.key.number
+        if len(number) <= _SHORTEST:
+            continue  # nothing shorter can block it
         for prefix in prefixes(number):
-            blocker = owners.get(prefix)
+            blocker = owner(prefix)
             if blocker is not None:
                 yield Problem(
                     rulebook.NUMBER_PREFIX.id,
