@@ -52,6 +52,9 @@ def write_upload(plan: Plan, provider: ListDownloadTenant, out: Path,
     sheet, columns = provider.sheet()
     upload = _edits(plan, sheet, columns, out, secret_prefix, environ)
     source = provider.path
+    if not provider.unchanged_since_read():
+        raise ReconcilerError(f"{source} changed while it was being planned; plan again, "
+                              "so that the upload is made from the file the plan compared")
     if out.resolve() == source.resolve():
         raise ReconcilerError(f"--out {out} is the downloaded file itself; write the upload "
                               "file beside it, under another name")

@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 from yaml.events import (
-    AliasEvent,
     DocumentEndEvent,
     DocumentStartEvent,
     MappingEndEvent,
@@ -159,4 +158,4 @@ class _NoKey:
 
 _NO_KEY = _NoKey()
 
-__all__ = ["AliasEvent", "GiveUp", "available", "load"]
+__all__ = ["GiveUp", "available", "load"]

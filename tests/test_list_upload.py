@@ -181,3 +181,20 @@ def test_a_csv_upload_keeps_every_other_record_byte_for_byte(run: Run, example_s
                if old != new]
     assert changed == [2] and b"Reception" in after[2]
     assert cells(out)[2][:2] == ["Main", "01230"]
+
+
+def test_a_download_replaced_while_planning_is_not_edited(example_sites: Path,
+                                                         tmp_path: Path) -> None:
+    from reconciler.errors import ReconcilerError
+    from reconciler.list_upload import write_upload
+    from reconciler.providers.list_download import ListDownloadTenant
+    from reconciler.runs import plan_run
+
+    download = workbook(tmp_path / "list.xlsx", EXAMPLE_ROWS)
+    _edit(example_sites / "Main" / "users.yaml", "name: test vqm", 'name: "Reception"')
+    provider = ListDownloadTenant(_url(download))
+    planned = plan_run(example_sites, provider)
+    workbook(download, EXAMPLE_ROWS[1:])  # downloaded again meanwhile: other rows
+    with pytest.raises(ReconcilerError, match="changed while it was being planned"):
+        write_upload(planned.plan, provider, tmp_path / "edits.xlsx")
+    assert not (tmp_path / "edits.xlsx").exists()

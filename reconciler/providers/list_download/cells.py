@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable
-from typing import Any
 
 from reconciler.providers.list_download.workbook import Cell, SpreadsheetError
 from schema.devices import in_portal_order
@@ -100,5 +98,3 @@ def member_type(cell: Cell, what: str) -> str | None:
                                "group members\" nor \"Multi site group members\"")
     return value
 
-
-Reader = Callable[[Cell, str], Any]

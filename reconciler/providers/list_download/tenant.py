@@ -56,6 +56,14 @@ _NUMBERS = {"direct_dial_number": "direct_dial_digits", "outgoing_caller_id":
             "direct_dial_digits"}
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None  # read_sheet says what is wrong
+    return info.st_size, info.st_mtime_ns
+
+
 class ListDownloadTenant:
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
@@ -69,6 +77,9 @@ class ListDownloadTenant:
         self._tenant = parse_qs(parts.query).get("tenant", [None])[0]
         self._settings = ListDownloadSettings()
         self._state: TenantState | None = None
+        self._sheet: tuple[Sheet, ColumnMap] | None = None
+        #: the file's size and change time when it was read
+        self.read_stamp: tuple[int, int] | None = None
 
     # --- reading ----------------------------------------------------------------------
     @property
@@ -77,7 +88,7 @@ class ListDownloadTenant:
 
     def configure(self, settings: TenantSettings) -> None:
         if settings.list_download != self._settings:
-            self._settings, self._state = settings.list_download, None
+            self._settings, self._state, self._sheet = settings.list_download, None, None
 
     def bind(self, tenant: str) -> None:
         pass  # the file holds one tenant; ?tenant= says whose, when given
@@ -86,10 +97,15 @@ class ListDownloadTenant:
         return True  # a missing file is an error when it is read, naming it
 
     def sheet(self) -> tuple[Sheet, ColumnMap]:
-        sheet = read_sheet(self.path, self._settings.sheet)
-        columns = map_columns(self.path, sheet, self._settings)
-        require_columns(self.path, sheet, columns, self._settings)
-        return sheet, columns
+        """The sheet as read with the current settings (read once: the upload file is
+        written from the very cells the plan compared)."""
+        if self._sheet is None:
+            self.read_stamp = _stamp(self.path)
+            sheet = read_sheet(self.path, self._settings.sheet)
+            columns = map_columns(self.path, sheet, self._settings)
+            require_columns(self.path, sheet, columns, self._settings)
+            self._sheet = (sheet, columns)
+        return self._sheet
 
     def read_state(self) -> TenantState:
         if self._state is None:
@@ -167,6 +183,9 @@ class ListDownloadTenant:
         return Visibility(self.description, shown)
 
     # --- never writing ----------------------------------------------------------------
+    def unchanged_since_read(self) -> bool:
+        return self.read_stamp is not None and _stamp(self.path) == self.read_stamp
+
     def write_refusal(self) -> str:
         return (f"{self.description} is the portal's own export, a read-only view of the "
                 "real tenant: nothing here can change it. To change the real tenant, follow "
