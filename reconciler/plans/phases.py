@@ -46,6 +46,8 @@ def delete_users(t: Transition) -> list[Change]:
 
 
 def renumber(t: Transition) -> list[Change]:
+    if not t.renumbering.moves:
+        return []  # the usual case: nothing to work out over every resource
     present = {key.number for key in t.before.resources} - {key.number for key in t.deleted}
     return renumber_steps(t.renumbering.moves, present,
                           {d.number for d in t.config.declared},
