@@ -127,6 +127,15 @@ def at_size(numbers: int, sites_count: int, rounds: int) -> dict[str, float]:
         created = command("apply", str(sites), "--auto-approve", *tenant, cwd=work)
         show("apply, every resource created", created.seconds, "s")
         show("  peak memory", created.peak_mb, "MB", "(target < 1024)")
+        with_passwords = work / "with-passwords"
+        write_tenant(with_passwords, numbers, sites_count, passwords=True)
+        secret = command("apply", str(with_passwords), "--auto-approve", "--tenant",
+                         f"sqlite:///{work / 'passwords.db'}", cwd=work,
+                         env={"RECONCILER_PW_BENCH": "Bench-pass-1"})
+        show("apply, every user and hot desk user with a password", secret.seconds, "s")
+        show("  with passwords / without", secret.seconds / created.seconds, "x",
+             "(target <= 2.0)")
+        show("  peak memory", secret.peak_mb, "MB", "(target < 1024)")
 
         def cold() -> float:
             shutil.rmtree(work / ".reconciler" / "cache", ignore_errors=True)

@@ -31,7 +31,9 @@ from schema.settings import declared_facts
 T = TypeVar("T")
 
 
-def write_tenant(root: Path, numbers: int, sites: int, renamed: int = 0) -> None:
+def write_tenant(root: Path, numbers: int, sites: int, renamed: int = 0,
+                 passwords: bool = False) -> None:
+    """`passwords`: every user and hot desk user sets one (RECONCILER_PW_BENCH)."""
     users = int(numbers * 0.7)
     desks = int(numbers * 0.2)
     lines = numbers - users - desks
@@ -40,18 +42,19 @@ def write_tenant(root: Path, numbers: int, sites: int, renamed: int = 0) -> None
         f'tenant: Bench\nplatform_version: "6.0"\nlicences:\n  shared_lines: {lines}\n'
         f"  shared_licensing: true\npackages:\n  Basic: {users + desks}\n"
     )
+    secret = ", password: {env: RECONCILER_PW_BENCH}" if passwords else ""
     per_site: dict[int, list[str]] = {s: [] for s in range(sites)}
     for i in range(users):
         name = f"User {i}" + (" (renamed)" if i < renamed else "")
         per_site[i % sites].append(
             f'  - {{extension: "{i:05d}", name: "{name}", package: Basic, '
             f'devices: ["1030", iPECS One Premium], mac: "02{i:010X}", '
-            f"email: u{i}@example.com, group_member_type: multi_site}}\n")
+            f"email: u{i}@example.com, group_member_type: multi_site{secret}}}\n")
     desk_lines: dict[int, list[str]] = {s: [] for s in range(sites)}
     for i in range(desks):
         desk_lines[i % sites].append(
             f'  - {{extension: "{users + i:05d}", name: "Desk {i}", package: Basic, '
-            "group_member_type: multi_site}\n")
+            f"group_member_type: multi_site{secret}}}\n")
     line_lines: dict[int, list[str]] = {s: [] for s in range(sites)}
     for i in range(lines):
         members = ", ".join(f'{{extension: "{(i * 4 + k) % (users + desks):05d}", '

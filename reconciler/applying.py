@@ -23,6 +23,7 @@ from typing import assert_never
 
 from reconciler import failpoints, secrets, stopping
 from reconciler.errors import ApplyError, ApplyStopped, TenantError
+from reconciler.password_prehashing import prehashing
 from reconciler.plans import Action, Change, Plan
 from reconciler.plans.serializing import checksum
 from reconciler.providers.base import Provider
@@ -60,16 +61,14 @@ def apply_plan(plan: Plan, provider: Provider, facts: TenantFacts, *,
     passwords = secrets.resolve(refs, environ, secret_prefix)
     report = ApplyReport()
     total = len(plan.changes)
-    with stopping.deferred() as stop:
+    with stopping.deferred() as stop, prehashing(plan.changes, passwords) as hashes:
         report.setup = provider.initialise(facts, plan.tenant)
         stopping.record_written(0, report.setup)
         _stop_if_asked(stop, report, total)
         provider.begin_apply(plan_checksum or checksum(plan), total,
                              started_by or LockHolder.current().who())
         for index, change in enumerate(plan.changes, start=1):
-            password = (NewPassword(change.password.describe(), passwords[change.password])
-                        if change.password is not None else None)
-            _step(provider, change, password, index, total, report)
+            _step(provider, change, hashes.for_step(index, change), index, total, report)
             failpoints.reach(f"step-{index}-done")
             if progress is not None:
                 try:

@@ -52,6 +52,8 @@ class NewPassword:
 
     source: str  # "$RECONCILER_PW_0997"
     value: str = field(repr=False)
+    #: its stored form, when worked out ahead of the step (`password_prehashing`)
+    hashed: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,3 +105,18 @@ def test_no_format_or_file_holds_a_password(run: Run, write_tree: WriteTree,
     for file in tmp_path.rglob("*"):
         if file.is_file():
             assert SECRET.encode() not in file.read_bytes(), file
+
+
+def test_hashes_are_memory_hard_and_old_ones_still_verify() -> None:
+    import hashlib
+
+    from reconciler.providers.password_hashing import hash_password
+
+    stored = hash_password(SECRET)
+    assert stored.startswith("scrypt$256$8$1$") and SECRET not in stored
+    assert password_matches(SECRET, stored) and not password_matches(SECRET + "x", stored)
+    salt = bytes(range(16))
+    old = (f"pbkdf2_sha256$50000${salt.hex()}$"
+           + hashlib.pbkdf2_hmac("sha256", SECRET.encode(), salt, 50_000).hex())
+    assert password_matches(SECRET, old) and not password_matches("wrong-pass", old)
+    assert not password_matches(SECRET, "md5$" + salt.hex())

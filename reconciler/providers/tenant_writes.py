@@ -159,7 +159,7 @@ def _column_values(fields: Fields, columns: tuple[str, ...], password: NewPasswo
     if "devices" in fields:
         values["devices"] = json.dumps(fields["devices"])
     if password is not None:
-        values["password_hash"] = hash_password(password.value)
+        values["password_hash"] = password.hashed or hash_password(password.value)
         values["password_from"] = password.source
     return values
 
