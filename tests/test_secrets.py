@@ -120,3 +120,25 @@ def test_hashes_are_memory_hard_and_old_ones_still_verify() -> None:
            + hashlib.pbkdf2_hmac("sha256", SECRET.encode(), salt, 50_000).hex())
     assert password_matches(SECRET, old) and not password_matches("wrong-pass", old)
     assert not password_matches(SECRET, "md5$" + salt.hex())
+
+
+def test_every_password_of_a_long_apply_is_stored_for_its_own_user(
+        run: Run, write_tree: WriteTree, tmp_path: Path) -> None:
+    """Hashed ahead of the steps, in a window: past the window, with users without a
+    password in between, each user still gets the hash of its own password."""
+    entries = []
+    for n in range(700):
+        password = f"\n    password: {{env: RECONCILER_PW_U{n}}}" if n % 3 else ""
+        entries.append(f'  - extension: "{2000 + n}"\n    name: U{n}\n    package: Basic\n'
+                       f'    devices: ["1030"]{password}\n')
+    tenant = "tenant: Test Tenant\nplatform_version: \"6.0\"\npackages:\n  Basic: 1000\n"
+    write_tree({"Main/u.yaml": "users:\n" + "".join(entries)}, tenant=tenant)
+    env = {f"RECONCILER_PW_U{n}": f"pass-{n:04d}-word" for n in range(700) if n % 3}
+    assert run("apply", "--auto-approve", env=env).exit_code == 0
+    with sqlite3.connect(tmp_path / ".reconciler" / "tenant.db") as connection:
+        stored = dict(connection.execute("SELECT extension, password_hash FROM users"))
+    for n in range(700):
+        if n % 3:
+            assert password_matches(f"pass-{n:04d}-word", stored[str(2000 + n)]), n
+        else:
+            assert stored[str(2000 + n)] is None
