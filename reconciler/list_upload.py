@@ -50,7 +50,7 @@ def write_upload(plan: Plan, provider: ListDownloadTenant, out: Path,
                  secret_prefix: str | None = None,
                  environ: Mapping[str, str] | None = None) -> Upload:
     sheet, columns = provider.sheet()
-    upload = _edits(plan, sheet, columns, out, secret_prefix, environ)
+    upload = _edits(plan, provider.rows, columns, out, secret_prefix, environ)
     source = provider.path
     if not provider.unchanged_since_read():
         raise ReconcilerError(f"{source} changed while it was being planned; plan again, "
@@ -66,10 +66,10 @@ def write_upload(plan: Plan, provider: ListDownloadTenant, out: Path,
     return upload
 
 
-def _edits(plan: Plan, sheet: Sheet, columns: ColumnMap, out: Path,
+def _edits(plan: Plan, rows: Mapping[str, int], columns: ColumnMap, out: Path,
            secret_prefix: str | None, environ: Mapping[str, str] | None) -> Upload:
+    """`rows`: each extension's row, as the tenant read it (zeros restored)."""
     upload = Upload(out)
-    rows = _row_numbers(sheet, columns)
     refs = [c.password for c in plan.changes if c.password is not None
             and _carried(c, rows) and "password" in columns.by_field
             and columns.by_field["password"] in columns.writable]
@@ -109,23 +109,6 @@ def _carried(change: Change, rows: Mapping[str, int]) -> bool:
     carry (in part)."""
     return (change.action is Action.UPDATE and change.key.kind in
             (Kind.USER, Kind.HOT_DESK_USER) and change.key.number in rows)
-
-
-def _row_numbers(sheet: Sheet, columns: ColumnMap) -> dict[str, int]:
-    """Extension -> its row's number in the sheet, from the state's own reading."""
-    index = columns.by_field["extension"]
-    found: dict[str, int] = {}
-    for number, row in enumerate(sheet.rows, start=2):
-        value = row[index].value if index < len(row) else None
-        if value is not None and str(value).strip():
-            found[_extension(row[index].value)] = number
-    return found
-
-
-def _extension(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
 
 
 def _xlsx_bytes(source: Path, sheet: Sheet, upload: Upload) -> bytes:

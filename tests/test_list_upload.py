@@ -198,3 +198,21 @@ def test_a_download_replaced_while_planning_is_not_edited(example_sites: Path,
     with pytest.raises(ReconcilerError, match="changed while it was being planned"):
         write_upload(planned.plan, provider, tmp_path / "edits.xlsx")
     assert not (tmp_path / "edits.xlsx").exists()
+
+
+def test_a_row_whose_zeros_were_restored_is_still_edited(run: Run, example_sites: Path,
+                                                         tmp_path: Path) -> None:
+    rows = [list(row) for row in EXAMPLE_ROWS]
+    rows[0][HEADERS.index("Extension")] = 997  # the spreadsheet dropped the zero
+    download = workbook(tmp_path / "list.xlsx", rows)
+    tenant_yaml = example_sites / "tenant.yaml"
+    tenant_yaml.write_text(tenant_yaml.read_text() + "list_download:\n  extension_digits: 4\n")
+    _edit(example_sites / "Main" / "users.yaml", 'name: "0997"', 'name: "Ann Lee"')
+    out = tmp_path / "edits.xlsx"
+    result = run("plan", str(example_sites), "--tenant", _url(download), "--format",
+                 "list-upload", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "of 1 user(s) changed" in result.stdout and "Not in the upload" not in result.stdout
+    edited = cells(out)[1]
+    assert edited[HEADERS.index("Name")] == "Ann Lee"
+    assert edited[HEADERS.index("Extension")] == 997  # locked: left as downloaded

@@ -80,6 +80,8 @@ class ListDownloadTenant:
         self._sheet: tuple[Sheet, ColumnMap] | None = None
         #: the file's size and change time when it was read
         self.read_stamp: tuple[int, int] | None = None
+        #: extension (as compared, zeros restored) -> its row's number in the sheet
+        self.rows: dict[str, int] = {}
 
     # --- reading ----------------------------------------------------------------------
     @property
@@ -118,7 +120,8 @@ class ListDownloadTenant:
                     if self._tenant else None)
         state = TenantState(identity=identity, visibility=self._visibility(columns))
         where: dict[str, str] = {}
-        for row in sheet.rows:
+        self.rows = {}
+        for number, row in enumerate(sheet.rows, start=2):
             if all(cell.value is None or str(cell.value).strip() == "" for cell in row):
                 continue
             key, fields, password_set = self._resource(row, columns, sheet)
@@ -127,6 +130,7 @@ class ListDownloadTenant:
                                        f"{key.number} is also at {where[key.number]}; the "
                                        "portal holds each number once")
             where[key.number] = row[columns.by_field["extension"]].ref
+            self.rows[key.number] = number
             state.resources[key] = fields
             state.managed.add(key)
             if password_set or "password" not in columns.by_field:
