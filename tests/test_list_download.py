@@ -194,3 +194,19 @@ def _copy(example_sites: Path, tmp_path: Path) -> Path:
 
 def test_cells_of_the_download_are_read_back_as_written(download: Path) -> None:
     assert cells(download)[1][:3] == ["Main", "0997", "0997"]
+
+
+def test_a_file_without_a_site_column_takes_the_configured_site(run: Run, example_sites: Path,
+                                                               tmp_path: Path) -> None:
+    headers = [h for h in HEADERS if h != "Site"]
+    rows = [[v for h, v in zip(HEADERS, row, strict=True) if h != "Site"]
+            for row in EXAMPLE_ROWS]
+    path = workbook(tmp_path / "nosite.xlsx", rows, headers)
+    unsited = run("plan", str(example_sites), "--tenant", _url(path))
+    assert unsited.exit_code == 1
+    assert "User List!A2: extension 0997 has no site" in unsited.stderr
+    assert "set list_download.site in tenant.yaml" in unsited.stderr
+    tenant_yaml = example_sites / "tenant.yaml"
+    tenant_yaml.write_text(tenant_yaml.read_text() + "list_download:\n  site: Main\n")
+    assert run("plan", str(example_sites), "--tenant", _url(path),
+               "--detailed-exitcode").exit_code == 0
