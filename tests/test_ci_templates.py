@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -428,3 +430,13 @@ def test_the_gitlab_drift_job_opens_updates_and_closes_one_issue(
         failed = run_job(drift, main, expressions={}, env=broken)
         assert failed.code == 1 and "an error, not a drift" in failed.output
         assert len(gitlab.issues) == 2
+
+
+def test_the_gitlab_script_says_what_is_missing(tmp_path: Path) -> None:
+    (tmp_path / "plan.md").write_text("plan")
+    done = subprocess.run([sys.executable, str(GITLAB / "gitlab_notes.py"), "mr-comment",
+                           str(tmp_path / "plan.md")], capture_output=True, text=True,
+                          env={"PATH": os.environ["PATH"], "CI_API_V4_URL": "http://127.0.0.1:9",
+                               "CI_PROJECT_ID": "42"}, timeout=60)
+    assert done.returncode == 1 and "GITLAB_TOKEN is not set" in done.stderr
+    assert "Traceback" not in done.stderr
