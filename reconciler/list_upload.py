@@ -29,7 +29,6 @@ from reconciler.errors import ReconcilerError
 from reconciler.plans import Action, Change, Plan
 from reconciler.providers.list_download import ListDownloadTenant
 from reconciler.providers.list_download.columns import ColumnMap
-from reconciler.providers.list_download.workbook import Sheet
 from schema.state import Kind
 
 #: A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
@@ -49,19 +48,19 @@ class Upload:
 def write_upload(plan: Plan, provider: ListDownloadTenant, out: Path,
                  secret_prefix: str | None = None,
                  environ: Mapping[str, str] | None = None) -> Upload:
-    sheet, columns = provider.sheet()
-    upload = _edits(plan, provider.rows, columns, out, secret_prefix, environ)
-    source = provider.path
-    if not provider.unchanged_since_read():
-        raise ReconcilerError(f"{source} changed while it was being planned; plan again, "
-                              "so that the upload is made from the file the plan compared")
+    layout, source = provider.layout(), provider.path
     if out.resolve() == source.resolve():
         raise ReconcilerError(f"--out {out} is the downloaded file itself; write the upload "
                               "file beside it, under another name")
+    if not provider.unchanged_since_read():
+        raise ReconcilerError(f"{source} changed while it was being planned; plan again, "
+                              "so that the upload is made from the file the plan compared")
+    # Refusals first: passwords are read only for a file that will be written.
+    upload = _edits(plan, layout.rows, layout.columns, out, secret_prefix, environ)
     if source.suffix.lower() == ".csv":
-        content = _csv_bytes(source, sheet, upload)
+        content = _csv_bytes(source, upload)
     else:
-        content = _xlsx_bytes(source, sheet, upload)
+        content = _xlsx_bytes(source, layout.sheet, upload)
     _write(out, content, private=upload.passwords > 0)
     return upload
 
@@ -111,11 +110,11 @@ def _carried(change: Change, rows: Mapping[str, int]) -> bool:
             (Kind.USER, Kind.HOT_DESK_USER) and change.key.number in rows)
 
 
-def _xlsx_bytes(source: Path, sheet: Sheet, upload: Upload) -> bytes:
+def _xlsx_bytes(source: Path, sheet: str, upload: Upload) -> bytes:
     from openpyxl import load_workbook
 
     workbook = load_workbook(source, keep_links=False)
-    worksheet = workbook[sheet.name]
+    worksheet = workbook[sheet]
     for (row, index), value in upload.edits.items():
         cell = worksheet.cell(row=row, column=index + 1)
         cell.value = value
@@ -125,7 +124,7 @@ def _xlsx_bytes(source: Path, sheet: Sheet, upload: Upload) -> bytes:
     return buffer.getvalue()
 
 
-def _csv_bytes(source: Path, sheet: Sheet, upload: Upload) -> bytes:
+def _csv_bytes(source: Path, upload: Upload) -> bytes:
     """The CSV with only the edited records rewritten: every other record keeps its
     bytes exactly (its quoting, its line ending), so a diff of the two files shows
     the edits and nothing else."""

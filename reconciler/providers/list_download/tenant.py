@@ -16,6 +16,7 @@ tool cannot know), an empty one that none is.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -56,6 +57,16 @@ _NUMBERS = {"direct_dial_number": "direct_dial_digits", "outgoing_caller_id":
             "direct_dial_digits"}
 
 
+@dataclass(frozen=True, slots=True)
+class Layout:
+    sheet: str
+    columns: ColumnMap
+    #: extension (as compared, zeros restored) -> its row's number in the sheet
+    rows: dict[str, int]
+    #: the file's size and change time when it was read
+    stamp: tuple[int, int] | None
+
+
 def _stamp(path: Path) -> tuple[int, int] | None:
     try:
         info = path.stat()
@@ -77,11 +88,7 @@ class ListDownloadTenant:
         self._tenant = parse_qs(parts.query).get("tenant", [None])[0]
         self._settings = ListDownloadSettings()
         self._state: TenantState | None = None
-        self._sheet: tuple[Sheet, ColumnMap] | None = None
-        #: the file's size and change time when it was read
-        self.read_stamp: tuple[int, int] | None = None
-        #: extension (as compared, zeros restored) -> its row's number in the sheet
-        self.rows: dict[str, int] = {}
+        self._layout: Layout | None = None
 
     # --- reading ----------------------------------------------------------------------
     @property
@@ -90,7 +97,7 @@ class ListDownloadTenant:
 
     def configure(self, settings: TenantSettings) -> None:
         if settings.list_download != self._settings:
-            self._settings, self._state, self._sheet = settings.list_download, None, None
+            self._settings, self._state, self._layout = settings.list_download, None, None
 
     def bind(self, tenant: str) -> None:
         pass  # the file holds one tenant; ?tenant= says whose, when given
@@ -98,16 +105,12 @@ class ListDownloadTenant:
     def exists(self) -> bool:
         return True  # a missing file is an error when it is read, naming it
 
-    def sheet(self) -> tuple[Sheet, ColumnMap]:
-        """The sheet as read with the current settings (read once: the upload file is
-        written from the very cells the plan compared)."""
-        if self._sheet is None:
-            self.read_stamp = _stamp(self.path)
-            sheet = read_sheet(self.path, self._settings.sheet)
-            columns = map_columns(self.path, sheet, self._settings)
-            require_columns(self.path, sheet, columns, self._settings)
-            self._sheet = (sheet, columns)
-        return self._sheet
+    def layout(self) -> Layout:
+        """Where the state was read from in the file: what the upload file is made with.
+        Only this is kept, not the cells: a large download's cells are hundreds of MB."""
+        self.read_state()
+        assert self._layout is not None
+        return self._layout
 
     def read_state(self) -> TenantState:
         if self._state is None:
@@ -115,30 +118,35 @@ class ListDownloadTenant:
         return self._state
 
     def _read(self) -> TenantState:
-        sheet, columns = self.sheet()
+        stamp = _stamp(self.path)
+        sheet = read_sheet(self.path, self._settings.sheet)
+        columns = map_columns(self.path, sheet, self._settings)
+        require_columns(self.path, sheet, columns, self._settings)
         identity = (TenantIdentity(self._tenant, "list-download", "")
                     if self._tenant else None)
-        state = TenantState(identity=identity, visibility=self._visibility(columns))
+        visibility = self._visibility(columns)
+        state = TenantState(identity=identity, visibility=visibility)
         where: dict[str, str] = {}
-        self.rows = {}
+        rows: dict[str, int] = {}
         for number, row in enumerate(sheet.rows, start=2):
             if all(cell.value is None or str(cell.value).strip() == "" for cell in row):
                 continue
-            key, fields, password_set = self._resource(row, columns, sheet)
+            key, fields, password_set = self._resource(row, columns, sheet, visibility)
             if key.number in where:
                 raise SpreadsheetError(f"{row[columns.by_field['extension']].ref}: extension "
                                        f"{key.number} is also at {where[key.number]}; the "
                                        "portal holds each number once")
             where[key.number] = row[columns.by_field["extension"]].ref
-            self.rows[key.number] = number
+            rows[key.number] = number
             state.resources[key] = fields
             state.managed.add(key)
             if password_set or "password" not in columns.by_field:
                 state.password_from[key] = UNKNOWN_PASSWORD_SOURCE
+        self._layout = Layout(sheet.name, columns, rows, stamp)
         return state
 
-    def _resource(self, row: tuple[Cell, ...], columns: ColumnMap, sheet: Sheet
-                  ) -> tuple[ResourceKey, Fields, bool]:
+    def _resource(self, row: tuple[Cell, ...], columns: ColumnMap, sheet: Sheet,
+                  visibility: Visibility) -> tuple[ResourceKey, Fields, bool]:
         def cell(name: str) -> Cell:
             index = columns.by_field[name]
             return row[index] if index < len(row) else Cell(None, f"{sheet.name}!?")
@@ -159,10 +167,8 @@ class ListDownloadTenant:
         hot_desk = device is not None and normal(device) == normal(
             self._settings.hot_desk_device)
         kind = Kind.HOT_DESK_USER if hot_desk else Kind.USER
-        visible = self._visibility(columns).fields[kind]
-        fields: Fields = {}
-        for name in visible:
-            fields[name] = self._value(name, cell(name))
+        fields: Fields = {name: self._value(name, cell(name))
+                          for name in visibility.fields[kind]}
         password = ("password" in columns.by_field
                     and cells.text(cell("password"), "password") is not None)
         return ResourceKey(site, kind, number), fields, password
@@ -188,7 +194,8 @@ class ListDownloadTenant:
 
     # --- never writing ----------------------------------------------------------------
     def unchanged_since_read(self) -> bool:
-        return self.read_stamp is not None and _stamp(self.path) == self.read_stamp
+        stamp = self.layout().stamp
+        return stamp is not None and _stamp(self.path) == stamp
 
     def write_refusal(self) -> str:
         return (f"{self.description} is the portal's own export, a read-only view of the "
