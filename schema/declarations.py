@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Protocol, TypeVar
@@ -111,11 +111,9 @@ class TenantConfig:
     files_by_site: dict[str, int] = field(default_factory=dict)
     #: Things worth saying that do not stop anything (an empty site file).
     warnings: list[Problem] = field(default_factory=list)
-    #: of_kind's answers, for the `declared` list they were worked out from
-    _of_kind: dict[tuple[Kind, ...], list[Declared]] = field(
-        default_factory=dict, repr=False, compare=False)
-    _of_kind_source: list[Declared] | None = field(default=None, repr=False, compare=False)
-    _indexes: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: index()'s answers, and the `declared` list they were worked out from
+    _indexes: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+    _indexes_of: list[Declared] | None = field(default=None, repr=False, compare=False)
 
     def site(self, name: str) -> SiteSettings:
         declared = self.site_settings.get(name)
@@ -132,20 +130,14 @@ class TenantConfig:
     def of_kind(self, *kinds: Kind) -> Iterator[Declared]:
         """The declared resources of these kinds, in declaration order. Each choice of
         kinds is worked out once: a dozen rules ask, over 100,000 resources."""
-        chosen = self._of_kind.get(kinds)
-        if chosen is None or self._of_kind_source is not self.declared:
-            if self._of_kind_source is not self.declared:
-                self._of_kind, self._of_kind_source = {}, self.declared
-                self._indexes = {}
-            chosen = self._of_kind[kinds] = [d for d in self.declared if d.key.kind in kinds]
-        return iter(chosen)
+        return iter(self.index(kinds, lambda: [d for d in self.declared
+                                               if d.key.kind in kinds]))
 
-    def index(self, name: str, build: Callable[[], T]) -> T:
-        """An index of the declared resources that several rules share (built once per
-        `declared` list, like of_kind's answers)."""
-        if self._of_kind_source is not self.declared:
-            self._of_kind, self._of_kind_source = {}, self.declared
-            self._indexes = {}
+    def index(self, name: Hashable, build: Callable[[], T]) -> T:
+        """An index of the declared resources that several rules share, built once for
+        the `declared` list it was built from (a projected copy builds its own)."""
+        if self._indexes_of is not self.declared:
+            self._indexes, self._indexes_of = {}, self.declared
         if name not in self._indexes:
             self._indexes[name] = build()
         found: T = self._indexes[name]

@@ -210,3 +210,19 @@ def test_a_file_without_a_site_column_takes_the_configured_site(run: Run, exampl
     tenant_yaml.write_text(tenant_yaml.read_text() + "list_download:\n  site: Main\n")
     assert run("plan", str(example_sites), "--tenant", _url(path),
                "--detailed-exitcode").exit_code == 0
+
+
+def test_a_projected_config_answers_from_its_own_resources(example_sites: Path) -> None:
+    """Indexes the rules built on the whole config are not reused by its projection
+    onto a view that shows no shared lines."""
+    from reconciler.config_loading import load_config
+    from schema.state import Kind, Visibility
+    from schema.visibility import projected
+
+    config = load_config(example_sites)
+    assert list(config.of_kind(Kind.SHARED_LINE))  # asked, and remembered
+    view = Visibility("a file", {Kind.USER: frozenset({"name"}),
+                                 Kind.HOT_DESK_USER: frozenset({"name"})})
+    seen = projected(config, view)
+    assert list(seen.of_kind(Kind.SHARED_LINE)) == []
+    assert all(set(d.fields()) <= {"name"} for d in seen.of_kind(Kind.USER))
