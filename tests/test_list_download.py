@@ -75,6 +75,7 @@ def test_apply_never_writes_a_download(run: Run, example_sites: Path, download: 
     assert result.exit_code == 1
     assert "read-only view of the real tenant" in result.stderr
     assert "--format runbook" in result.stderr and "--format list-upload" in result.stderr
+    assert result.stdout == ""  # refused before anything is planned or asked
     assert download.read_bytes() == before
     for command in (("local-tenant", "set-facts", str(example_sites)),
                     ("tenant", "rename", "A", "B")):

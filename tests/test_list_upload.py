@@ -99,6 +99,9 @@ def test_the_upload_is_refused_where_it_cannot_be_made(run: Run, example_sites: 
     no_out = run("plan", str(example_sites), "--tenant", _url(download), "--format",
                  "list-upload")
     assert no_out.exit_code == 1 and "--out edits.xlsx" in no_out.stderr
+    other_kind = run("plan", str(example_sites), "--tenant", _url(download), "--format",
+                     "list-upload", "--out", str(tmp_path / "edits.csv"))
+    assert other_kind.exit_code == 1 and "should end in .xlsx" in other_kind.stderr
     itself = run("plan", str(example_sites), "--tenant", _url(download), "--format",
                  "list-upload", "--out", str(download))
     assert itself.exit_code == 1 and "the downloaded file itself" in itself.stderr
