@@ -29,8 +29,8 @@ from reconciler.plans.serializing import (
 
 
 def write_plan_file(path: Path, document: dict[str, Any]) -> None:
-    """Write a plan document atomically: a reader never sees half a file, and a failed
-    write leaves no temporary file behind."""
+    """Write a plan document atomically: a reader never sees half a file, and a write
+    that fails or is interrupted (it streams a large plan) leaves no temporary file."""
     directory = path.parent if str(path.parent) else Path(".")
     temporary: str | None = None
     try:
@@ -39,10 +39,13 @@ def write_plan_file(path: Path, document: dict[str, Any]) -> None:
             temporary = handle.name
             handle.writelines(document_lines(document))
         os.replace(temporary, path)
-    except OSError as error:
+    except BaseException as error:
         if temporary is not None:
             Path(temporary).unlink(missing_ok=True)
-        raise ReconcilerError(f"cannot write plan file {path}: {error.strerror}") from error
+        if isinstance(error, OSError):
+            raise ReconcilerError(f"cannot write plan file {path}: {error.strerror}") \
+                from error
+        raise
 
 
 #: A plan of the whole 100,000-number plan, every resource created, is about 60 MB.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -233,3 +234,18 @@ def test_show_refuses_an_edited_plan(run: Run, example_sites: Path, tmp_path: Pa
     result = run("show", "plan.json")
     assert result.exit_code == 1
     assert "was edited after it was made" in result.stderr
+
+
+def test_a_plan_file_cut_short_leaves_nothing_behind(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan file is streamed; Ctrl-C half way leaves neither a plan nor a temporary."""
+    from reconciler import saved_plans
+
+    def interrupted(document: dict[str, object]) -> Iterator[str]:
+        yield "{\n"
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(saved_plans, "document_lines", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        saved_plans.write_plan_file(tmp_path / "plan.json", {"changes": []})
+    assert list(tmp_path.iterdir()) == []
