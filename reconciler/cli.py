@@ -22,6 +22,7 @@ from reconciler import __version__, bulk, stopping
 from reconciler.applying import ApplyReport
 from reconciler.bulk import bulk_phase
 from reconciler.cli_options import (
+    cache_options,
     config_dir_argument,
     lock_timeout_option,
     secret_prefix_option,
@@ -52,6 +53,7 @@ from reconciler.runs import (
 )
 from reconciler.saved_plans import read_plan_file, write_plan_file
 from reconciler.schema_command import schema_command
+from reconciler.site_file_cache import SiteFileCache, open_cache
 from reconciler.tenant_commands import tenant_group
 from schema.declarations import TenantConfig
 from schema.printable import printable
@@ -157,24 +159,30 @@ cli.add_command(schema_command)
               help="text: `path:line:col: message [rule]` lines; github: those plus "
                    "annotations on the diff lines; json; gitlab-codequality: a Code Quality "
                    "report.")
+@cache_options
 def validate(config_dir: Path, sites: tuple[str, ...], exclude_sites: tuple[str, ...],
-             secret_prefix: str | None, output_format: str) -> int:
+             secret_prefix: str | None, output_format: str, no_cache: bool,
+             verbose: bool) -> int:
     """Check CONFIG_DIR (default ./sites) against every rule; no tenant needed.
 
     \b
     Example:
       reconcile validate sites --format github
     """
+    cache, note = open_cache(enabled=not no_cache)
     try:
         with bulk_phase():
-            config, set_aside = load_for_sites(config_dir, secret_prefix, sites, exclude_sites)
+            config, set_aside = load_for_sites(config_dir, secret_prefix, sites, exclude_sites,
+                                               cache=cache)
     except ConfigError as error:
+        _report_cache(cache, note, verbose)
         if output_format == "text":
             raise
         warnings = error.config.warnings if error.config is not None else []
         _findings(output_format, Findings(error.problems, warnings, "", 0, {}))
         click.echo(f"error: {error}", err=True)
         return EXIT_ERROR
+    _report_cache(cache, note, verbose)
     others = " (other sites have problems)" if set_aside else ""
     lines = [f"{config_dir}: valid{' for the chosen sites' if set_aside else ''} "
              f"({len(config.declared)} resources in {len(config.sites())} site(s)){others}."]
@@ -184,6 +192,11 @@ def validate(config_dir: Path, sites: tuple[str, ...], exclude_sites: tuple[str,
         lines.append(f"  {printable(site)}: {files} file(s), {per_site[site]} resource(s)")
     return _findings(output_format, Findings([], config.warnings, "\n".join(lines) + "\n",
                                              len(config.declared), dict(per_site)))
+
+
+def _report_cache(cache: SiteFileCache | None, note: str, verbose: bool) -> None:
+    if verbose:
+        click.echo(cache.counts.line() if cache is not None else note, err=True)
 
 
 def _findings(output_format: str, findings: Findings) -> int:
@@ -242,10 +255,12 @@ def _colour() -> bool:
                    "(default: $GITHUB_STEP_SUMMARY when set; an empty value turns it off). "
                    "Cut to fit GitHub's 1 MiB limit.")
 @secret_prefix_option
+@cache_options
 def plan(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
          exclude_sites: tuple[str, ...], detailed_exitcode: bool, out_file: Path | None,
-         output_format: str, summary_file: str | None, secret_prefix: str | None) -> int:
-    """Show the changes that would make the tenant match CONFIG_DIR; writes nothing.
+         output_format: str, summary_file: str | None, secret_prefix: str | None,
+         no_cache: bool, verbose: bool) -> int:
+    """Show the changes that would make the tenant match CONFIG_DIR; writes nothing to it.
 
     \b
     Example:
@@ -253,8 +268,13 @@ def plan(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
       reconcile plan --tenant 'postgresql://ci@db/phones' --format markdown
     """
     provider = open_provider(tenant_url(tenant))
+    cache, note = open_cache(enabled=not no_cache)
     try:
-        planned = plan_run(config_dir, provider, sites, exclude_sites, secret_prefix)
+        try:
+            planned = plan_run(config_dir, provider, sites, exclude_sites, secret_prefix,
+                               cache=cache)
+        finally:
+            _report_cache(cache, note, verbose)
         _warn(planned.config)
         document = plan_document(planned.plan, planned.config.digest, planned.checksum)
         if output_format == UPLOAD_FORMAT:

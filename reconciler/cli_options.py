@@ -78,3 +78,14 @@ def secret_prefix_option(command: F) -> F:
         envvar="RECONCILER_SECRET_PREFIX",
         help="Password variables must start with this (default RECONCILER_PW_). Set where "
              "apply runs, never in the config.")(command)
+
+
+def cache_options(command: F) -> F:
+    command = click.option(
+        "--verbose", "-v", "verbose", is_flag=True,
+        help="Also say on stderr how the cache of validated site files did (hits, "
+             "misses, errors).")(command)
+    return click.option(
+        "--no-cache", "no_cache", is_flag=True,
+        help="Read and validate every site file, neither using nor writing the cache in "
+             ".reconciler/cache/ (env RECONCILER_CACHE=off does the same).")(command)

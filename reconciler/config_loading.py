@@ -25,7 +25,15 @@ from reconciler import config_tree, secrets
 from reconciler.config_tree import TENANT_FILE
 from reconciler.config_tree import shown as _shown
 from reconciler.errors import ConfigError, ReconcilerError
-from reconciler.yaml_reading import LocatedDict, LocatedList, ReadResult, read_yaml
+from reconciler.site_file_cache import CachedSiteFile, ItemPath, SiteFileCache
+from reconciler.yaml_reading import (
+    LocatedDict,
+    LocatedList,
+    ReadResult,
+    parse_content,
+    read_content,
+    read_yaml,
+)
 from schema import kinds, rulebook, rules
 from schema.declarations import Declared, DeclaredSite, TenantConfig
 from schema.locations import Location
@@ -39,8 +47,9 @@ _TOP_LEVEL = ["site", *_LISTS]
 class _Reading:
     """What loading gathers as it goes: problems, site settings, the config's digest."""
 
-    def __init__(self, config_dir: Path) -> None:
+    def __init__(self, config_dir: Path, cache: SiteFileCache | None = None) -> None:
         self.config_dir = config_dir
+        self.cache = cache
         self.problems: list[Problem] = []
         self.sites: dict[str, DeclaredSite] = {}
         self.unparsed_numbers: set[str] = set()
@@ -48,7 +57,10 @@ class _Reading:
         self._digest = hashlib.sha256()
 
     def read(self, path: Path) -> ReadResult:
-        result = read_yaml(path, _shown(path))
+        return self.took(path, read_yaml(path, _shown(path)))
+
+    def took(self, path: Path, result: ReadResult) -> ReadResult:
+        """Count a file's problems and its bytes (for the digest) as read."""
         self.problems.extend(result.problems)
         relative = path.relative_to(self.config_dir).as_posix()
         self._digest.update(f"{relative}\0{len(result.content)}\0".encode())
@@ -59,13 +71,15 @@ class _Reading:
         return "sha256:" + self._digest.hexdigest()
 
 
-def load_config(config_dir: Path, secret_prefix: str | None = None) -> TenantConfig:
+def load_config(config_dir: Path, secret_prefix: str | None = None,
+                cache: SiteFileCache | None = None) -> TenantConfig:
     """Load and validate everything; raise ConfigError with every problem, sorted.
-    `secret_prefix`: what password variables must start with (see `secrets`)."""
+    `secret_prefix`: what password variables must start with (see `secrets`).
+    `cache`: site files loaded before, by content (plan and validate only)."""
     _check_config_dir(config_dir)
     prefix = secrets.allowed_prefix(secret_prefix)
     tree = config_tree.walk(config_dir)
-    reading = _Reading(config_dir)
+    reading = _Reading(config_dir, cache)
     problems = reading.problems
     problems.extend(tree.problems)
     settings, settings_source = _load_settings(config_dir, tree.tenant_file, reading)
@@ -84,6 +98,8 @@ def load_config(config_dir: Path, secret_prefix: str | None = None) -> TenantCon
     config = TenantConfig(settings, settings_source, declared, reading.sites, reading.digest(),
                           reading.unparsed_numbers, prefix, dict(files), warnings)
     problems.extend(rules.check(config))
+    if cache is not None and not tree.problems:
+        cache.prune()  # the whole tree was read: entries no file asked for are stale
     if problems:
         raise ConfigError(sorted_problems(problems), config)
     return config
@@ -154,10 +170,43 @@ def _empty_file_warning(file: Path) -> Problem:
                    Location(_shown(file)))
 
 
-def _load_site_file(site: str, file: Path, reading: _Reading) -> Iterator[Declared]:
+def _load_site_file(site: str, file: Path, reading: _Reading) -> list[Declared]:
+    """A site file's resources: from the cache when its bytes loaded cleanly before,
+    else parsed and validated (and kept for next time if nothing is wrong)."""
     shown = _shown(file)
+    content = read_content(file, shown)
+    if isinstance(content, ReadResult):
+        reading.took(file, content)
+        return []
+    cache = reading.cache
+    if cache is not None:
+        cached = cache.lookup(shown, site, content)
+        # A second `site:` mapping in a site is reported by reading it as usual.
+        if cached is not None and not (cached.site_settings and site in reading.sites):
+            reading.took(file, ReadResult(None, [], content))
+            return _use_cached(site, file, cached, reading)
+    problems_before = len(reading.problems)
+    had_settings = site in reading.sites
+    found = list(_declare(site, file, reading.took(file, parse_content(content, shown)).data,
+                          reading))
+    if cache is not None and len(reading.problems) == problems_before:
+        settings = reading.sites.get(site) if not had_settings else None
+        cache.store(shown, site, content, found, settings)
+    return [declared for declared, _ in found]
+
+
+def _use_cached(site: str, file: Path, cached: CachedSiteFile, reading: _Reading
+                ) -> list[Declared]:
+    if cached.site_settings is not None:
+        reading.settings_files.add(file)
+        reading.sites[site] = cached.site_settings
+    return cached.declared
+
+
+def _declare(site: str, file: Path, data: Any, reading: _Reading
+             ) -> Iterator[tuple[Declared, ItemPath]]:
+    """Each resource of a site file's data, with where its item sits in the file."""
     problems = reading.problems
-    data = reading.read(file).data
     if data is None:
         return
     if not isinstance(data, LocatedDict):
@@ -165,7 +214,7 @@ def _load_site_file(site: str, file: Path, reading: _Reading) -> Iterator[Declar
             rulebook.WRONG_TYPE.id,
             f"a site file is a mapping with users, hot_desk_users and/or shared_lines, "
             f"not a {_yaml_type(data)}",
-            Location(shown),
+            Location(_shown(file)),
         ))
         return
     for key in data:
@@ -184,7 +233,7 @@ def _load_site_file(site: str, file: Path, reading: _Reading) -> Iterator[Declar
 
 
 def _load_items(site: str, key: str, items: LocatedList, reading: _Reading
-                ) -> Iterator[Declared]:
+                ) -> Iterator[tuple[Declared, ItemPath]]:
     """Validate each entry of one list on its own, so one bad entry hides no other."""
     for index, item in enumerate(items):
         if not isinstance(item, LocatedDict):
@@ -196,7 +245,7 @@ def _load_items(site: str, key: str, items: LocatedList, reading: _Reading
             continue
         resource = _validate(_LISTS[key], item, reading.problems)
         if resource is not None:
-            yield Declared(site, resource, item)
+            yield Declared(site, resource, item), (key, index)
         else:
             # Its own problem is reported; do not also call it missing elsewhere.
             number = item.get("number", item.get("extension"))

@@ -35,6 +35,7 @@ from reconciler.plans.serializing import checksum
 from reconciler.providers import Provider
 from reconciler.providers.base import ReadOnlyView, RecordsFacts
 from reconciler.saved_plans import ensure_unchanged, normalised_checksum
+from reconciler.site_file_cache import SiteFileCache
 from schema.declarations import TenantConfig
 from schema.settings import declared_facts
 from schema.state import TenantState
@@ -49,18 +50,22 @@ class Planned:
 
 
 def plan_run(config_dir: Path, provider: Provider, sites: tuple[str, ...] = (),
-             exclude_sites: tuple[str, ...] = (), secret_prefix: str | None = None) -> Planned:
-    config = loaded(config_dir, provider, sites, exclude_sites, secret_prefix)
+             exclude_sites: tuple[str, ...] = (), secret_prefix: str | None = None,
+             cache: SiteFileCache | None = None) -> Planned:
+    """`cache`: validated site files from earlier runs (plans only: apply reads the
+    files themselves, so what it writes never depends on anything but them)."""
+    config = loaded(config_dir, provider, sites, exclude_sites, secret_prefix, cache)
     return plan_config(config, config_dir, provider, sites, exclude_sites)
 
 
 def loaded(config_dir: Path, provider: Provider, sites: tuple[str, ...] = (),
-           exclude_sites: tuple[str, ...] = (), secret_prefix: str | None = None
-           ) -> TenantConfig:
+           exclude_sites: tuple[str, ...] = (), secret_prefix: str | None = None,
+           cache: SiteFileCache | None = None) -> TenantConfig:
     """The config, and the provider told which tenant it is for (a database of many
     tenants picks it by the config's `tenant:`)."""
     with bulk_phase():
-        config, _ = load_for_sites(config_dir, secret_prefix, sites, exclude_sites, None)
+        config, _ = load_for_sites(config_dir, secret_prefix, sites, exclude_sites, None,
+                                   cache=cache)
     provider.bind(config.settings.tenant)
     if isinstance(provider, ReadOnlyView):
         provider.configure(config.settings)
@@ -97,8 +102,8 @@ def ensure_same_tenant(config: TenantConfig, state: TenantState, description: st
 
 def load_for_sites(config_dir: Path, secret_prefix: str | None, sites: tuple[str, ...],
                    exclude_sites: tuple[str, ...],
-                   tenant_sites: AbstractSet[str] | None = frozenset()
-                   ) -> tuple[TenantConfig, int]:
+                   tenant_sites: AbstractSet[str] | None = frozenset(),
+                   cache: SiteFileCache | None = None) -> tuple[TenantConfig, int]:
     """The config, and how many problems were set aside because they are in sites the
     filters leave out (validate and plan judge a filtered run alike). A site name that
     is neither a folder nor in the tenant is always an error (checked here, or, with
@@ -106,7 +111,7 @@ def load_for_sites(config_dir: Path, secret_prefix: str | None, sites: tuple[str
     if tenant_sites is not None:
         check_site_names(sites + exclude_sites, site_folders(config_dir) | set(tenant_sites))
     try:
-        return load_config(config_dir, secret_prefix), 0
+        return load_config(config_dir, secret_prefix, cache), 0
     except ConfigError as error:
         if not (sites or exclude_sites):
             raise

@@ -266,18 +266,28 @@ class ReadResult:
 
 def read_yaml(path: FilePath, shown_as: str) -> ReadResult:
     """Parse one file; syntax errors and duplicate keys come back as problems."""
+    content = read_content(path, shown_as)
+    return content if isinstance(content, ReadResult) else parse_content(content, shown_as)
+
+
+def read_content(path: FilePath, shown_as: str) -> bytes | ReadResult:
+    """The file's bytes, or a ReadResult holding the problem that kept them unread."""
     try:
-        content = _read_bounded(path)
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as error:
-        message = f"file is not UTF-8 text ({error.reason}); save it as UTF-8"
-        return ReadResult(None, [Problem(rulebook.YAML_SYNTAX.id, message, Location(shown_as))])
+        return _read_bounded(path)
     except _Refused as refusal:
         return ReadResult(None, [Problem(refusal.rule.id, str(refusal), Location(shown_as))])
     except OSError as error:
         return ReadResult(None, [Problem(rulebook.CONFIG_LAYOUT.id,
                                          f"cannot read file: {error.strerror}",
                                          Location(shown_as))])
+
+
+def parse_content(content: bytes, shown_as: str) -> ReadResult:
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        message = f"file is not UTF-8 text ({error.reason}); save it as UTF-8"
+        return ReadResult(None, [Problem(rulebook.YAML_SYNTAX.id, message, Location(shown_as))])
     return parse_text(text, shown_as, content)
 
 

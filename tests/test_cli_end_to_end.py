@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -30,7 +31,11 @@ def test_example_plan_creates_hot_desk_user_and_its_shared_line(
 
 
 def test_plan_writes_nothing(run: Run, example_sites: Path, tmp_path: Path) -> None:
+    """No tenant is made; the cache of validated files is the only thing plan keeps."""
     run("plan")
+    assert [p.name for p in (tmp_path / ".reconciler").iterdir()] == ["cache"]
+    shutil.rmtree(tmp_path / ".reconciler")
+    run("plan", "--no-cache")
     assert not (tmp_path / ".reconciler").exists()
 
 

@@ -1,0 +1,465 @@
+"""Validated site files kept between runs, so a plan after a one-file change reads one file.
+
+An entry holds what loading one site file gave (its resources as validated models, their
+canonical fields, its `site:` settings and where each item starts), named by a hash of
+the tool's code, the file's path, its site and its bytes. It is used only if
+
+- its name matches: the same bytes, at the same path, read by the same code (schema,
+  YAML reading, loading, this module; Python's version): a different version never
+  trusts an entry, it just misses;
+- its HMAC-SHA256 tag verifies under a key the checkout cannot hold
+  (`RECONCILER_CACHE_KEY`, else a random key made once in the user's cache directory).
+  The directory is inside the checkout, where a pull request can commit files: an
+  entry it crafted under a predictable name would make a plan show what the files do
+  not say. The tag also covers the entry's name, so a genuine entry moved to another
+  name is refused too.
+
+Anything else (unreadable, truncated, another key, a stray file) counts as an error, is
+ignored, and the file is parsed and validated as if there were no cache; the fresh result
+replaces the entry. Only files that loaded without a single problem are stored, so every
+problem message still comes from reading the file. `apply` never reads the cache: what
+it writes comes from the files themselves (runs.apply_run).
+
+Only what the files say is stored: a password is an environment variable's name in a
+site file, never its value, and values are never read while loading.
+
+Entries are marshal data (the fastest format Python reads back; only ever loaded after
+the tag verifies), models rebuilt without validating again: they were validated by
+this very code when stored. Measured in BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import marshal
+import os
+import re
+import secrets
+import sys
+import tempfile
+import typing
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+import reconciler
+from schema import kinds
+from schema.declarations import Declared, DeclaredSite
+from schema.locations import Location
+from schema.settings import SiteSettings
+from schema.state import ResourceKey
+
+CACHE_DIR = Path(".reconciler") / "cache"
+KEY_VARIABLE = "RECONCILER_CACHE_KEY"
+SWITCH_VARIABLE = "RECONCILER_CACHE"  # "off" turns the cache off
+_MAGIC = b"ipecs-reconciler site-file cache 1\n"
+_TAG_BYTES = 32
+_ENTRY_NAME = re.compile(r"[0-9a-f]{64}")
+_VERSION_NAME = re.compile(r"[0-9a-f]{16}")
+#: The code whose behaviour an entry depends on: a change to any of it is a new version.
+_FINGERPRINTED = ("schema", "reconciler/yaml_reading.py", "reconciler/yaml_events.py",
+                  "reconciler/config_loading.py", "reconciler/site_file_cache.py")
+
+
+# --- models as plain values -------------------------------------------------------------
+
+class _NotCacheable(Exception):
+    """A value this format cannot hold: the file is simply not cached."""
+
+
+@dataclass(frozen=True, slots=True)
+class _ModelShape:
+    """A model's fields in order, and which of them hold models (one, or a list)."""
+
+    model: type[BaseModel]
+    names: tuple[str, ...]
+    nested: tuple[tuple[int, type[BaseModel], bool], ...]  # (position, model, is a list)
+
+
+def _models_below(annotation: Any) -> list[tuple[type[BaseModel], bool]]:
+    """The models an annotation holds: list[Member] -> [(Member, True)];
+    Annotated[SecretRef, ...] | None -> [(SecretRef, False)]."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [(annotation, False)]
+    if typing.get_origin(annotation) is list:
+        return [(model, True) for model, _ in _models_below(typing.get_args(annotation)[0])]
+    return [found for argument in typing.get_args(annotation)
+            for found in _models_below(argument)]
+
+
+def _shapes() -> list[_ModelShape]:
+    """Every model an entry can hold, in a fixed order (an entry names them by index)."""
+    pending: list[type[BaseModel]] = [d.model for d in kinds.KINDS.values()] + [SiteSettings]
+    shapes: list[_ModelShape] = []
+    seen: set[type[BaseModel]] = set()
+    while pending:
+        model = pending.pop(0)
+        if model in seen:
+            continue
+        seen.add(model)
+        nested = []
+        for position, (name, info) in enumerate(model.model_fields.items()):
+            found = _models_below(info.annotation)
+            if len(found) > 1:
+                raise TypeError(f"{model.__name__}.{name}: one model per field, please")
+            if found:
+                nested.append((position, *found[0]))
+                pending.append(found[0][0])
+        shapes.append(_ModelShape(model, tuple(model.model_fields), tuple(nested)))
+    return shapes
+
+
+_SHAPES = _shapes()
+_SHAPE_INDEX = {shape.model: index for index, shape in enumerate(_SHAPES)}
+_set = object.__setattr__
+
+
+def _encode(model: BaseModel) -> tuple[int, list[Any], int]:
+    """(shape index, field values in order, the fields written as a bit mask)."""
+    index = _SHAPE_INDEX.get(type(model))
+    if index is None:
+        raise _NotCacheable(type(model).__name__)
+    shape = _SHAPES[index]
+    values = model.__dict__
+    if tuple(values) != shape.names:
+        raise _NotCacheable(f"{shape.model.__name__} holds other fields than it declares")
+    encoded = list(values.values())
+    for position, _, many in shape.nested:
+        value = encoded[position]
+        if value is None:
+            continue
+        encoded[position] = [_encode(item) for item in value] if many else _encode(value)
+    written = model.model_fields_set
+    mask = sum(1 << bit for bit, name in enumerate(shape.names) if name in written)
+    return index, encoded, mask
+
+
+_written_sets: dict[int, frozenset[str]] = {}  # by mask << 8 | shape index
+_new = object.__new__
+
+
+_MODELS = [shape.model for shape in _SHAPES]
+_NAMES = [shape.names for shape in _SHAPES]
+_NESTED = [shape.nested for shape in _SHAPES]
+_set_fields_set = vars(BaseModel)["__pydantic_fields_set__"].__set__
+_set_extra = vars(BaseModel)["__pydantic_extra__"].__set__
+_set_private = vars(BaseModel)["__pydantic_private__"].__set__
+
+
+def _decode(encoded: tuple[int, list[Any], int]) -> BaseModel:
+    """The model again, as validation made it: its field values and which were written.
+    Not validated twice: the entry is this code's own output, authenticated. (The slots
+    are set through their descriptors: this runs for every resource.)"""
+    index, values, mask = encoded
+    for position, _, many in _NESTED[index]:
+        value = values[position]
+        if value is not None:
+            values[position] = [_decode(item) for item in value] if many else _decode(value)
+    written = _written_sets.get(mask << 8 | index)
+    if written is None:
+        written = frozenset(n for bit, n in enumerate(_NAMES[index]) if mask >> bit & 1)
+        _written_sets[mask << 8 | index] = written
+    model = _new(_MODELS[index])
+    _set(model, "__dict__", dict(zip(_NAMES[index], values, strict=True)))
+    _set_fields_set(model, set(written))
+    _set_extra(model, None)
+    _set_private(model, None)
+    return model
+
+
+# --- where a cached item was written -----------------------------------------------------
+
+class _CachedFile:
+    """A cached file's bytes, parsed again only if a message needs a position inside it."""
+
+    __slots__ = ("_data", "content", "shown")
+
+    def __init__(self, shown: str, content: bytes) -> None:
+        self.shown = shown
+        self.content = content
+        self._data: Any = None
+
+    def node(self, path: tuple[str | int, ...]) -> Any:
+        if self._data is None:
+            from reconciler.yaml_reading import parse_content
+            self._data = parse_content(self.content, self.shown).data
+        node = self._data
+        for step in path:
+            node = node[step]
+        return node
+
+
+ItemPath = tuple[str, int]
+
+
+class CachedSource:
+    """A SourceMap for a cached item: its own position is stored; a position inside it
+    comes from parsing the same bytes again, so it is exactly what reading gives."""
+
+    __slots__ = ("_at", "_file", "_path")
+
+    def __init__(self, file: _CachedFile, path: tuple[str | int, ...],
+                 at: tuple[int, int]) -> None:
+        self._file = file
+        self._path = path
+        self._at = at  # line and column, from 1
+
+    def locate(self, path: tuple[str | int, ...] = (), key: bool = False) -> Location:
+        if not path:
+            return Location(self._file.shown, *self._at)
+        located: Location = self._file.node(self._path).locate(path, key)
+        return located
+
+
+# --- entries ----------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class CachedSiteFile:
+    """What loading a site file gave: its resources in order, and its `site:` settings."""
+
+    declared: list[Declared]
+    site_settings: DeclaredSite | None
+
+
+@dataclass(slots=True)
+class CacheCounts:
+    hits: int = 0
+    misses: int = 0
+    errors: int = 0
+    written: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        text = (f"cache: {self.hits} hit(s), {self.misses} miss(es), {self.errors} error(s), "
+                f"{self.written} written")
+        return "; ".join([text, *self.notes])
+
+
+class SiteFileCache:
+    """Entries of one code version under `directory`, authenticated with `key`."""
+
+    def __init__(self, directory: Path, key: bytes, version: str) -> None:
+        self.directory = directory
+        self.version = version
+        self.counts = CacheCounts()
+        self._key = key
+        self._used: set[str] = set()
+
+    def entry_name(self, shown: str, site: str, content: bytes) -> str:
+        digest = hashlib.sha256(f"{self.version}\0{shown}\0{site}\0{len(content)}\0".encode())
+        digest.update(content)
+        return digest.hexdigest()
+
+    def _tag(self, name: str, payload: bytes) -> bytes:
+        return hmac.new(self._key, name.encode() + b"\0" + payload, hashlib.sha256).digest()
+
+    def lookup(self, shown: str, site: str, content: bytes) -> CachedSiteFile | None:
+        name = self.entry_name(shown, site, content)
+        self._used.add(name)
+        try:
+            raw = (self.directory / name).read_bytes()
+        except FileNotFoundError:
+            self.counts.misses += 1
+            return None
+        except OSError:
+            self.counts.errors += 1
+            return None
+        found = self._open(name, raw, shown, content)
+        if found is None:
+            self.counts.errors += 1
+        else:
+            self.counts.hits += 1
+        return found
+
+    def _open(self, name: str, raw: bytes, shown: str, content: bytes
+              ) -> CachedSiteFile | None:
+        body = raw[len(_MAGIC):]
+        tag, payload = body[:_TAG_BYTES], body[_TAG_BYTES:]
+        if not raw.startswith(_MAGIC) or not hmac.compare_digest(tag, self._tag(name, payload)):
+            return None
+        try:
+            return _rebuild(marshal.loads(payload), shown, content)
+        except (ValueError, EOFError, TypeError, IndexError, KeyError):
+            return None  # authentic but unreadable: only a bug of ours gets here
+
+    def store(self, shown: str, site: str, content: bytes,
+              declared: list[tuple[Declared, ItemPath]], site_settings: DeclaredSite | None
+              ) -> None:
+        """Keep what a file loaded as, when it loaded without a problem: each resource
+        with where its item sits in the file (("users", 3))."""
+        name = self.entry_name(shown, site, content)
+        self._used.add(name)
+        try:
+            payload = marshal.dumps(_flatten(declared, site_settings))
+        except (_NotCacheable, ValueError):
+            return  # a value this format cannot hold: the file is read each time
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            _write_atomically(self.directory / name,
+                              _MAGIC + self._tag(name, payload) + payload)
+        except OSError as error:
+            self.counts.errors += 1
+            self.counts.notes.append(f"not written: {error.strerror}")
+            return
+        self.counts.written += 1
+
+    def prune(self) -> None:
+        """Remove this version's entries no file of this run asked for, and every other
+        version's. Only names this module writes are touched, never followed links."""
+        for entry in _entries(self.directory):
+            if entry.name not in self._used:
+                _remove(entry)
+        for other in _entries(self.directory.parent, _VERSION_NAME, directories=True):
+            if other.name != self.directory.name:
+                for entry in _entries(Path(other.path)):
+                    _remove(entry)
+                with contextlib.suppress(OSError):  # something else lives there: not ours
+                    os.rmdir(other.path)
+
+
+def _flatten(declared: list[tuple[Declared, ItemPath]],
+             site_settings: DeclaredSite | None) -> Any:
+    items = []
+    for item, path in declared:
+        at = item.at()
+        items.append((item.site, path, (at.line, at.column), _encode(item.resource),
+                      item.fields()))
+    settings = None
+    if site_settings is not None:
+        at = site_settings.source.locate()
+        settings = (_encode(site_settings.settings), (at.line, at.column))
+    return (items, settings)
+
+
+#: Per shape index of a kind's model: its kind, and the field holding its number.
+_KIND_OF_SHAPE = {index: (kinds.of_model(shape.model).kind, shape.names.index(
+    kinds.of_model(shape.model).number_field))
+    for index, shape in enumerate(_SHAPES)
+    if shape.model in {d.model for d in kinds.KINDS.values()}}
+if set(Declared.__slots__) != {"site", "resource", "source", "key", "_fields"}:
+    raise TypeError("Declared changed: teach site_file_cache._rebuild its new slots")
+
+
+def _rebuild(payload: Any, shown: str, content: bytes) -> CachedSiteFile:
+    """The file's Declared items again. Built without Declared's __init__, which works
+    out the key from the model: 100,000 of them cost a third of a second."""
+    items, settings = payload
+    file = _CachedFile(shown, content)
+    declared = []
+    new = object.__new__
+    for site, path, at, resource, fields in items:
+        kind, number_at = _KIND_OF_SHAPE[resource[0]]
+        number = resource[1][number_at]
+        item = new(Declared)
+        _set(item, "site", site)
+        _set(item, "resource", _decode(resource))
+        _set(item, "source", CachedSource(file, tuple(path), tuple(at)))
+        _set(item, "key", ResourceKey(site, kind, number))
+        _set(item, "_fields", fields)
+        declared.append(item)
+    site_settings = None
+    if settings is not None:
+        decoded = _decode(settings[0])
+        if not isinstance(decoded, SiteSettings):
+            raise TypeError("site settings expected")
+        site_settings = DeclaredSite(decoded, CachedSource(file, ("site",), tuple(settings[1])))
+    return CachedSiteFile(declared, site_settings)
+
+
+def _entries(directory: Path, pattern: re.Pattern[str] = _ENTRY_NAME,
+             directories: bool = False) -> Iterator[os.DirEntry[str]]:
+    try:
+        with os.scandir(directory) as found:
+            for entry in found:
+                if not pattern.fullmatch(entry.name) or entry.is_symlink():
+                    continue
+                if entry.is_dir(follow_symlinks=False) == directories:
+                    yield entry
+    except OSError:
+        return
+
+
+def _remove(entry: os.DirEntry[str]) -> None:
+    with contextlib.suppress(OSError):  # another run removed it, or it is not ours
+        os.unlink(entry.path)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+# --- opening the cache ------------------------------------------------------------------
+
+def code_version() -> str:
+    """A hash of the code an entry depends on, and of Python's version (marshal's format
+    and dict order are Python's)."""
+    digest = hashlib.sha256(f"{reconciler.__version__}\0{sys.version}\0"
+                            f"{marshal.version}\0".encode())
+    root = Path(reconciler.__file__).resolve().parent.parent
+    for name in _FINGERPRINTED:
+        path = root / name
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for file in files:
+            digest.update(file.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def open_cache(environ: Mapping[str, str] = os.environ, enabled: bool = True,
+               directory: Path = CACHE_DIR) -> tuple[SiteFileCache | None, str]:
+    """The cache for this run, or None and why not (said with --verbose)."""
+    if not enabled or environ.get(SWITCH_VARIABLE, "").lower() in ("off", "0", "false", "no"):
+        return None, "cache: off"
+    for part in (directory.parent, directory):
+        if part.is_symlink() or (part.exists() and not part.is_dir()):
+            return None, (f"cache: off: {part} is a link or not a folder; only a plain "
+                          "folder is used (delete it to let the cache make one)")
+    try:
+        key = _key(environ)
+    except OSError as error:
+        return None, f"cache: off: no key ({error.strerror}); set {KEY_VARIABLE}"
+    version = code_version()
+    return SiteFileCache(directory / version, key, version), ""
+
+
+def _key(environ: Mapping[str, str]) -> bytes:
+    given = environ.get(KEY_VARIABLE, "")
+    if given:
+        return hashlib.sha256(b"ipecs-reconciler cache key\0" + given.encode()).digest()
+    base = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME", "~")).expanduser()
+                                                / ".cache")
+    path = Path(base) / "ipecs-reconciler" / "cache-key"
+    try:
+        key = path.read_bytes()
+    except FileNotFoundError:
+        key = _make_key(path)
+    if len(key) != 32:
+        raise OSError(0, f"{path} is not a key this tool made; delete it")
+    return key
+
+
+def _make_key(path: Path) -> bytes:
+    """32 random bytes, published with link() so that two runs racing agree on one."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-")
+    try:
+        os.write(handle, secrets.token_bytes(32))
+        os.close(handle)
+        with contextlib.suppress(FileExistsError):  # another run made it first: use theirs
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
+    return path.read_bytes()
