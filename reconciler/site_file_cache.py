@@ -249,6 +249,7 @@ class SiteFileCache:
         self.counts = CacheCounts()
         self._key = key
         self._used: set[str] = set()
+        self._unwritable = False
 
     def entry_name(self, shown: str, site: str, content: bytes) -> str:
         digest = hashlib.sha256(f"{self.version}\0{shown}\0{site}\0{len(content)}\0".encode())
@@ -294,6 +295,8 @@ class SiteFileCache:
         with where its item sits in the file (("users", 3))."""
         name = self.entry_name(shown, site, content)
         self._used.add(name)
+        if self._unwritable:
+            return
         try:
             payload = marshal.dumps(_flatten(declared, site_settings))
         except (_NotCacheable, ValueError):
@@ -303,8 +306,10 @@ class SiteFileCache:
             _write_atomically(self.directory / name,
                               _MAGIC + self._tag(name, payload) + payload)
         except OSError as error:
+            # Once is enough (a read-only checkout): the run goes on without storing.
             self.counts.errors += 1
-            self.counts.notes.append(f"not written: {error.strerror}")
+            self.counts.notes.append(f"nothing more written: {error.strerror}")
+            self._unwritable = True
             return
         self.counts.written += 1
 
@@ -431,7 +436,10 @@ def open_cache(environ: Mapping[str, str] = os.environ, enabled: bool = True,
         key = _key(environ)
     except OSError as error:
         return None, f"cache: off: no key ({error.strerror}); set {KEY_VARIABLE}"
-    version = code_version()
+    try:
+        version = code_version()
+    except OSError as error:
+        return None, f"cache: off: cannot read this tool's own code ({error.strerror})"
     return SiteFileCache(directory / version, key, version), ""
 
 

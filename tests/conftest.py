@@ -30,6 +30,17 @@ Run = Callable[..., Result]
 WriteTree = Callable[..., Path]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_key_outside_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The cache's key file is made under XDG_CACHE_HOME: a private one for the tests,
+    never the real home's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        patch.delenv("RECONCILER_CACHE_KEY", raising=False)
+        patch.delenv("RECONCILER_CACHE", raising=False)
+        yield
+
+
 @pytest.fixture
 def write_tree(tmp_path: Path) -> WriteTree:
     """Write a config tree: {relative path: YAML text}; tenant.yaml defaults to TENANT_YAML."""
