@@ -22,6 +22,7 @@ import click
 import pytest
 import yaml
 
+from reconciler import site_file_cache
 from reconciler.cli import cli
 from tests.ci_runner import (
     TEMPLATES,
@@ -125,7 +126,7 @@ def _cli_variables(group: click.Group) -> set[str]:
 
 
 def test_every_reconciler_variable_a_template_sets_is_one_the_tool_reads() -> None:
-    known = _cli_variables(cli) | {"RECONCILER_TENANT"}
+    known = _cli_variables(cli) | {"RECONCILER_TENANT", site_file_cache.KEY_VARIABLE}
     for job in ALL_JOBS:
         for key in (*job.env, *(k for step in job.steps for k in step.env)):
             if key.startswith("RECONCILER_") and not key.startswith("RECONCILER_PW_"):
@@ -199,7 +200,8 @@ def _expressions(tenant: Path) -> dict[str, str]:
     return {"vars.RECONCILER_TENANT": f"sqlite:///{tenant}", "github.token": "t0ken",
             "github.repository": "acme/phones", "github.sha": "f00d",
             "secrets.PHONES_DB_READ_PASSWORD": "", "secrets.PHONES_DB_WRITE_PASSWORD": "",
-            "secrets.RECONCILER_PW_0997": "Pa55word-0997"}
+            "secrets.RECONCILER_PW_0997": "Pa55word-0997",
+            "secrets.RECONCILER_CACHE_KEY": "a-cache-key"}
 
 
 def _workspace(root: Path, sites: Path, rename: bool = True) -> Path:
