@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import typing
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +36,7 @@ from reconciler.yaml_reading import (
 from schema import kinds, rulebook, rules
 from schema.declarations import Declared, DeclaredSite, TenantConfig
 from schema.locations import Location
+from schema.nesting import models_below
 from schema.problems import Problem, sorted_problems
 from schema.settings import SiteSettings, TenantSettings
 
@@ -60,12 +60,17 @@ class _Reading:
         return self.took(path, read_yaml(path, _shown(path)))
 
     def took(self, path: Path, result: ReadResult) -> ReadResult:
-        """Count a file's problems and its bytes (for the digest) as read."""
+        """Count a file's problems and its bytes as read."""
         self.problems.extend(result.problems)
-        relative = path.relative_to(self.config_dir).as_posix()
-        self._digest.update(f"{relative}\0{len(result.content)}\0".encode())
-        self._digest.update(result.content)
+        self.digested(path, result.content)
         return result
+
+    def digested(self, path: Path, content: bytes) -> None:
+        """Add a file's path and bytes to the config's digest (what a saved plan was
+        made from), whether it was parsed or came from the cache."""
+        relative = path.relative_to(self.config_dir).as_posix()
+        self._digest.update(f"{relative}\0{len(content)}\0".encode())
+        self._digest.update(content)
 
     def digest(self) -> str:
         return "sha256:" + self._digest.hexdigest()
@@ -181,9 +186,10 @@ def _load_site_file(site: str, file: Path, reading: _Reading) -> list[Declared]:
     cache = reading.cache
     if cache is not None:
         cached = cache.lookup(shown, site, content)
-        # A second `site:` mapping in a site is reported by reading it as usual.
+        # A second `site:` mapping in a site is reported by reading the file as usual
+        # (its entry was found, so it counts as a hit; the run fails on the problem).
         if cached is not None and not (cached.site_settings and site in reading.sites):
-            reading.took(file, ReadResult(None, [], content))
+            reading.digested(file, content)
             return _use_cached(site, file, cached, reading)
     problems_before = len(reading.problems)
     had_settings = site in reading.sites
@@ -337,19 +343,11 @@ def _allowed_fields(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
         if isinstance(step, int):
             continue
         field = current.model_fields.get(step)
-        models = _models_in(field.annotation if field else None)
+        models = models_below(field.annotation if field else None)
         if not models:
             return []
-        current = models[0]
+        current = models[0][0]
     return list(current.model_fields)
-
-
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    """The pydantic models inside an annotation such as list[Member] or
-    Annotated[SecretRef, ...] | None."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [model for argument in typing.get_args(annotation) for model in _models_in(argument)]
 
 
 def _unknown_field(data: LocatedDict, path: tuple[Any, ...], allowed: list[str]) -> Problem:

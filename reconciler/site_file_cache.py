@@ -39,11 +39,11 @@ import re
 import secrets
 import sys
 import tempfile
-import typing
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 
@@ -51,6 +51,8 @@ import reconciler
 from schema import kinds
 from schema.declarations import Declared, DeclaredSite
 from schema.locations import Location
+from schema.nesting import models_below
+from schema.resources import Resource
 from schema.settings import SiteSettings
 from schema.state import ResourceKey
 
@@ -60,6 +62,10 @@ SWITCH_VARIABLE = "RECONCILER_CACHE"  # "off" turns the cache off
 _MAGIC = b"ipecs-reconciler site-file cache 1\n"
 _TAG_BYTES = 32
 _ENTRY_NAME = re.compile(r"[0-9a-f]{64}")
+_TEMPORARY_NAME = re.compile(r"\.entry-[A-Za-z0-9_]+")  # _write_atomically's, mid-write
+#: A temporary older than this was left by a run that was killed: another run may be
+#: writing the younger ones right now.
+_ABANDONED_AFTER_SECONDS = 3600
 _VERSION_NAME = re.compile(r"[0-9a-f]{16}")
 #: The code whose behaviour an entry depends on: a change to any of it is a new version.
 _FINGERPRINTED = ("schema", "reconciler/yaml_reading.py", "reconciler/yaml_events.py",
@@ -81,17 +87,6 @@ class _ModelShape:
     nested: tuple[tuple[int, type[BaseModel], bool], ...]  # (position, model, is a list)
 
 
-def _models_below(annotation: Any) -> list[tuple[type[BaseModel], bool]]:
-    """The models an annotation holds: list[Member] -> [(Member, True)];
-    Annotated[SecretRef, ...] | None -> [(SecretRef, False)]."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [(annotation, False)]
-    if typing.get_origin(annotation) is list:
-        return [(model, True) for model, _ in _models_below(typing.get_args(annotation)[0])]
-    return [found for argument in typing.get_args(annotation)
-            for found in _models_below(argument)]
-
-
 def _shapes() -> list[_ModelShape]:
     """Every model an entry can hold, in a fixed order (an entry names them by index)."""
     pending: list[type[BaseModel]] = [d.model for d in kinds.KINDS.values()] + [SiteSettings]
@@ -104,7 +99,7 @@ def _shapes() -> list[_ModelShape]:
         seen.add(model)
         nested = []
         for position, (name, info) in enumerate(model.model_fields.items()):
-            found = _models_below(info.annotation)
+            found = models_below(info.annotation)
             if len(found) > 1:
                 raise TypeError(f"{model.__name__}.{name}: one model per field, please")
             if found:
@@ -140,12 +135,7 @@ def _encode(model: BaseModel) -> tuple[int, list[Any], int]:
 
 
 _written_sets: dict[int, frozenset[str]] = {}  # by mask << 8 | shape index
-_new = object.__new__
-
-
-_MODELS = [shape.model for shape in _SHAPES]
-_NAMES = [shape.names for shape in _SHAPES]
-_NESTED = [shape.nested for shape in _SHAPES]
+# Pydantic's slots, set through their descriptors: this runs for every resource.
 _set_fields_set = vars(BaseModel)["__pydantic_fields_set__"].__set__
 _set_extra = vars(BaseModel)["__pydantic_extra__"].__set__
 _set_private = vars(BaseModel)["__pydantic_private__"].__set__
@@ -153,19 +143,19 @@ _set_private = vars(BaseModel)["__pydantic_private__"].__set__
 
 def _decode(encoded: tuple[int, list[Any], int]) -> BaseModel:
     """The model again, as validation made it: its field values and which were written.
-    Not validated twice: the entry is this code's own output, authenticated. (The slots
-    are set through their descriptors: this runs for every resource.)"""
+    Not validated twice: the entry is this code's own output, authenticated."""
     index, values, mask = encoded
-    for position, _, many in _NESTED[index]:
+    shape = _SHAPES[index]
+    for position, _, many in shape.nested:
         value = values[position]
         if value is not None:
             values[position] = [_decode(item) for item in value] if many else _decode(value)
     written = _written_sets.get(mask << 8 | index)
     if written is None:
-        written = frozenset(n for bit, n in enumerate(_NAMES[index]) if mask >> bit & 1)
+        written = frozenset(n for bit, n in enumerate(shape.names) if mask >> bit & 1)
         _written_sets[mask << 8 | index] = written
-    model = _new(_MODELS[index])
-    _set(model, "__dict__", dict(zip(_NAMES[index], values, strict=True)))
+    model = object.__new__(shape.model)
+    _set(model, "__dict__", dict(zip(shape.names, values, strict=True)))
     _set_fields_set(model, set(written))
     _set_extra(model, None)
     _set_private(model, None)
@@ -314,15 +304,18 @@ class SiteFileCache:
         self.counts.written += 1
 
     def prune(self) -> None:
-        """Remove this version's entries no file of this run asked for, and every other
-        version's. Only names this module writes are touched, never followed links."""
+        """Remove this version's entries no file of this run asked for, every other
+        version's, and temporaries a killed run left. Only names this module writes are
+        touched, never followed links."""
         for entry in _entries(self.directory):
             if entry.name not in self._used:
                 _remove(entry)
+        _remove_abandoned(self.directory)
         for other in _entries(self.directory.parent, _VERSION_NAME, directories=True):
             if other.name != self.directory.name:
                 for entry in _entries(Path(other.path)):
                     _remove(entry)
+                _remove_abandoned(Path(other.path))
                 with contextlib.suppress(OSError):  # something else lives there: not ours
                     os.rmdir(other.path)
 
@@ -341,38 +334,29 @@ def _flatten(declared: list[tuple[Declared, ItemPath]],
     return (items, settings)
 
 
-#: Per shape index of a kind's model: its kind, and the field holding its number.
-_KIND_OF_SHAPE = {index: (kinds.of_model(shape.model).kind, shape.names.index(
-    kinds.of_model(shape.model).number_field))
-    for index, shape in enumerate(_SHAPES)
-    if shape.model in {d.model for d in kinds.KINDS.values()}}
-if set(Declared.__slots__) != {"site", "resource", "source", "key", "_fields"}:
-    raise TypeError("Declared changed: teach site_file_cache._rebuild its new slots")
+#: Per shape index of a kind's model: its kind, and the position of its number field.
+_KIND_OF_SHAPE = {index: (kinds.of_model(shape.model).kind,
+                          shape.names.index(kinds.of_model(shape.model).number_field))
+                  for index, shape in enumerate(_SHAPES)
+                  if shape.model in {d.model for d in kinds.KINDS.values()}}
 
 
 def _rebuild(payload: Any, shown: str, content: bytes) -> CachedSiteFile:
-    """The file's Declared items again. Built without Declared's __init__, which works
-    out the key from the model: 100,000 of them cost a third of a second."""
+    """The file's Declared items again, key and canonical fields as stored."""
     items, settings = payload
     file = _CachedFile(shown, content)
     declared = []
-    new = object.__new__
     for site, path, at, resource, fields in items:
         kind, number_at = _KIND_OF_SHAPE[resource[0]]
-        number = resource[1][number_at]
-        item = new(Declared)
-        _set(item, "site", site)
-        _set(item, "resource", _decode(resource))
-        _set(item, "source", CachedSource(file, tuple(path), tuple(at)))
-        _set(item, "key", ResourceKey(site, kind, number))
-        _set(item, "_fields", fields)
-        declared.append(item)
+        key = ResourceKey(site, kind, resource[1][number_at])
+        model = cast(Resource, _decode(resource))  # a kind's model: _KIND_OF_SHAPE has it
+        declared.append(Declared.restored(model, CachedSource(file, path, at), key, fields))
     site_settings = None
     if settings is not None:
         decoded = _decode(settings[0])
         if not isinstance(decoded, SiteSettings):
             raise TypeError("site settings expected")
-        site_settings = DeclaredSite(decoded, CachedSource(file, ("site",), tuple(settings[1])))
+        site_settings = DeclaredSite(decoded, CachedSource(file, ("site",), settings[1]))
     return CachedSiteFile(declared, site_settings)
 
 
@@ -387,6 +371,14 @@ def _entries(directory: Path, pattern: re.Pattern[str] = _ENTRY_NAME,
                     yield entry
     except OSError:
         return
+
+
+def _remove_abandoned(directory: Path) -> None:
+    now = time.time()
+    for entry in _entries(directory, _TEMPORARY_NAME):
+        with contextlib.suppress(OSError):
+            if now - entry.stat(follow_symlinks=False).st_mtime > _ABANDONED_AFTER_SECONDS:
+                _remove(entry)
 
 
 def _remove(entry: os.DirEntry[str]) -> None:
@@ -446,7 +438,8 @@ def open_cache(environ: Mapping[str, str] = os.environ, enabled: bool = True,
 def _key(environ: Mapping[str, str]) -> bytes:
     given = environ.get(KEY_VARIABLE, "")
     if given:
-        return hashlib.sha256(b"ipecs-reconciler cache key\0" + given.encode()).digest()
+        # fsencode: a variable holding bytes that are not UTF-8 is still a key.
+        return hashlib.sha256(b"ipecs-reconciler cache key\0" + os.fsencode(given)).digest()
     base = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME", "~")).expanduser()
                                                 / ".cache")
     path = Path(base) / "ipecs-reconciler" / "cache-key"

@@ -42,6 +42,17 @@ class Declared:
         key = ResourceKey(self.site, kind_of(self.resource), number_of(self.resource))
         object.__setattr__(self, "key", key)
 
+    @classmethod
+    def restored(cls, resource: Resource, source: SourceMap, key: ResourceKey,
+                 fields: Fields) -> Declared:
+        """One loaded before (the site file cache), its key and canonical fields already
+        known: working the key out again costs a third of a second per 100,000."""
+        restored = object.__new__(cls)
+        for name, value in (("site", key.site), ("resource", resource), ("source", source),
+                            ("key", key), ("_fields", fields)):
+            object.__setattr__(restored, name, value)
+        return restored
+
     @property
     def kind(self) -> Kind:
         return self.key.kind

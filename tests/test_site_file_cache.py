@@ -9,6 +9,7 @@ import marshal
 import os
 import shutil
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -380,3 +381,52 @@ def test_a_cache_that_cannot_be_written_only_costs_time(run: Run, write_tree: Wr
     result = run("plan", "--verbose")
     assert result.exit_code == 0 and result.stdout == expected
     assert result.stderr.count("nothing more written") == 1
+
+
+def test_prune_removes_only_what_it_wrote_and_what_a_killed_run_left(
+        run: Run, write_tree: WriteTree, tmp_path: Path) -> None:
+    """A kill -9 mid-write leaves a temporary; an hour on it is removed. Anything else
+    in the folder (a note, a younger temporary another run is writing) stays."""
+    _tree(write_tree)
+    run("plan")
+    (version,) = {entry.parent for entry in _entries(tmp_path)}
+    note, writing, abandoned = (version / "notes.txt", version / ".entry-young1",
+                                version / ".entry-old123")
+    for path in (note, writing, abandoned):
+        path.write_text("x")
+    two_hours_ago = time.time() - 7200
+    os.utime(abandoned, (two_hours_ago, two_hours_ago))
+    older = tmp_path / ".reconciler" / "cache" / "0123456789abcdef"
+    older.mkdir()
+    (older / ".entry-gone12").write_text("x")
+    os.utime(older / ".entry-gone12", (two_hours_ago, two_hours_ago))
+    run("plan")
+    assert note.exists() and writing.exists() and not abandoned.exists()
+    assert not older.exists()
+    assert len(_entries(tmp_path)) == 4
+
+
+def test_a_key_file_the_tool_did_not_make_turns_the_cache_off(run: Run,
+                                                              write_tree: WriteTree) -> None:
+    _tree(write_tree)
+    key = Path(os.environ["XDG_CACHE_HOME"]) / "ipecs-reconciler" / "cache-key"
+    key.parent.mkdir(parents=True, exist_ok=True)
+    saved = key.read_bytes() if key.exists() else None
+    key.write_bytes(b"short")
+    try:
+        result = run("plan", "--verbose")
+    finally:
+        if saved is None:
+            key.unlink()
+        else:
+            key.write_bytes(saved)
+    assert result.exit_code == 0
+    assert f"cache: off: no key ({key} is not a key this tool made; delete it)" in result.stderr
+
+
+def test_a_key_variable_that_is_not_utf8_is_still_a_key(tmp_path: Path) -> None:
+    """os.environ holds undecodable bytes as surrogates; they must not end in a
+    traceback."""
+    one, _ = open_cache({"RECONCILER_CACHE_KEY": "k\udcff"}, directory=tmp_path / "c")
+    two, _ = open_cache({"RECONCILER_CACHE_KEY": "k\udcfe"}, directory=tmp_path / "c")
+    assert one is not None and two is not None and one._key != two._key
