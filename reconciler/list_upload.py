@@ -93,6 +93,10 @@ def _edits(plan: Plan, rows: Mapping[str, int], columns: ColumnMap, out: Path,
             index = columns.by_field.get("password")
             if index is None or index not in columns.writable:
                 kept.append("password")
+            elif passwords[change.password].startswith(_FORMULA_STARTS):
+                # The same guard as any value, said without a character of the secret.
+                kept.append("password (starts with a character a spreadsheet would run "
+                            "as a formula)")
             else:
                 upload.edits[(row, index)] = passwords[change.password]
                 upload.edited.add(change.key.number)

@@ -219,3 +219,25 @@ def test_a_row_whose_zeros_were_restored_is_still_edited(run: Run, example_sites
     edited = cells(out)[1]
     assert edited[HEADERS.index("Name")] == "Ann Lee"
     assert edited[HEADERS.index("Extension")] == 997  # locked: left as downloaded
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_a_password_a_spreadsheet_would_run_is_left_to_the_runbook(
+        run: Run, example_sites: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        suffix: str) -> None:
+    """The formula guard holds for passwords too, and says so without any of it."""
+    build = workbook if suffix == ".xlsx" else csv_file
+    download = build(tmp_path / f"list{suffix}", EXAMPLE_ROWS)
+    _edit(example_sites / "Main" / "users.yaml", 'name: "0997"',
+          'name: "Ann Lee"\n    password: {env: RECONCILER_PW_0997}')
+    formula = "=cmd|' /C x'!A0"[:15]
+    monkeypatch.setenv("RECONCILER_PW_0997", formula)
+    out = tmp_path / f"edits{suffix}"
+    result = run("plan", str(example_sites), "--tenant", _url(download), "--format",
+                 "list-upload", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert ("update user 0997 (Main): password (starts with a character a spreadsheet "
+            "would run as a formula)") in result.stdout
+    assert formula not in result.output and "'='" not in result.output
+    assert all(not str(v).startswith("=") for row in cells(out) for v in row if v)
+    assert cells(out)[1][HEADERS.index("Name")] == "Ann Lee"  # the name still goes
