@@ -48,9 +48,12 @@ class Declared:
         """One loaded before (the site file cache), its key and canonical fields already
         known: working the key out again costs a third of a second per 100,000."""
         restored = object.__new__(cls)
-        for name, value in (("site", key.site), ("resource", resource), ("source", source),
-                            ("key", key), ("_fields", fields)):
-            object.__setattr__(restored, name, value)
+        set_slot = object.__setattr__
+        set_slot(restored, "site", key.site)
+        set_slot(restored, "resource", resource)
+        set_slot(restored, "source", source)
+        set_slot(restored, "key", key)
+        set_slot(restored, "_fields", fields)
         return restored
 
     @property
