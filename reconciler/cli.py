@@ -8,13 +8,14 @@ from `plan --detailed-exitcode` when there are changes.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import click
 
@@ -22,6 +23,7 @@ from reconciler import __version__, bulk, stopping
 from reconciler.applying import ApplyReport
 from reconciler.bulk import bulk_phase
 from reconciler.cli_options import (
+    UPLOAD_FORMAT,
     cache_options,
     config_dir_argument,
     lock_timeout_option,
@@ -31,10 +33,7 @@ from reconciler.cli_options import (
     tenant_url,
 )
 from reconciler.errors import ConfigError, ReconcilerError
-from reconciler.import_command import import_command
 from reconciler.job_summaries import append_summary, summary_path
-from reconciler.list_download_command import UPLOAD_FORMAT, list_download_group, upload_file
-from reconciler.local_tenant_commands import local_tenant_group
 from reconciler.plans import Change, Plan
 from reconciler.plans.serializing import FORMAT_VERSION as PLAN_FORMAT
 from reconciler.plans.serializing import plan_document
@@ -52,9 +51,7 @@ from reconciler.runs import (
     plan_run,
 )
 from reconciler.saved_plans import read_plan_file, write_plan_file
-from reconciler.schema_command import schema_command
 from reconciler.site_file_cache import SiteFileCache, open_cache
-from reconciler.tenant_commands import tenant_group
 from schema.declarations import TenantConfig
 from schema.printable import printable
 
@@ -64,7 +61,30 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class ReconcileGroup(click.Group):
-    """A click group whose every failure is one clear message and exit code 1."""
+    """A click group whose every failure is one clear message and exit code 1.
+
+    The commands a plan never needs are imported when they are asked for (click's lazy
+    group pattern): a small plan's start-up is mostly imports (BENCHMARKS.md)."""
+
+    #: command name -> "module:attribute"
+    LAZY_COMMANDS: ClassVar[dict[str, str]] = {
+        "import": "reconciler.import_command:import_command",
+        "list-download": "reconciler.list_download_command:list_download_group",
+        "local-tenant": "reconciler.local_tenant_commands:local_tenant_group",
+        "schema": "reconciler.schema_command:schema_command",
+        "tenant": "reconciler.tenant_commands:tenant_group",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY_COMMANDS and cmd_name not in self.commands:
+            module_name, attribute = self.LAZY_COMMANDS[cmd_name].split(":")
+            command: click.Command = getattr(importlib.import_module(module_name), attribute)
+            _environment_variables(command, _variable_of(ENV_PREFIX, cmd_name))
+            self.add_command(command)
+        return super().get_command(ctx, cmd_name)
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
@@ -143,11 +163,6 @@ def cli() -> None:
     """
 
 
-cli.add_command(tenant_group)
-cli.add_command(local_tenant_group)
-cli.add_command(list_download_group)
-cli.add_command(import_command)
-cli.add_command(schema_command)
 
 
 @cli.command()
@@ -278,6 +293,8 @@ def plan(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
         _warn(planned.config)
         document = plan_document(planned.plan, planned.config.digest, planned.checksum)
         if output_format == UPLOAD_FORMAT:
+            from reconciler.list_download_command import upload_file
+
             upload_file(planned, provider, out_file, secret_prefix)
         else:
             if out_file is not None:
@@ -381,25 +398,31 @@ def _progress(index: int, total: int, change: Change) -> None:
     click.echo(f"[{index}/{total}] {title(change)} ({change.key.site}): done")
 
 
-def _environment_variables(group: click.Group, prefix: str) -> None:
+def _environment_variables(command: click.Command, variable: str) -> None:
     """Give every option a variable, shown in --help: RECONCILER_<COMMAND>_<OPTION>
     (`apply --auto-approve`: RECONCILER_APPLY_AUTO_APPROVE), unless it names its own
     (RECONCILER_LOCK_TIMEOUT, RECONCILER_SECRET_PREFIX) or reads it itself (--tenant:
-    RECONCILER_TENANT, where an empty value must be an error, not the default)."""
-    for name, command in group.commands.items():
-        here = f"{prefix}_{name.upper().replace('-', '_')}"
-        if isinstance(command, click.Group):
-            _environment_variables(command, here)
-        for param in command.params:
-            if not isinstance(param, click.Option) or not param.allow_from_autoenv:
-                continue
-            if param.envvar is None:
-                longest = max(param.opts, key=len).lstrip("-")
-                param.envvar = f"{here}_{longest.upper().replace('-', '_')}"
-            param.show_envvar = True
+    RECONCILER_TENANT, where an empty value must be an error, not the default).
+    `variable` is the command's own part: RECONCILER_APPLY. A lazily imported command
+    gets its variables when it is imported (ReconcileGroup.get_command)."""
+    if isinstance(command, click.Group):
+        for name, subcommand in command.commands.items():
+            _environment_variables(subcommand, _variable_of(variable, name))
+    for param in command.params:
+        if not isinstance(param, click.Option) or not param.allow_from_autoenv:
+            continue
+        if param.envvar is None:
+            longest = max(param.opts, key=len).lstrip("-")
+            param.envvar = _variable_of(variable, longest)
+        param.show_envvar = True
 
 
-_environment_variables(cli, ENV_PREFIX)
+def _variable_of(prefix: str, name: str) -> str:
+    return f"{prefix}_{name.upper().replace('-', '_')}"
+
+
+for _name, _command in cli.commands.items():  # those imported with this module
+    _environment_variables(_command, _variable_of(ENV_PREFIX, _name))
 
 
 def main() -> None:

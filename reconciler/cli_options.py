@@ -12,6 +12,9 @@ import click
 
 from reconciler.providers import DEFAULT_TENANT_URL
 
+#: `plan --format list-upload`: write the List Download upload file, not the plan.
+UPLOAD_FORMAT = "list-upload"
+
 F = TypeVar("F", bound=Callable[..., Any])
 TENANT_VARIABLE = "RECONCILER_TENANT"
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli_options import UPLOAD_FORMAT
 from reconciler.config_loading import load_tenant_settings
 from reconciler.config_tree import TENANT_FILE
 from reconciler.errors import ReconcilerError
@@ -21,8 +22,6 @@ from reconciler.providers.list_download.columns import (
 from reconciler.providers.list_download.workbook import read_sheet
 from reconciler.runs import Planned
 from schema.list_download_settings import ListDownloadSettings
-
-UPLOAD_FORMAT = "list-upload"
 
 
 @click.group("list-download")

@@ -55,7 +55,7 @@ MAX_PLAN_BYTES = 256 * 1024 * 1024
 class _SavedChange(BaseModel):
     """A change as a saved plan lists it: checked before it is trusted for anything."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)  # built when a plan is read
 
     step: int
     action: Literal["create", "update", "renumber", "delete"]
@@ -68,7 +68,7 @@ class _SavedChange(BaseModel):
 
 
 class _SavedPlan(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)  # built when a plan is read
 
     format_version: int
     tenant: str

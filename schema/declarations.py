@@ -103,8 +103,9 @@ class DeclaredSite:
     source: SourceMap
 
 
-#: A site without a `site:` mapping (one shared instance: they are frozen).
-_NO_SITE_SETTINGS = SiteSettings()
+#: A site without a `site:` mapping (one shared instance: they are frozen). Made from
+#: the defaults without validating, so that importing builds no validator.
+_NO_SITE_SETTINGS = SiteSettings.model_construct()
 
 
 @dataclass(slots=True)

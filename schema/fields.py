@@ -186,7 +186,7 @@ TenantName = Annotated[str, AfterValidator(_text("tenant", 128)),
 class SecretRef(BaseModel):
     """Where a secret comes from at apply time; the value itself is never stored."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True, frozen=True)
 
     env: Annotated[str, AfterValidator(_env_name)] = Field(
         description="The environment variable holding the secret where apply runs; it "

@@ -38,7 +38,7 @@ ColumnField = Literal[
 
 
 class ListDownloadSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True, frozen=True)
 
     columns: dict[ColumnField, ShortText | None] = Field(
         default_factory=dict,

@@ -31,7 +31,10 @@ from schema.fields import (
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    # defer_build (here and on every model of schema/): a validator is built when first
+    # used, not at import. A warm plan restores models from the cache and never
+    # validates them, so it never pays for building their validators (BENCHMARKS.md).
+    model_config = ConfigDict(extra="forbid", defer_build=True, frozen=True, strict=False)
 
 
 class _UserFields(_Strict):

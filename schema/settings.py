@@ -12,7 +12,7 @@ from schema.state import TenantFacts
 
 
 class Licences(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True, frozen=True)
 
     shared_lines: Count = Field(0, description="Shared-line licences owned (the Shared "
                                                "Line List's licence count).", examples=[20])
@@ -24,7 +24,7 @@ class Licences(BaseModel):
 class Safety(BaseModel):
     """How much a plan may destroy before apply wants --force (octoDNS's UnsafePlan)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True, frozen=True)
 
     max_delete_percent: Annotated[float, Field(ge=0, le=100)] = Field(
         30.0, description="A plan deleting more than this share of a site's resources of "
@@ -37,7 +37,7 @@ class Safety(BaseModel):
 class SiteSettings(BaseModel):
     """The optional `site:` mapping of a site's files: ownership and safety for the site."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True, frozen=True)
 
     # Delete resources of this site that exist in the tenant but were never managed.
     prune: StrictBool = Field(False, description="Delete this site's resources made by hand "
@@ -56,7 +56,7 @@ class SiteSettings(BaseModel):
 class TenantSettings(BaseModel):
     """Facts about the tenant that rules depend on; they must match the live tenant."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True, frozen=True)
 
     tenant: TenantName = Field(description="Whose tenant this is: the tenant records it, "
                                            "and refuses a config for another.",

@@ -7,12 +7,21 @@ import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def subcommands(group: click.Group) -> dict[str, click.Command]:
+    """A group's commands as a user reaches them, the lazily imported ones included
+    (`group.commands` holds only those imported so far)."""
+    context = click.Context(group)
+    found = {name: group.get_command(context, name) for name in group.list_commands(context)}
+    return {name: command for name, command in found.items() if command is not None}
 EXAMPLE_SITES = REPO / "sites"
 
 TENANT_YAML = """\

@@ -34,6 +34,7 @@ from tests.ci_runner import (
     run_job,
     triggers,
 )
+from tests.conftest import subcommands
 from tests.fake_forges import FakeGitHub, FakeGitLab
 from tests.processes import reconcile
 
@@ -64,9 +65,10 @@ def _check_reconcile(args: list[str]) -> None:
     path, args = ["reconcile"], list(args)
     while isinstance(command, click.Group):
         name = args.pop(0) if args else ""
-        if name not in command.commands:
+        found = subcommands(command)
+        if name not in found:
             pytest.fail(f"no command `{' '.join(path)} {name}`")
-        command = command.commands[name]
+        command = found[name]
         path.append(name)
     try:
         command.make_context(" ".join(path), list(args))
@@ -117,7 +119,7 @@ def test_the_command_check_catches_a_drifted_template() -> None:
 
 def _cli_variables(group: click.Group) -> set[str]:
     found = set()
-    for command in group.commands.values():
+    for command in subcommands(group).values():
         if isinstance(command, click.Group):
             found |= _cli_variables(command)
         found |= {p.envvar for p in command.params

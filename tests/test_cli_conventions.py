@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from reconciler.cli import cli
-from tests.conftest import REPO, Run
+from tests.conftest import REPO, Run, subcommands
 
 RECONCILE = Path(sys.executable).with_name("reconcile")
 
@@ -23,7 +23,7 @@ RECONCILE = Path(sys.executable).with_name("reconcile")
 def _commands(group: click.Group = cli, path: tuple[str, ...] = ()
               ) -> Iterator[tuple[tuple[str, ...], click.Command]]:
     yield path, group
-    for name, command in group.commands.items():
+    for name, command in subcommands(group).items():
         if isinstance(command, click.Group):
             yield from _commands(command, (*path, name))
         else:

@@ -11,7 +11,6 @@ User Setup List Download, read only.
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from pathlib import Path
 
 from reconciler.errors import TenantUnreachable
@@ -59,7 +58,10 @@ def _postgres(url: str) -> Provider:
 
 def _registered(scheme: str) -> Callable[[str], Provider] | None:
     """A third-party provider, registered under its URL scheme in the
-    `reconciler.providers` entry-point group (see README)."""
+    `reconciler.providers` entry-point group (see README). importlib.metadata is
+    imported here, not at start-up: it costs more than a small plan's work."""
+    from importlib.metadata import entry_points
+
     for entry in entry_points(group="reconciler.providers"):
         if entry.name == scheme:
             factory: Callable[[str], Provider] = entry.load()
