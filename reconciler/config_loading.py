@@ -77,10 +77,13 @@ class _Reading:
 
 
 def load_config(config_dir: Path, secret_prefix: str | None = None,
-                cache: SiteFileCache | None = None) -> TenantConfig:
+                cache: SiteFileCache | None = None, defer_rules: bool = False) -> TenantConfig:
     """Load and validate everything; raise ConfigError with every problem, sorted.
     `secret_prefix`: what password variables must start with (see `secrets`).
-    `cache`: site files loaded before, by content (plan and validate only)."""
+    `cache`: site files loaded before, by content (plan and validate only).
+    `defer_rules`: when the files load without a problem, leave the cross-object
+    rules to the caller, who must check them before using the config (plan_run
+    checks them alongside reading the tenant: `rules_alongside`)."""
     _check_config_dir(config_dir)
     prefix = secrets.allowed_prefix(secret_prefix)
     tree = config_tree.walk(config_dir)
@@ -102,7 +105,8 @@ def load_config(config_dir: Path, secret_prefix: str | None = None,
         raise ConfigError(sorted_problems(problems))
     config = TenantConfig(settings, settings_source, declared, reading.sites, reading.digest(),
                           reading.unparsed_numbers, prefix, dict(files), warnings)
-    problems.extend(rules.check(config))
+    if problems or not defer_rules:
+        problems.extend(rules.check(config))
     if cache is not None and not tree.problems:
         cache.prune()  # the whole tree was read: entries no file asked for are stale
     if problems:

@@ -6,6 +6,8 @@ that point, for real:
     points   setup            inside the transaction that creates a new tenant
              step-N-write     inside step N's transaction, before it commits
              step-N-done      after step N has committed
+             rules-child      in the child checking the rules alongside a plan
+                              (`rules_alongside`), before it answers
     actions  kill             SIGKILL this process (nothing runs after it)
              term             SIGTERM this process (a CI job cancelled)
              interrupt        SIGINT this process (Ctrl-C)
