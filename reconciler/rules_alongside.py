@@ -17,21 +17,17 @@ keeps anything. What users see does not change:
   the tenant is read, as always.
 
 `RECONCILER_PARALLEL_RULES=off` always checks inline; `on` forks at any size (for
-tests and measurements). The child writes nothing anywhere but its pipe, and ends
-with os._exit: no buffers of the parent are flushed twice, no exit handler runs.
+tests and measurements). How the child is run: `forked`.
 """
 
 from __future__ import annotations
 
-import gc
 import os
 import pickle
-import signal
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 
-from reconciler import failpoints
+from reconciler.forked import ForkedChild, can_fork, fork_child
 from schema import rules
 from schema.declarations import TenantConfig
 from schema.problems import Problem
@@ -39,94 +35,50 @@ from schema.problems import Problem
 #: Below this many resources, the rules take less time than a fork of a process
 #: holding them (BENCHMARKS.md).
 MIN_RESOURCES = 5_000
-_SWITCH = "RECONCILER_PARALLEL_RULES"
+SWITCH_VARIABLE = "RECONCILER_PARALLEL_RULES"
 
 
 @contextmanager
 def rules_alongside(config: TenantConfig) -> Iterator[Callable[[], list[Problem]]]:
     """Yields a function giving the rules' problems (waiting for the child if there is
     one). Leaving the block early stops a child still checking."""
-    child = _start_child(config) if _worth_forking(config) else None
+    child = None
+    if _worth_forking(config):
+        child = fork_child(lambda: pickle.dumps(rules.check(config)), "rules-child")
     if child is None:
-        problems = rules.check(config)
-        yield lambda: problems
+        checked = rules.check(config)
+        yield lambda: checked
         return
+    answered: list[list[Problem]] = []
+
+    def problems() -> list[Problem]:
+        if not answered:
+            # Not answered, or not sensibly: the rules are checked here, never skipped.
+            found = _problems_in(child)
+            answered.append(rules.check(config) if found is None else found)
+        return answered[0]
+
     try:
-        yield child.problems
+        yield problems
     finally:
         child.stop()
 
 
 def _worth_forking(config: TenantConfig) -> bool:
-    switch = os.environ.get(_SWITCH, "").strip().lower()
-    if switch == "off" or not hasattr(os, "fork") or threading.active_count() > 1:
+    switch = os.environ.get(SWITCH_VARIABLE, "").strip().lower()
+    if switch == "off" or not can_fork():
         return False
     return switch == "on" or len(config.declared) >= MIN_RESOURCES
 
 
-class _Child:
-    def __init__(self, pid: int, answer: int, config: TenantConfig) -> None:
-        self._pid: int | None = pid
-        self._answer: int | None = answer
-        self._config = config
-        self._problems: list[Problem] | None = None
-
-    def problems(self) -> list[Problem]:
-        if self._problems is None:
-            answered = self._receive()
-            # Not answered: the rules are checked here, never skipped.
-            self._problems = rules.check(self._config) if answered is None else answered
-        return self._problems
-
-    def _receive(self) -> list[Problem] | None:
-        assert self._answer is not None and self._pid is not None
-        with os.fdopen(self._answer, "rb") as pipe:
-            self._answer = None
-            data = pipe.read()
-        _, status = os.waitpid(self._pid, 0)
-        self._pid = None
-        if os.waitstatus_to_exitcode(status) != 0:
-            return None
-        try:
-            answered = pickle.loads(data)  # from our own fork, through our own pipe
-        except Exception:  # a garbled answer is no answer
-            return None
-        if not isinstance(answered, list) or not all(isinstance(p, Problem) for p in answered):
-            return None
-        return answered
-
-    def stop(self) -> None:
-        if self._pid is not None:
-            with suppress(ProcessLookupError):  # it had just ended
-                os.kill(self._pid, signal.SIGKILL)
-            os.waitpid(self._pid, 0)
-            self._pid = None
-        if self._answer is not None:
-            os.close(self._answer)
-            self._answer = None
-
-
-def _start_child(config: TenantConfig) -> _Child | None:
-    answer, write_end = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:  # no memory or processes to spare: check inline
-        os.close(answer)
-        os.close(write_end)
+def _problems_in(child: ForkedChild) -> list[Problem] | None:
+    data = child.answer()
+    if data is None:
         return None
-    if pid == 0:  # the child: check, answer, and end without running anything else
-        code = 1
-        try:
-            os.close(answer)
-            for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-                signal.signal(number, signal.SIG_DFL)  # the parent's handlers report runs
-            gc.disable()  # nothing here forms cycles, and the process is short-lived
-            failpoints.reach("rules-child")
-            data = pickle.dumps(rules.check(config), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(data)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    return _Child(pid, answer, config)
+    try:
+        answered = pickle.loads(data)  # from our own fork, through our own pipe
+    except Exception:  # a garbled answer is no answer
+        return None
+    if not isinstance(answered, list) or not all(isinstance(p, Problem) for p in answered):
+        return None
+    return answered
