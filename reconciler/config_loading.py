@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from reconciler import config_tree, secrets
+from reconciler.cache_warming import warm_alongside
 from reconciler.config_tree import TENANT_FILE
 from reconciler.config_tree import shown as _shown
 from reconciler.errors import ConfigError, ReconcilerError
@@ -94,13 +95,24 @@ def load_config(config_dir: Path, secret_prefix: str | None = None,
     declared: list[Declared] = []
     files: Counter[str] = Counter()
     warnings: list[Problem] = []
-    for site, file in tree.site_files:
-        before, problems_before = len(declared), len(problems)
-        declared.extend(_load_site_file(site, file, reading))
-        files[site] += 1
-        if len(declared) == before and len(problems) == problems_before \
-                and file not in reading.settings_files:
-            warnings.append(_empty_file_warning(file))
+    warming = None if cache is None else warm_alongside(
+        cache, tree.site_files, _shown,
+        lambda site, file: _load_site_file(site, file, _Reading(config_dir, cache)))
+    try:
+        for site, file in tree.site_files:
+            if warming is not None:
+                warming.before(file)
+            before, problems_before = len(declared), len(problems)
+            declared.extend(_load_site_file(site, file, reading))
+            files[site] += 1
+            if len(declared) == before and len(problems) == problems_before \
+                    and file not in reading.settings_files:
+                warnings.append(_empty_file_warning(file))
+    finally:
+        if warming is not None and cache is not None:
+            warming.stop()
+            cache.counts.notes.append(
+                f"{len(warming.files)} file(s) given to a second process to read")
     if settings is None or settings_source is None:
         raise ConfigError(sorted_problems(problems))
     config = TenantConfig(settings, settings_source, declared, reading.sites, reading.digest(),

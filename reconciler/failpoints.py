@@ -8,6 +8,8 @@ that point, for real:
              step-N-done      after step N has committed
              rules-child      in the child checking the rules alongside a plan
                               (`rules_alongside`), before it answers
+             warming-child    in the child reading site files for the cache
+                              (`cache_warming`), before it reads any
     actions  kill             SIGKILL this process (nothing runs after it)
              term             SIGTERM this process (a CI job cancelled)
              interrupt        SIGINT this process (Ctrl-C)

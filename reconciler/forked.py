@@ -17,7 +17,9 @@ The child:
 
 Forking is not attempted without os.fork, or while the process runs other threads
 (fork copies only the calling one, and a lock another thread holds would stay
-held in the child forever).
+held in the child forever). `RECONCILER_PARALLEL=off` never forks; `on` forks
+whatever the size of the work (for tests and measurements); unset, each user
+decides by the size of its work (`worth_forking`).
 """
 
 from __future__ import annotations
@@ -31,9 +33,15 @@ from contextlib import suppress
 
 from reconciler import failpoints
 
+SWITCH_VARIABLE = "RECONCILER_PARALLEL"
 
-def can_fork() -> bool:
-    return hasattr(os, "fork") and threading.active_count() == 1
+
+def worth_forking(large_enough: bool) -> bool:
+    """Whether to fork for work that is `large_enough` to pay for a fork by itself."""
+    switch = os.environ.get(SWITCH_VARIABLE, "").strip().lower()
+    if switch == "off" or not hasattr(os, "fork") or threading.active_count() > 1:
+        return False
+    return switch == "on" or large_enough
 
 
 class ForkedChild:

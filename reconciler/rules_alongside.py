@@ -16,18 +16,17 @@ keeps anything. What users see does not change:
   processes running threads (fork copies one thread only) check inline, before
   the tenant is read, as always.
 
-`RECONCILER_PARALLEL_RULES=off` always checks inline; `on` forks at any size (for
-tests and measurements). How the child is run: `forked`.
+`RECONCILER_PARALLEL=off` always checks inline; `on` forks at any size (for tests
+and measurements). How the child is run: `forked`.
 """
 
 from __future__ import annotations
 
-import os
 import pickle
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from reconciler.forked import ForkedChild, can_fork, fork_child
+from reconciler.forked import ForkedChild, fork_child, worth_forking
 from schema import rules
 from schema.declarations import TenantConfig
 from schema.problems import Problem
@@ -35,7 +34,6 @@ from schema.problems import Problem
 #: Below this many resources, the rules take less time than a fork of a process
 #: holding them (BENCHMARKS.md).
 MIN_RESOURCES = 5_000
-SWITCH_VARIABLE = "RECONCILER_PARALLEL_RULES"
 
 
 @contextmanager
@@ -43,7 +41,7 @@ def rules_alongside(config: TenantConfig) -> Iterator[Callable[[], list[Problem]
     """Yields a function giving the rules' problems (waiting for the child if there is
     one). Leaving the block early stops a child still checking."""
     child = None
-    if _worth_forking(config):
+    if worth_forking(len(config.declared) >= MIN_RESOURCES):
         child = fork_child(lambda: pickle.dumps(rules.check(config)), "rules-child")
     if child is None:
         checked = rules.check(config)
@@ -62,13 +60,6 @@ def rules_alongside(config: TenantConfig) -> Iterator[Callable[[], list[Problem]
         yield problems
     finally:
         child.stop()
-
-
-def _worth_forking(config: TenantConfig) -> bool:
-    switch = os.environ.get(SWITCH_VARIABLE, "").strip().lower()
-    if switch == "off" or not can_fork():
-        return False
-    return switch == "on" or len(config.declared) >= MIN_RESOURCES
 
 
 def _problems_in(child: ForkedChild) -> list[Problem] | None:

@@ -252,6 +252,11 @@ class SiteFileCache:
     def _tag(self, name: str, payload: bytes) -> bytes:
         return hmac.new(self._key, name.encode() + b"\0" + payload, hashlib.sha256).digest()
 
+    def holds(self, shown: str, site: str, content: bytes) -> bool:
+        """Whether an entry for these bytes exists (not whether it is sound: `lookup`
+        checks that). Counts nothing."""
+        return (self.directory / self.entry_name(shown, site, content)).is_file()
+
     def lookup(self, shown: str, site: str, content: bytes) -> CachedSiteFile | None:
         name = self.entry_name(shown, site, content)
         self._used.add(name)

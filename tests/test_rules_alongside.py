@@ -4,7 +4,7 @@ first, and a child that fails never lets a plan skip them.
 
 Every test runs `reconcile` as a process of its own, as users do: forking the test
 runner (which may run threads) would quietly take the inline path instead.
-RECONCILER_PARALLEL_RULES=on forks at any size; `off` checks inline."""
+RECONCILER_PARALLEL=on forks at any size; `off` checks inline."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def _plan(sites: Path, mode: str, *args: str, tenant: Path | None = None,
           **extra: str) -> tuple[int, str, str]:
     done = reconcile("plan", str(sites), *args, cwd=sites.parent,
                      tenant=tenant or sites.parent / "tenant.db",
-                     RECONCILER_PARALLEL_RULES=mode, **extra)
+                     RECONCILER_PARALLEL=mode, **extra)
     return done.returncode, done.stdout, done.stderr
 
 
@@ -118,7 +118,7 @@ def _stopped_child(pid: int, timeout: float = 30) -> int | None:
 def test_the_plan_waits_for_the_childs_answer(example_sites: Path) -> None:
     process = start("plan", str(example_sites), cwd=example_sites.parent,
                     tenant=example_sites.parent / "tenant.db",
-                    RECONCILER_PARALLEL_RULES="on", RECONCILER_FAILPOINT="rules-child:pause")
+                    RECONCILER_PARALLEL="on", RECONCILER_FAILPOINT="rules-child:pause")
     try:
         child = _stopped_child(process.pid)
         assert child is not None, "no child checked the rules"
