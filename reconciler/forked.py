@@ -27,6 +27,7 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from contextlib import suppress
@@ -41,7 +42,8 @@ def worth_forking(large_enough: bool) -> bool:
     switch = os.environ.get(SWITCH_VARIABLE, "").strip().lower()
     if switch == "off" or not hasattr(os, "fork") or threading.active_count() > 1:
         return False
-    return switch == "on" or large_enough
+    # Unasked, only on Linux: macOS's own libraries are not all safe to use after fork.
+    return switch == "on" or (large_enough and sys.platform == "linux")
 
 
 class ForkedChild:
