@@ -72,8 +72,14 @@ class Declared:
     @property
     def password(self) -> SecretRef | None:
         """Where this resource's password comes from (users only), never its value."""
-        password: SecretRef | None = getattr(self.resource, "password", None)
+        password: SecretRef | None = self.value("password")
         return password
+
+    def value(self, name: str) -> Any:
+        """A field's value, or None where the kind has no such field. Read from the
+        model's own dict: getattr on a model lacking the field goes through pydantic's
+        __getattr__ and an exception, microseconds each on 100,000 resources."""
+        return self.resource.__dict__.get(name)
 
     def at(self, *path: str | int) -> Location:
         return self.source.locate(path)

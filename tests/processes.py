@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 RECONCILE = str(Path(sys.executable).parent / "reconcile")
@@ -35,3 +36,22 @@ def start(*args: str, cwd: Path, tenant: Path | None = None, failpoint: str | No
     return subprocess.Popen([RECONCILE, *args], cwd=cwd, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, env=environment(tenant, failpoint, **extra))
+
+
+def stopped_child(pid: int, timeout: float = 30) -> int | None:
+    """A child of `pid` stopped by SIGSTOP (a `pause` failpoint), once there is one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            children = []
+        for child in children:
+            try:
+                state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue  # it ended meanwhile
+            if state == "T":
+                return int(child)
+        time.sleep(0.05)
+    return None

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import reconcile, start
+from tests.processes import reconcile, start, stopped_child
 
 BAD_FILE = """
 users:
@@ -111,20 +111,6 @@ def test_a_child_that_fails_only_costs_time(sites: Path, failure: str) -> None:
     assert f"cache: 0 hit(s), {files} miss(es), 0 error(s), {files} written" in failed[2]
 
 
-def _stopped_child(pid: int, timeout: float = 30) -> int | None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        except OSError:
-            children = []
-        for child in children:
-            if Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T":
-                return int(child)
-        time.sleep(0.05)
-    return None
-
-
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
 def test_the_parent_waits_for_the_child_before_its_files(sites: Path) -> None:
     one = _run("plan", sites, "off")
@@ -133,7 +119,7 @@ def test_the_parent_waits_for_the_child_before_its_files(sites: Path) -> None:
                     tenant=sites.parent / "tenant.db", RECONCILER_PARALLEL="on",
                     RECONCILER_FAILPOINT="warming-child:pause")
     try:
-        child = _stopped_child(process.pid)
+        child = stopped_child(process.pid)
         assert child is not None, "no second process read files"
         time.sleep(1.0)
         assert process.poll() is None

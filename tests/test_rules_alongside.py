@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import reconcile, start
+from tests.processes import reconcile, start, stopped_child
 
 DUPLICATE = """
 users:
@@ -96,31 +96,13 @@ def test_problems_in_sites_left_out_are_set_aside_alike(example_sites: Path) -> 
         assert alongside == _plan(example_sites, "off", *args) and alongside[0] == code
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
-def _stopped_child(pid: int, timeout: float = 30) -> int | None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for child in _children(pid):
-            status = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-            if status[0] == "T":
-                return child
-        time.sleep(0.05)
-    return None
-
-
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
 def test_the_plan_waits_for_the_childs_answer(example_sites: Path) -> None:
     process = start("plan", str(example_sites), cwd=example_sites.parent,
                     tenant=example_sites.parent / "tenant.db",
                     RECONCILER_PARALLEL="on", RECONCILER_FAILPOINT="rules-child:pause")
     try:
-        child = _stopped_child(process.pid)
+        child = stopped_child(process.pid)
         assert child is not None, "no child checked the rules"
         time.sleep(1.0)
         assert process.poll() is None  # no plan shown without the rules' answer

@@ -23,6 +23,8 @@ from schema.state import TenantState
 def reasons_to_force(changes: list[Change], config: TenantConfig, live: TenantState
                      ) -> list[str]:
     deletes = [c for c in changes if c.action is Action.DELETE]
+    if not deletes:
+        return []  # every reason is about deleting: no need to count the tenant
     destroyed = Counter((c.key.site, c.key.kind) for c in deletes)
     existing = Counter((key.site, key.kind) for key in live.resources)
     managed = Counter((key.site, key.kind) for key in live.managed)

@@ -117,7 +117,7 @@ def no_package_downgrades(config: TenantConfig, live: TenantState,
     was = {new: old for old, new in moves.items()}
     for declared in config.declared:
         current = live.resources.get(was.get(declared.key, declared.key))
-        wanted = getattr(declared.resource, "package", None)
+        wanted = declared.value("package")
         if current is None or wanted is None or current.get("package") == wanted:
             continue
         old_rank = settings.package_rank(current["package"])

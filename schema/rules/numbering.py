@@ -82,7 +82,7 @@ def duplicate_direct_dial_numbers(config: TenantConfig) -> Iterator[Problem]:
 
 def _direct_dial_number(declared: Declared) -> str | None:
     """Any kind may have a direct dial number; a kind without one has none."""
-    number: str | None = getattr(declared.resource, "direct_dial_number", None)
+    number: str | None = declared.value("direct_dial_number")
     return number
 
 

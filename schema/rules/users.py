@@ -65,7 +65,7 @@ def _unique(
 
 def _attribute(name: str) -> Callable[[Declared], str | None]:
     def value_of(declared: Declared) -> str | None:
-        value = getattr(declared.resource, name, None)
+        value = declared.value(name)
         return value if isinstance(value, str) else None
 
     return value_of
