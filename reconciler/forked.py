@@ -10,6 +10,8 @@ checked before it is used (`rules_alongside`, `cache_warming`).
 The child:
 - resets SIGINT, SIGTERM and SIGHUP to their defaults: the parent's handlers report
   a run, which is the parent's to do; a cancelled job's signal ends the child too;
+- on Linux, dies with the parent (PR_SET_PDEATHSIG): a parent killed with SIGKILL,
+  which can run nothing, leaves no child behind;
 - never flushes the parent's buffered output, runs no exit handler and closes
   nothing of the parent's (os._exit);
 - reports failure only by its exit status or a missing answer: a caller must treat
@@ -79,6 +81,7 @@ def fork_child(work: Callable[[], bytes], failpoint: str) -> ForkedChild | None:
     """Run `work` in a child; None if no child could be made (do the work here).
     `failpoint` names the point the crash tests reach inside the child."""
     answer, write_end = os.pipe()
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:  # no memory or processes to spare
@@ -91,6 +94,7 @@ def fork_child(work: Callable[[], bytes], failpoint: str) -> ForkedChild | None:
             os.close(answer)
             for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 signal.signal(number, signal.SIG_DFL)
+            _die_with(parent)
             gc.disable()  # short-lived, and what it builds forms no cycles
             failpoints.reach(failpoint)
             data = work()
@@ -101,3 +105,20 @@ def fork_child(work: Callable[[], bytes], failpoint: str) -> ForkedChild | None:
             os._exit(code)
     os.close(write_end)
     return ForkedChild(pid, answer)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """Linux: SIGKILL this child when its parent dies. Elsewhere, a child outliving a
+    killed parent finishes its work (cache entries, written atomically) and ends on
+    its closed pipe."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it died before the request took hold
+        os._exit(1)

@@ -133,3 +133,34 @@ def test_the_parent_waits_for_the_child_before_its_files(sites: Path) -> None:
     assert 0 < given < files
     assert f"cache: {given} hit(s), {files - given} miss(es), 0 error(s), " \
            f"{files - given} written" in err
+
+
+def _gone(pid: int, timeout: float = 10) -> bool:
+    """Ended: no such process, or a zombie waiting for whoever adopted it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_a_parent_killed_outright_leaves_no_child_behind(sites: Path) -> None:
+    # CI's last resort is SIGKILL, which the parent cannot pass on: the child must go
+    # with it, even stopped (a `pause` failpoint) in the middle of its work.
+    process = start("plan", str(sites), cwd=sites.parent, tenant=sites.parent / "tenant.db",
+                    RECONCILER_PARALLEL="on", RECONCILER_FAILPOINT="warming-child:pause")
+    child = stopped_child(process.pid)
+    try:
+        assert child is not None, "no second process read files"
+        process.kill()
+        process.wait()
+        assert _gone(child)
+    finally:
+        if child is not None and not _gone(child, timeout=0):
+            os.kill(child, signal.SIGKILL)
