@@ -112,7 +112,7 @@ def load_config(config_dir: Path, secret_prefix: str | None = None,
         if warming is not None and cache is not None:
             warming.stop()
             cache.counts.notes.append(
-                f"{len(warming.files)} file(s) given to a second process to read")
+                f"{warming.given} file(s) read by a second process")
     if settings is None or settings_source is None:
         raise ConfigError(sorted_problems(problems))
     config = TenantConfig(settings, settings_source, declared, reading.sites, reading.digest(),

@@ -9,7 +9,9 @@ that point, for real:
              rules-child      in the child checking the rules alongside a plan
                               (`rules_alongside`), before it answers
              warming-child    in the child reading site files for the cache
-                              (`cache_warming`), before it reads any
+                              (`cache_warming`), before it takes any
+             warming-child-took   the same child, each time it has taken a file
+                              and before it reads it
     actions  kill             SIGKILL this process (nothing runs after it)
              term             SIGTERM this process (a CI job cancelled)
              interrupt        SIGINT this process (Ctrl-C)
