@@ -85,7 +85,10 @@ def warm_alongside(cache: SiteFileCache, site_files: list[tuple[str, Path]],
     total = sum(size for _, _, size in missing)
     if not worth_forking(total >= MIN_MISSING_BYTES) or len(missing) < 2:
         return None
-    progress = mmap.mmap(-1, 16)  # anonymous and shared: the child sees the parent's writes
+    try:
+        progress = mmap.mmap(-1, 16)  # anonymous and shared: the child sees the parent's writes
+    except OSError:
+        return None  # read in one process, as always
     # The last file is the child's from the start: the parent never reads everything
     # alone while a child is starting (and tests know one file the child reads).
     struct.pack_into("qq", progress, 0, 0, len(missing) - 1)

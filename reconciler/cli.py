@@ -163,8 +163,6 @@ def cli() -> None:
     """
 
 
-
-
 @cli.command()
 @config_dir_argument
 @site_filter_options

@@ -80,7 +80,10 @@ class ForkedChild:
 def fork_child(work: Callable[[], bytes], failpoint: str) -> ForkedChild | None:
     """Run `work` in a child; None if no child could be made (do the work here).
     `failpoint` names the point the crash tests reach inside the child."""
-    answer, write_end = os.pipe()
+    try:
+        answer, write_end = os.pipe()
+    except OSError:  # no file descriptors to spare
+        return None
     parent = os.getpid()
     try:
         pid = os.fork()

@@ -243,11 +243,19 @@ class SiteFileCache:
         self._key = key
         self._used: set[str] = set()
         self._unwritable = False
+        self._names: dict[tuple[str, str], tuple[bytes, str]] = {}
 
     def entry_name(self, shown: str, site: str, content: bytes) -> str:
+        # Asked twice for each file when a cold load is shared (cache_warming scans
+        # first): comparing the bytes again costs far less than hashing them again.
+        known = self._names.get((shown, site))
+        if known is not None and known[0] == content:
+            return known[1]
         digest = hashlib.sha256(f"{self.version}\0{shown}\0{site}\0{len(content)}\0".encode())
         digest.update(content)
-        return digest.hexdigest()
+        name = digest.hexdigest()
+        self._names[(shown, site)] = (content, name)
+        return name
 
     def _tag(self, name: str, payload: bytes) -> bytes:
         return hmac.new(self._key, name.encode() + b"\0" + payload, hashlib.sha256).digest()
