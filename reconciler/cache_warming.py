@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reconciler import failpoints
-from reconciler.forked import ForkedChild, fork_child, worth_forking
+from reconciler.forked import ForkedChild, fork_child, may_fork, worth_forking
 from reconciler.site_file_cache import SiteFileCache
 
 #: About 5,000 resources of YAML: below this, a child costs more than it saves.
@@ -45,8 +45,9 @@ class Warming:
     `stop()` ends a child still running (the parent failed)."""
 
     def __init__(self, child: ForkedChild, missing: dict[Path, int],
-                 progress: mmap.mmap) -> None:
+                 progress: mmap.mmap, cache: SiteFileCache) -> None:
         self._child: ForkedChild | None = child
+        self._cache = cache
         self._missing = missing  # file -> its index among the missing files
         self._progress = progress
         self.given = 0  # files the child took, once it has ended well
@@ -63,10 +64,12 @@ class Warming:
             self._child = None
 
     def stop(self) -> None:
+        """End a child still running, and say in --verbose what the child read."""
         if self._child is not None:
             self._child.stop()
             self._child = None
         self._progress.close()
+        self._cache.counts.notes.append(f"{self.given} file(s) read by a second process")
 
 
 def warm_alongside(cache: SiteFileCache, site_files: list[tuple[str, Path]],
@@ -74,6 +77,8 @@ def warm_alongside(cache: SiteFileCache, site_files: list[tuple[str, Path]],
                    load_one: Callable[[str, Path], object]) -> Warming | None:
     """Start a child loading (with `load_one`, which stores entries) the files the
     cache lacks, from the last; None when not worth it."""
+    if not may_fork():
+        return None  # no reading every file just to find that out
     missing: list[tuple[str, Path, int]] = []
     for site, file in site_files:
         try:
@@ -107,4 +112,5 @@ def warm_alongside(cache: SiteFileCache, site_files: list[tuple[str, Path]],
     if child is None:
         progress.close()
         return None
-    return Warming(child, {file: index for index, (_, file, _) in enumerate(missing)}, progress)
+    return Warming(child, {file: index for index, (_, file, _) in enumerate(missing)}, progress,
+                   cache)

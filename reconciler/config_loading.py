@@ -109,10 +109,8 @@ def load_config(config_dir: Path, secret_prefix: str | None = None,
                     and file not in reading.settings_files:
                 warnings.append(_empty_file_warning(file))
     finally:
-        if warming is not None and cache is not None:
+        if warming is not None:
             warming.stop()
-            cache.counts.notes.append(
-                f"{warming.given} file(s) read by a second process")
     if settings is None or settings_source is None:
         raise ConfigError(sorted_problems(problems))
     config = TenantConfig(settings, settings_source, declared, reading.sites, reading.digest(),

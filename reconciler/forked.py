@@ -39,13 +39,19 @@ from reconciler import failpoints
 SWITCH_VARIABLE = "RECONCILER_PARALLEL"
 
 
-def worth_forking(large_enough: bool) -> bool:
-    """Whether to fork for work that is `large_enough` to pay for a fork by itself."""
+def may_fork() -> bool:
+    """Whether forking is allowed at all here (cheap: ask before preparing any work)."""
     switch = os.environ.get(SWITCH_VARIABLE, "").strip().lower()
     if switch == "off" or not hasattr(os, "fork") or threading.active_count() > 1:
         return False
     # Unasked, only on Linux: macOS's own libraries are not all safe to use after fork.
-    return switch == "on" or (large_enough and sys.platform == "linux")
+    return switch == "on" or sys.platform == "linux"
+
+
+def worth_forking(large_enough: bool) -> bool:
+    """Whether to fork for work that is `large_enough` to pay for a fork by itself."""
+    forced = os.environ.get(SWITCH_VARIABLE, "").strip().lower() == "on"
+    return may_fork() and (forced or large_enough)
 
 
 class ForkedChild:
