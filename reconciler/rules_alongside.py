@@ -31,8 +31,8 @@ from schema import rules
 from schema.declarations import TenantConfig
 from schema.problems import Problem
 
-#: Below this many resources, the rules take less time than a fork of a process
-#: holding them (BENCHMARKS.md).
+#: Measured (BENCHMARKS.md): a warm plan of 2,000 resources took as long with a
+#: child as without (0.58 s), of 5,000 13% less (0.68 s against 0.78 s).
 MIN_RESOURCES = 5_000
 
 
