@@ -88,4 +88,10 @@ def as_sqlite_words(error: psycopg.Error) -> str:
         if constraint.endswith("_pkey"):
             column = {"users": "extension", "shared_lines": "number"}.get(diag.table_name, "id")
         return f"UNIQUE constraint failed: {diag.table_name}.{column}"
+    if isinstance(error, psycopg.errors.CheckViolation) and diag.table_name:
+        # "users_mac_check": the column's name. PostgreSQL names the two table-wide
+        # checks of `users` users_check (devices by kind) and users_check1 (a MAC).
+        constraint = (diag.constraint_name or "").removeprefix(f"{diag.table_name}_")
+        constraint = {"check": "devices", "check1": "mac"}.get(constraint, constraint)
+        return refusals.CHECK + constraint.removesuffix("_check")
     return (diag.message_primary or str(error)).strip()

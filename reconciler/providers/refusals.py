@@ -8,12 +8,29 @@ step was rolled back, which member, package or licence it was about.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from reconciler.providers.tenant_tables import Database
 from schema.state import Fields, ResourceKey
 
 FOREIGN_KEY = "FOREIGN KEY constraint failed"
+CHECK = "CHECK constraint failed: "
+#: The portal's limit on each column a CHECK guards, in a user's words. Reached only
+#: when something bypasses validation (which holds every value to the same limits):
+#: a tenant stricter than this model, or a third-party writer.
+_LIMITS = {
+    "extension": "2 to 5 digits",
+    "number": "2 to 5 digits",
+    "name": "not blank",
+    "group_member_type": "single_site or multi_site",
+    "devices": "at least one device for a user, none for a hot desk user",
+    "mac": "12 hexadecimal digits, and only for a user with a desk phone",
+    "password_rotation": "0 or more",
+    "button": "1 or more",
+    "ring_delay": "0 to 30 seconds in steps of 3",
+}
+_IDENTIFIER = re.compile(r"[a-z_]+")
 _MEANINGS = {
     "UNIQUE constraint failed: users.extension": "the extension is already taken",
     "UNIQUE constraint failed: shared_lines.number": "the number is already taken",
@@ -33,6 +50,8 @@ def explain(message: str, db: Database, key: ResourceKey | None, fields: Fields)
             return f"no shared-line licence left ({used} of {allowed} in use)"
     except Exception:
         pass
+    if text.startswith(CHECK):
+        return _limit(text.removeprefix(CHECK), key, fields) or text
     if text.startswith("UNIQUE constraint failed: ") and text not in _MEANINGS:
         column = text.rsplit(".", 1)[-1]
         return f"the {column} is already used by another resource"
@@ -63,3 +82,33 @@ def _seat(db: Database, fields: Fields) -> str:
     if row is None:
         return "no seat left on this package"
     return f"no seat left on package '{package}' ({row[0]} of {row[1]} seats in use)"
+
+
+def check_column(expression: str) -> str | None:
+    """The column a CHECK guards, from its expression (SQLite's words) or its name (a
+    PostgreSQL constraint's, with the table's prefix removed)."""
+    words: list[str] = _IDENTIFIER.findall(expression)
+    return next((word for word in words if word in _LIMITS), None)
+
+
+def _limit(expression: str, key: ResourceKey | None, fields: Fields) -> str | None:
+    column = check_column(expression)
+    if column is None:
+        return None
+    numbered = key is not None and column in ("extension", "number")
+    values = [repr(key.number)] if key is not None and numbered else _values_of(column, fields)
+    asked = f" ({', '.join(values)} asked)" if values else ""
+    return (f"{column} is outside the portal's limits: {_LIMITS[column]}{asked}; "
+            "correct it in the config")
+
+
+def _values_of(column: str, fields: Fields) -> list[str]:
+    """What the refused step asked for that column: the field itself, or each
+    member's (a shared line's members carry their button and ring delay)."""
+    if column in fields:
+        return [repr(fields[column])]
+    members = fields.get("members")
+    if not isinstance(members, dict):
+        return []
+    return [f"member {extension}: {options[column]!r}" for extension, options in members.items()
+            if isinstance(options, dict) and column in options]
