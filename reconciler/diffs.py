@@ -49,6 +49,10 @@ def project(live: Fields, managed: Fields) -> Fields:
 
 def diff_fields(live: Fields, desired: Fields) -> tuple[DiffItem, ...]:
     """The differences on the managed fields, sorted by path; empty when equal."""
+    if desired.items() <= live.items():
+        # Every managed field as the tenant has it (compared in C: most resources
+        # of a plan are unchanged, and a projection for each costs a third of a plan).
+        return ()
     current = project(live, desired)
     if current == desired:
         return ()

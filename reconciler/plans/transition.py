@@ -105,9 +105,13 @@ class Transition:
         does so in one change; otherwise the detach and the update are two."""
         updates = {c.key: c for c in self.updates if has_members(c.key.kind)}
         early: list[Change] = []
+        if not self.departing_users:  # nobody leaves: no line to detach from
+            return early, list(updates.values())
         for key, fields in sorted(self.before.resources.items()):
+            if not has_members(key.kind) or key in self.deleted:
+                continue
             leaving = self.departing_users & set(fields.get("members", {}))
-            if not has_members(key.kind) or key in self.deleted or not leaving:
+            if not leaving:
                 continue
             removals = tuple(DiffItem(Operation.REMOVE, ("members", ext),
                                       fields["members"][ext], None) for ext in sorted(leaving))
