@@ -20,8 +20,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -129,95 +130,142 @@ def main() -> None:
     repo = Path(__file__).resolve().parent.parent
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(repo / "reconciler"),
                     str(repo / "schema")], check=True, env=ENVIRONMENT)
-    small = example_plan(args.rounds * 3)
+    model_floor, small = example_plan(args.rounds * 3)
     line("reconcile plan of the example in sites/ (wall)", small, "s", "(target <= 0.2)")
-    large = at_size(args.numbers, args.sites, args.rounds)
-    print(f"{args.numbers // 10} numbers over {max(args.sites // 5, 1)} sites:")
-    tenth = at_size(args.numbers // 10, max(args.sites // 5, 1), args.rounds)
-    print(f"linear growth, {args.numbers // 10} -> {args.numbers} numbers (target <= 11x):")
-    for stage in ("validate", "plan", "apply", "import"):
-        line(f"  {stage}", large[stage] / tenth[stage], "x")
+    line("  a process defining one pydantic model, alternating (wall)", model_floor, "s")
+    with tempfile.TemporaryDirectory() as large, tempfile.TemporaryDirectory() as tenth:
+        at_size(Path(large), args.numbers, args.sites, args.rounds)
+        print(f"{args.numbers // 10} numbers over {max(args.sites // 5, 1)} sites:")
+        at_size(Path(tenth), args.numbers // 10, max(args.sites // 5, 1), args.rounds)
+        print(f"linear growth, {args.numbers // 10} -> {args.numbers} numbers, each size's "
+              "command alternating (target <= 11x):")
+        for stage, seconds in growth(Path(large), Path(tenth), args.rounds).items():
+            line(f"  {stage}", seconds, "x")
 
 
-def example_plan(rounds: int) -> float:
+#: What any plan pays before reading a file: the interpreter, pydantic (a core package
+#: of the design card) and one model class. Shown beside the example plan's target.
+ONE_MODEL = """
+from pydantic import BaseModel
+class Model(BaseModel):
+    number: str
+Model(number="1001")
+"""
+
+
+def example_plan(rounds: int) -> tuple[float, float]:
+    """Medians of a process defining one pydantic model and of the example's plan,
+    alternating."""
     repo = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copytree(repo / "sites", Path(tmp) / "sites")
-        return statistics.median(
-            command("plan", "--summary-file", "", cwd=Path(tmp)).seconds for _ in range(rounds))
+        return median_pair(rounds, lambda: _wall([sys.executable, "-c", ONE_MODEL]),
+                           lambda: command("plan", "--summary-file", "", cwd=Path(tmp)).seconds)
 
 
-def at_size(numbers: int, sites_count: int, rounds: int) -> dict[str, float]:
-    """The targets at one size; returns the stage times for the linear-growth ratios."""
+def _wall(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, env=ENVIRONMENT, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def at_size(work: Path, numbers: int, sites_count: int, rounds: int) -> None:
+    """The targets at one size, in `work` (its tree and tenant kept for `growth`)."""
     show = line
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        sites = work / "sites"
-        write_tenant(sites, numbers, sites_count)
-        tenant = ["--tenant", f"sqlite:///{work / 'tenant.db'}"]
-        empty = ["--tenant", f"sqlite:///{work / 'empty.db'}"]
-        validated = command("validate", str(sites), cwd=work)
-        show("validate", validated.seconds, "s")
-        show("  peak memory", validated.peak_mb, "MB", "(target < 1024)")
-        family("  with its second process (summed PSS)", "validate", str(sites), cwd=work,
-               cold=True)
-        for cache in ("--no-cache", "--verbose"):  # files read each time; cache warm
-            plain, saved = median_pair(
-                rounds,
-                lambda c=cache: command("plan", str(sites), *empty, c, cwd=work).seconds,
-                lambda c=cache: command("plan", str(sites), *empty, c, "--out", "plan.json",
-                                        cwd=work).seconds)
-            out = command("plan", str(sites), *empty, cache, "--out", "plan.json", cwd=work)
-            shown = "no cache" if cache == "--no-cache" else "cache warm"
-            show(f"plan, every resource created ({shown})", plain, "s")
-            show(f"plan --out plan.json, every resource created ({shown})", saved, "s")
-            show("  plan --out / plan", saved / plain, "x", "(target <= 1.2)")
-            show("  peak memory of plan --out", out.peak_mb, "MB", "(target < 1024)")
-            family("  with its second processes (summed PSS)", "plan", str(sites), *empty,
-                   cache, "--out", "plan.json", cwd=work,
-                   cold=cache == "--verbose")
-        created = command("apply", str(sites), "--auto-approve", *tenant, cwd=work)
-        show("apply, every resource created", created.seconds, "s")
-        show("  peak memory", created.peak_mb, "MB", "(target < 1024)")
-        with_passwords = work / "with-passwords"
-        write_tenant(with_passwords, numbers, sites_count, passwords=True)
-        secret = command("apply", str(with_passwords), "--auto-approve", "--tenant",
-                         f"sqlite:///{work / 'passwords.db'}", cwd=work,
-                         env={"RECONCILER_PW_BENCH": "Bench-pass-1"})
-        show("apply, every user and hot desk user with a password", secret.seconds, "s")
-        show("  with passwords / without", secret.seconds / created.seconds, "x",
-             "(target <= 2.0)")
-        show("  peak memory", secret.peak_mb, "MB", "(target < 1024)")
+    sites = work / "sites"
+    write_tenant(sites, numbers, sites_count)
+    tenant = ["--tenant", f"sqlite:///{work / 'tenant.db'}"]
+    empty = ["--tenant", f"sqlite:///{work / 'empty.db'}"]
+    validated = command("validate", str(sites), cwd=work)
+    show("validate", validated.seconds, "s")
+    show("  peak memory", validated.peak_mb, "MB", "(target < 1024)")
+    family("  with its second process (summed PSS)", "validate", str(sites), cwd=work,
+           cold=True)
+    for cache in ("--no-cache", "--verbose"):  # files read each time; cache warm
+        plain, saved = median_pair(
+            rounds,
+            lambda c=cache: command("plan", str(sites), *empty, c, cwd=work).seconds,
+            lambda c=cache: command("plan", str(sites), *empty, c, "--out", "plan.json",
+                                    cwd=work).seconds)
+        out = command("plan", str(sites), *empty, cache, "--out", "plan.json", cwd=work)
+        shown = "no cache" if cache == "--no-cache" else "cache warm"
+        show(f"plan, every resource created ({shown})", plain, "s")
+        show(f"plan --out plan.json, every resource created ({shown})", saved, "s")
+        show("  plan --out / plan", saved / plain, "x", "(target <= 1.2)")
+        show("  peak memory of plan --out", out.peak_mb, "MB", "(target < 1024)")
+        family("  with its second processes (summed PSS)", "plan", str(sites), *empty,
+               cache, "--out", "plan.json", cwd=work,
+               cold=cache == "--verbose")
+    created = command("apply", str(sites), "--auto-approve", *tenant, cwd=work)
+    show("apply, every resource created", created.seconds, "s")
+    show("  peak memory", created.peak_mb, "MB", "(target < 1024)")
+    with_passwords = work / "with-passwords"
+    write_tenant(with_passwords, numbers, sites_count, passwords=True)
+    secret = command("apply", str(with_passwords), "--auto-approve", "--tenant",
+                     f"sqlite:///{work / 'passwords.db'}", cwd=work,
+                     env={"RECONCILER_PW_BENCH": "Bench-pass-1"})
+    show("apply, every user and hot desk user with a password", secret.seconds, "s")
+    show("  with passwords / without", secret.seconds / created.seconds, "x",
+         "(target <= 2.0)")
+    show("  peak memory", secret.peak_mb, "MB", "(target < 1024)")
 
-        def cold(tree: Path = sites) -> Run:
-            shutil.rmtree(work / ".reconciler" / "cache", ignore_errors=True)
-            return command("plan", str(tree), *tenant, cwd=work)
+    def cold(tree: Path = sites) -> Run:
+        shutil.rmtree(work / ".reconciler" / "cache", ignore_errors=True)
+        return command("plan", str(tree), *tenant, cwd=work)
 
-        base, cold_plan = median_pair(rounds, lambda: floor(sites), lambda: cold().seconds)
-        show("floor: bare CSafeLoader load of the site files", base, "s")
-        show("cold no-change plan", cold_plan, "s")
-        show("  cold plan / floor", cold_plan / base, "x", "(target <= 1.0)")
-        show("  peak memory", cold().peak_mb, "MB", "(target < 1024)")
-        family("  with its second processes (summed PSS)", "plan", str(sites), *tenant,
-               cwd=work, cold=True)
-        warm_plan, warm_base, warm_peak = warm_after_one_file_changed(sites, tenant, work, rounds)
-        show("floor, alternating with the warm plans", warm_base, "s")
-        show("warm plan after a one-file change (cache of validated files)", warm_plan, "s")
-        show("  warm plan / floor", warm_plan / warm_base, "x", "(target <= 0.5)")
-        show("  peak memory", warm_peak, "MB", "(target < 1024)")
-        imported = command("import", *tenant, "--out", str(work / "imported"), cwd=work)
-        show("import", imported.seconds, "s")
-        show("  peak memory", imported.peak_mb, "MB", "(target < 1024)")
-        # The same tree with 1% of users renamed, beside it: both cold, alternating.
-        renamed = work / "renamed" / "sites"
-        write_tenant(renamed, numbers, sites_count, renamed=numbers // 100)
-        unchanged, changed = median_pair(rounds, lambda: cold().seconds,
-                                         lambda: cold(renamed).seconds)
-        show("cold no-change plan, alternating with the 1% change", unchanged, "s")
-        show("cold plan, 1% of users renamed", changed, "s")
-        show("  1% change / no-change plan", changed / unchanged, "x", "(target <= 1.1)")
-        return {"validate": validated.seconds, "plan": cold_plan, "apply": created.seconds,
-                "import": imported.seconds}
+    base, cold_plan = median_pair(rounds, lambda: floor(sites), lambda: cold().seconds)
+    show("floor: bare CSafeLoader load of the site files", base, "s")
+    show("cold no-change plan", cold_plan, "s")
+    show("  cold plan / floor", cold_plan / base, "x", "(target <= 1.0)")
+    show("  peak memory", cold().peak_mb, "MB", "(target < 1024)")
+    family("  with its second processes (summed PSS)", "plan", str(sites), *tenant,
+           cwd=work, cold=True)
+    warm_plan, warm_base, warm_peak = warm_after_one_file_changed(sites, tenant, work, rounds)
+    show("floor, alternating with the warm plans", warm_base, "s")
+    show("warm plan after a one-file change (cache of validated files)", warm_plan, "s")
+    show("  warm plan / floor", warm_plan / warm_base, "x", "(target <= 0.5)")
+    show("  peak memory", warm_peak, "MB", "(target < 1024)")
+    imported = command("import", *tenant, "--out", str(work / "imported"), cwd=work)
+    show("import", imported.seconds, "s")
+    show("  peak memory", imported.peak_mb, "MB", "(target < 1024)")
+    # The same tree with 1% of users renamed, beside it: both cold, alternating.
+    renamed = work / "renamed" / "sites"
+    write_tenant(renamed, numbers, sites_count, renamed=numbers // 100)
+    unchanged, changed = median_pair(rounds, lambda: cold().seconds,
+                                     lambda: cold(renamed).seconds)
+    show("cold no-change plan, alternating with the 1% change", unchanged, "s")
+    show("cold plan, 1% of users renamed", changed, "s")
+    show("  1% change / no-change plan", changed / unchanged, "x", "(target <= 1.1)")
+
+
+def growth(large: Path, tenth: Path, rounds: int) -> dict[str, float]:
+    """Each stage at both sizes, the larger and the smaller run back to back for
+    `rounds` rounds: the ratio of their medians. Stage times taken minutes apart (in
+    `at_size`) drift with the machine: the same floor once grew 12.5x for 10x the
+    files that way."""
+    stages: dict[str, Callable[[Path, int], list[str]]] = {
+        "validate": lambda work, _: ["validate", str(work / "sites")],
+        "plan": lambda work, _: ["plan", str(work / "sites"), "--tenant",
+                                 f"sqlite:///{work / 'tenant.db'}"],
+        "apply": lambda work, turn: ["apply", str(work / "sites"), "--auto-approve",
+                                     "--tenant", f"sqlite:///{work / f'growth-{turn}.db'}"],
+        "import": lambda work, turn: ["import", "--tenant", f"sqlite:///{work / 'tenant.db'}",
+                                      "--out", str(work / f"growth-import-{turn}")],
+    }
+    ratios = {}
+    for name, arguments in stages.items():
+        turns = iter(range(2 * rounds))  # a fresh tenant or directory each time
+        big, small = median_pair(rounds, partial(_cold_run, large, arguments, turns),
+                                 partial(_cold_run, tenth, arguments, turns))
+        ratios[name] = big / small
+    return ratios
+
+
+def _cold_run(work: Path, arguments: Callable[[Path, int], list[str]], turns: Iterator[int]
+              ) -> float:
+    """One command in `work`, with no cache (cold, as in the targets above)."""
+    shutil.rmtree(work / ".reconciler" / "cache", ignore_errors=True)
+    return command(*arguments(work, next(turns)), cwd=work).seconds
 
 
 def family(label: str, *args: str, cwd: Path, cold: bool = False) -> None:

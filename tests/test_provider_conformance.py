@@ -197,7 +197,8 @@ def test_ring_delay_and_number_format_are_checked(tenant: Provider) -> None:
 
 
 @pytest.mark.parametrize(("key", "fields", "words"), [
-    (line("300"), {"members": {"1001": {"button": 1, "ring_delay": 4}}},
+    (line("300"), {"members": {"1001": {"button": 1, "ring_delay": 4},
+                               "1003": {"button": 2, "ring_delay": 3}}},
      "ring_delay is outside the portal's limits: 0 to 30 seconds in steps of 3 "
      "[(]member 1001: 4 asked[)]; correct it in the config"),
     (line("300"), {"members": {"1001": {"button": 0, "ring_delay": 0}}},
@@ -221,6 +222,7 @@ def test_a_value_outside_the_portals_limits_is_refused_in_a_users_words(
     if not isinstance(tenant, SqliteTenant | PostgresTenant):
         pytest.skip("the built-in providers' wording")
     tenant.create(user("1001"), USER, None)
+    tenant.create(user("1003"), {**USER, "package": "Premium"}, None)
     refused(lambda: tenant.create(key, fields, None), f"refused to create {key}: {words}")
 
 

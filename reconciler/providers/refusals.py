@@ -30,6 +30,11 @@ _LIMITS = {
     "button": "1 or more",
     "ring_delay": "0 to 30 seconds in steps of 3",
 }
+#: A member's options the tenant checks: only the members outside them are named.
+_MEMBER_ALLOWED = {
+    "button": lambda value: value is None or (isinstance(value, int) and value >= 1),
+    "ring_delay": lambda value: isinstance(value, int) and 0 <= value <= 30 and value % 3 == 0,
+}
 _IDENTIFIER = re.compile(r"[a-z_]+")
 _MEANINGS = {
     "UNIQUE constraint failed: users.extension": "the extension is already taken",
@@ -84,7 +89,7 @@ def _seat(db: Database, fields: Fields) -> str:
     return f"no seat left on package '{package}' ({row[0]} of {row[1]} seats in use)"
 
 
-def check_column(expression: str) -> str | None:
+def _check_column(expression: str) -> str | None:
     """The column a CHECK guards, from its expression (SQLite's words) or its name (a
     PostgreSQL constraint's, with the table's prefix removed)."""
     words: list[str] = _IDENTIFIER.findall(expression)
@@ -92,7 +97,7 @@ def check_column(expression: str) -> str | None:
 
 
 def _limit(expression: str, key: ResourceKey | None, fields: Fields) -> str | None:
-    column = check_column(expression)
+    column = _check_column(expression)
     if column is None:
         return None
     numbered = key is not None and column in ("extension", "number")
@@ -103,12 +108,13 @@ def _limit(expression: str, key: ResourceKey | None, fields: Fields) -> str | No
 
 
 def _values_of(column: str, fields: Fields) -> list[str]:
-    """What the refused step asked for that column: the field itself, or each
-    member's (a shared line's members carry their button and ring delay)."""
+    """What the refused step asked for that column: the field itself, or the members'
+    values outside the limit (a shared line's members carry a button and ring delay)."""
     if column in fields:
         return [repr(fields[column])]
     members = fields.get("members")
-    if not isinstance(members, dict):
+    allowed = _MEMBER_ALLOWED.get(column)
+    if not isinstance(members, dict) or allowed is None:
         return []
     return [f"member {extension}: {options[column]!r}" for extension, options in members.items()
-            if isinstance(options, dict) and column in options]
+            if isinstance(options, dict) and column in options and not allowed(options[column])]
