@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from reconciler.providers.tenant_tables import Database
+from schema.fields import Button, RingDelay
 from schema.state import Fields, ResourceKey
 
 FOREIGN_KEY = "FOREIGN KEY constraint failed"
@@ -30,11 +33,9 @@ _LIMITS = {
     "button": "1 or more",
     "ring_delay": "0 to 30 seconds in steps of 3",
 }
-#: A member's options the tenant checks: only the members outside them are named.
-_MEMBER_ALLOWED = {
-    "button": lambda value: value is None or (isinstance(value, int) and value >= 1),
-    "ring_delay": lambda value: isinstance(value, int) and 0 <= value <= 30 and value % 3 == 0,
-}
+#: A member's options the tenant checks, typed as validate types them: only the members
+#: whose value validate would refuse too are named.
+_MEMBER_OPTIONS: dict[str, Any] = {"button": Button | None, "ring_delay": RingDelay}
 _IDENTIFIER = re.compile(r"[a-z_]+")
 _MEANINGS = {
     "UNIQUE constraint failed: users.extension": "the extension is already taken",
@@ -113,8 +114,17 @@ def _values_of(column: str, fields: Fields) -> list[str]:
     if column in fields:
         return [repr(fields[column])]
     members = fields.get("members")
-    allowed = _MEMBER_ALLOWED.get(column)
-    if not isinstance(members, dict) or allowed is None:
+    if not isinstance(members, dict) or column not in _MEMBER_OPTIONS:
         return []
+    option = TypeAdapter(_MEMBER_OPTIONS[column])
     return [f"member {extension}: {options[column]!r}" for extension, options in members.items()
-            if isinstance(options, dict) and column in options and not allowed(options[column])]
+            if isinstance(options, dict) and column in options
+            and not _valid(option, options[column])]
+
+
+def _valid(option: TypeAdapter[Any], value: Any) -> bool:
+    try:
+        option.validate_python(value)
+    except ValidationError:
+        return False
+    return True
