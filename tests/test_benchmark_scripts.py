@@ -47,5 +47,5 @@ def test_speed_targets_print_every_ratio() -> None:
     assert result.returncode == 0, result.stderr
     for target in ("cold plan / floor", "1% change / no-change plan", "plan --out / plan",
                    "peak memory of plan --out", "reconcile plan of the example",
-                   "a process defining one pydantic model", "linear growth"):
+                   "click, PyYAML, pydantic imported, one model", "linear growth"):
         assert target in result.stdout, target
