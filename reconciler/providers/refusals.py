@@ -101,8 +101,10 @@ def _limit(expression: str, key: ResourceKey | None, fields: Fields) -> str | No
     column = _check_column(expression)
     if column is None:
         return None
-    numbered = key is not None and column in ("extension", "number")
-    values = [repr(key.number)] if key is not None and numbered else _values_of(column, fields)
+    if key is not None and column in ("extension", "number"):
+        values = [repr(key.number)]  # a number is the key, not a field
+    else:
+        values = _values_of(column, fields)
     asked = f" ({', '.join(values)} asked)" if values else ""
     return (f"{column} is outside the portal's limits: {_LIMITS[column]}{asked}; "
             "correct it in the config")
