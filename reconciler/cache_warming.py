@@ -31,6 +31,7 @@ from pathlib import Path
 from reconciler import failpoints
 from reconciler.forked import ForkedChild, fork_child, may_fork, worth_forking
 from reconciler.site_file_cache import SiteFileCache
+from reconciler.yaml_reading import ReadResult, read_content
 
 #: About 1,500 resources of YAML. Measured (BENCHMARKS.md): a cold plan of 216 KB
 #: was no faster with a child (0.53 s against 0.51 s), of 360 KB 12% faster.
@@ -82,10 +83,11 @@ def warm_alongside(cache: SiteFileCache, site_files: list[tuple[str, Path]],
         return None  # no reading every file just to find that out
     missing: list[tuple[str, Path, int]] = []
     for site, file in site_files:
-        try:
-            content = file.read_bytes()
-        except OSError:
-            continue  # the parent's own reading reports it
+        # Bounded, as every read of a config file: a FIFO swapped in after the scan
+        # or a file of gigabytes is left to the parent's reading, which reports it.
+        content = read_content(file, shown(file))
+        if isinstance(content, ReadResult):
+            continue
         if not cache.holds(shown(file), site, content):
             missing.append((site, file, len(content)))
     total = sum(size for _, _, size in missing)

@@ -168,3 +168,25 @@ def test_a_parent_killed_outright_leaves_no_child_behind(sites: Path) -> None:
     finally:
         if child is not None and not _gone(child, timeout=0):
             os.kill(child, signal.SIGKILL)
+
+
+def test_the_split_reads_no_file_unbounded(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deciding which files to share reads them as every config read does: a FIFO put
+    in place of a site file after the tree was scanned is refused, not waited on for
+    ever (nor is a file over the size limit read whole)."""
+    from reconciler.cache_warming import warm_alongside
+    from reconciler.site_file_cache import SiteFileCache
+
+    monkeypatch.setenv("RECONCILER_PARALLEL", "off")  # it only decides: no child
+    monkeypatch.setattr("reconciler.cache_warming.may_fork", lambda: True)
+    fifo = tmp_path / "users.yaml"
+    os.mkfifo(fifo)
+    cache = SiteFileCache(tmp_path / "cache", b"k" * 32, "0" * 16)
+    before = signal.signal(signal.SIGALRM, lambda *_: pytest.fail("blocked opening a FIFO"))
+    signal.alarm(5)
+    try:
+        assert warm_alongside(cache, [("Main", fifo)], str, lambda site, file: None) is None
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
