@@ -13,6 +13,7 @@ ratios within one run are what to read.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import shutil
 import statistics
@@ -44,6 +45,16 @@ print(time.perf_counter() - start)
 #: PYTHONDONTWRITEBYTECODE would make every run compile our modules again.
 ENVIRONMENT = {key: value for key, value in os.environ.items()
                if key != "PYTHONDONTWRITEBYTECODE"}
+#: The cache of validated site files, private to this run: emptied for a cold run.
+CACHE_DIR = Path(tempfile.mkdtemp(prefix="ipecs-bench-cache-"))
+ENVIRONMENT["RECONCILER_CACHE_DIR"] = str(CACHE_DIR)
+
+
+def clear_cache() -> None:
+    shutil.rmtree(CACHE_DIR, ignore_errors=True)
+
+
+atexit.register(clear_cache)
 
 
 @dataclass
@@ -194,7 +205,7 @@ def at_size(work: Path, numbers: int, sites_count: int, rounds: int) -> None:
         show(f"plan --out plan.json, every resource created ({shown})", saved, "s")
         show("  plan --out / plan", saved / plain, "x", "(target <= 1.2)")
         show("  peak memory of plan --out", out.peak_mb, "MB", "(target < 1024)")
-        family("  with its second processes (summed PSS)", "plan", str(sites), *empty,
+        family("  summed over its processes (PSS)", "plan", str(sites), *empty,
                cache, "--out", "plan.json", cwd=work,
                cold=cache == "--verbose")
     created = command("apply", str(sites), "--auto-approve", *tenant, cwd=work)
@@ -211,7 +222,7 @@ def at_size(work: Path, numbers: int, sites_count: int, rounds: int) -> None:
     show("  peak memory", secret.peak_mb, "MB", "(target < 1024)")
 
     def cold(tree: Path = sites) -> Run:
-        shutil.rmtree(work / ".reconciler" / "cache", ignore_errors=True)
+        clear_cache()
         return command("plan", str(tree), *tenant, cwd=work)
 
     base, cold_plan = median_pair(rounds, lambda: floor(sites), lambda: cold().seconds)
@@ -219,7 +230,7 @@ def at_size(work: Path, numbers: int, sites_count: int, rounds: int) -> None:
     show("cold no-change plan", cold_plan, "s")
     show("  cold plan / floor", cold_plan / base, "x", "(target <= 1.0)")
     show("  peak memory", cold().peak_mb, "MB", "(target < 1024)")
-    family("  with its second processes (summed PSS)", "plan", str(sites), *tenant,
+    family("  summed over its processes (PSS)", "plan", str(sites), *tenant,
            cwd=work, cold=True)
     warm_plan, warm_base, warm_peak = warm_after_one_file_changed(sites, tenant, work, rounds)
     show("floor, alternating with the warm plans", warm_base, "s")
@@ -265,14 +276,14 @@ def growth(large: Path, tenth: Path, rounds: int) -> dict[str, float]:
 def _cold_run(work: Path, arguments: Callable[[Path, int], list[str]], turns: Iterator[int]
               ) -> float:
     """One command in `work`, with no cache (cold, as in the targets above)."""
-    shutil.rmtree(work / ".reconciler" / "cache", ignore_errors=True)
+    clear_cache()
     return command(*arguments(work, next(turns)), cwd=work).seconds
 
 
 def family(label: str, *args: str, cwd: Path, cold: bool = False) -> None:
     """The summed peak of a command and its children (a cold cache: `cold`)."""
     if cold:
-        shutil.rmtree(cwd / ".reconciler" / "cache", ignore_errors=True)
+        clear_cache()
     peak = family_peak_mb(*args, cwd=cwd)
     if peak is not None:
         line(label, peak, "MB", "(target < 1024)")

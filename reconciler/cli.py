@@ -182,7 +182,7 @@ def validate(config_dir: Path, sites: tuple[str, ...], exclude_sites: tuple[str,
     Example:
       reconcile validate sites --format github
     """
-    cache, note = open_cache(enabled=not no_cache)
+    cache, note = open_cache(config_dir, enabled=not no_cache)
     try:
         with bulk_phase():
             config, set_aside = load_for_sites(config_dir, secret_prefix, sites, exclude_sites,
@@ -208,7 +208,11 @@ def validate(config_dir: Path, sites: tuple[str, ...], exclude_sites: tuple[str,
 
 
 def _report_cache(cache: SiteFileCache | None, note: str, verbose: bool) -> None:
-    if verbose:
+    """The cache's counts with --verbose; a warning (a key or folder that may not be
+    used) always, as only the user can fix it."""
+    if cache is not None:
+        cache.close()
+    if verbose or note.startswith("warning:"):
         click.echo(cache.counts.line() if cache is not None else note, err=True)
 
 
@@ -281,7 +285,7 @@ def plan(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
       reconcile plan --tenant 'postgresql://ci@db/phones' --format markdown
     """
     provider = open_provider(tenant_url(tenant))
-    cache, note = open_cache(enabled=not no_cache)
+    cache, note = open_cache(config_dir, enabled=not no_cache)
     try:
         try:
             planned = plan_run(config_dir, provider, sites, exclude_sites, secret_prefix,

@@ -91,4 +91,4 @@ def cache_options(command: F) -> F:
     return click.option(
         "--no-cache", "no_cache", is_flag=True,
         help="Read and validate every site file, neither using nor writing the cache in "
-             ".reconciler/cache/ (env RECONCILER_CACHE=off does the same).")(command)
+             "~/.cache/ipecs-reconciler/ (env RECONCILER_CACHE=off does the same).")(command)

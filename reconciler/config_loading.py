@@ -21,7 +21,6 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from reconciler import config_tree, secrets
-from reconciler.cache_warming import warm_alongside
 from reconciler.config_tree import TENANT_FILE
 from reconciler.config_tree import shown as _shown
 from reconciler.errors import ConfigError, ReconcilerError
@@ -78,13 +77,10 @@ class _Reading:
 
 
 def load_config(config_dir: Path, secret_prefix: str | None = None,
-                cache: SiteFileCache | None = None, defer_rules: bool = False) -> TenantConfig:
+                cache: SiteFileCache | None = None) -> TenantConfig:
     """Load and validate everything; raise ConfigError with every problem, sorted.
     `secret_prefix`: what password variables must start with (see `secrets`).
-    `cache`: site files loaded before, by content (plan and validate only).
-    `defer_rules`: when the files load without a problem, leave the cross-object
-    rules to the caller, who must check them before using the config (plan_run
-    checks them alongside reading the tenant: `rules_alongside`)."""
+    `cache`: site files loaded before, by content (plan and validate only)."""
     _check_config_dir(config_dir)
     prefix = secrets.allowed_prefix(secret_prefix)
     tree = config_tree.walk(config_dir)
@@ -95,28 +91,18 @@ def load_config(config_dir: Path, secret_prefix: str | None = None,
     declared: list[Declared] = []
     files: Counter[str] = Counter()
     warnings: list[Problem] = []
-    warming = None if cache is None else warm_alongside(
-        cache, tree.site_files, _shown,
-        lambda site, file: _load_site_file(site, file, _Reading(config_dir, cache)))
-    try:
-        for site, file in tree.site_files:
-            if warming is not None:
-                warming.before(file)
-            before, problems_before = len(declared), len(problems)
-            declared.extend(_load_site_file(site, file, reading))
-            files[site] += 1
-            if len(declared) == before and len(problems) == problems_before \
-                    and file not in reading.settings_files:
-                warnings.append(_empty_file_warning(file))
-    finally:
-        if warming is not None:
-            warming.stop()
+    for site, file in tree.site_files:
+        before, problems_before = len(declared), len(problems)
+        declared.extend(_load_site_file(site, file, reading))
+        files[site] += 1
+        if len(declared) == before and len(problems) == problems_before \
+                and file not in reading.settings_files:
+            warnings.append(_empty_file_warning(file))
     if settings is None or settings_source is None:
         raise ConfigError(sorted_problems(problems))
     config = TenantConfig(settings, settings_source, declared, reading.sites, reading.digest(),
                           reading.unparsed_numbers, prefix, dict(files), warnings)
-    if problems or not defer_rules:
-        problems.extend(rules.check(config))
+    problems.extend(rules.check(config))
     if cache is not None and not tree.problems:
         cache.prune()  # the whole tree was read: entries no file asked for are stale
     if problems:

@@ -6,12 +6,6 @@ that point, for real:
     points   setup            inside the transaction that creates a new tenant
              step-N-write     inside step N's transaction, before it commits
              step-N-done      after step N has committed
-             rules-child      in the child checking the rules alongside a plan
-                              (`rules_alongside`), before it answers
-             warming-child    in the child reading site files for the cache
-                              (`cache_warming`), before it takes any
-             warming-child-took   the same child, each time it has taken a file
-                              and before it reads it
     actions  kill             SIGKILL this process (nothing runs after it)
              term             SIGTERM this process (a CI job cancelled)
              interrupt        SIGINT this process (Ctrl-C)

@@ -34,7 +34,6 @@ from reconciler.plans import Plan, build_plan
 from reconciler.plans.serializing import checksum
 from reconciler.providers import Provider
 from reconciler.providers.base import ReadOnlyView, RecordsFacts
-from reconciler.rules_alongside import rules_alongside
 from reconciler.saved_plans import ensure_unchanged, normalised_checksum
 from reconciler.site_file_cache import SiteFileCache
 from schema.declarations import TenantConfig
@@ -55,31 +54,11 @@ def plan_run(config_dir: Path, provider: Provider, sites: tuple[str, ...] = (),
              exclude_sites: tuple[str, ...] = (), secret_prefix: str | None = None,
              cache: SiteFileCache | None = None) -> Planned:
     """`cache`: validated site files from earlier runs (plans only: apply reads the
-    files themselves, so what it writes never depends on anything but them).
-
-    The cross-object rules are checked alongside reading the tenant and planning
-    (`rules_alongside`); their problems still come first, as if checked before."""
-    with bulk_phase():
-        config, _ = load_for_sites(config_dir, secret_prefix, sites, exclude_sites, None,
-                                   cache=cache, defer_rules=True)
-    with rules_alongside(config) as rule_problems:
-        try:
-            _bind(provider, config)  # a provider's own complaint comes after the rules'
-            planned = plan_config(config, config_dir, provider, sites, exclude_sites)
-        except ReconcilerError:
-            _refuse_rule_problems(rule_problems(), config, config_dir, sites, exclude_sites)
-            raise
-        _refuse_rule_problems(rule_problems(), config, config_dir, sites, exclude_sites)
-        return planned
-
-
-def _refuse_rule_problems(problems: list[Problem], config: TenantConfig, config_dir: Path,
-                          sites: tuple[str, ...], exclude_sites: tuple[str, ...]) -> None:
-    """Raise the rules' problems, but those in sites a filter leaves out (set aside,
-    as `load_for_sites` sets aside the loader's)."""
-    kept = _in_chosen_sites(problems, config_dir, sites, exclude_sites)
-    if kept:
-        raise ConfigError(kept, config)
+    files themselves, so what it writes never depends on anything but them). The
+    config's problems, the cross-object rules' included, come before anything the
+    provider says."""
+    config = loaded(config_dir, provider, sites, exclude_sites, secret_prefix, cache)
+    return plan_config(config, config_dir, provider, sites, exclude_sites)
 
 
 def loaded(config_dir: Path, provider: Provider, sites: tuple[str, ...] = (),
@@ -132,8 +111,7 @@ def ensure_same_tenant(config: TenantConfig, state: TenantState, description: st
 def load_for_sites(config_dir: Path, secret_prefix: str | None, sites: tuple[str, ...],
                    exclude_sites: tuple[str, ...],
                    tenant_sites: AbstractSet[str] | None = frozenset(),
-                   cache: SiteFileCache | None = None, defer_rules: bool = False
-                   ) -> tuple[TenantConfig, int]:
+                   cache: SiteFileCache | None = None) -> tuple[TenantConfig, int]:
     """The config, and how many problems were set aside because they are in sites the
     filters leave out (validate and plan judge a filtered run alike). A site name that
     is neither a folder nor in the tenant is always an error (checked here, or, with
@@ -141,7 +119,7 @@ def load_for_sites(config_dir: Path, secret_prefix: str | None, sites: tuple[str
     if tenant_sites is not None:
         check_site_names(sites + exclude_sites, site_folders(config_dir) | set(tenant_sites))
     try:
-        return load_config(config_dir, secret_prefix, cache, defer_rules), 0
+        return load_config(config_dir, secret_prefix, cache), 0
     except ConfigError as error:
         if not (sites or exclude_sites):
             raise

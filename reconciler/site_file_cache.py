@@ -5,14 +5,15 @@ canonical fields, its `site:` settings and where each item starts), named by a h
 the tool's code, the file's path, its site and its bytes. It is used only if
 
 - its name matches: the same bytes, at the same path, read by the same code (schema,
-  YAML reading, loading, this module; Python's version): a different version never
-  trusts an entry, it just misses;
-- its HMAC-SHA256 tag verifies under a key the checkout cannot hold
-  (`RECONCILER_CACHE_KEY`, else a random key made once in the user's cache directory).
-  The directory is inside the checkout, where a pull request can commit files: an
-  entry it crafted under a predictable name would make a plan show what the files do
-  not say. The tag also covers the entry's name, so a genuine entry moved to another
-  name is refused too.
+  YAML reading, loading, this module) under the same Python, pydantic and PyYAML: a
+  different version never trusts an entry, it just misses;
+- its HMAC-SHA256 tag verifies under a key the checkout cannot hold (`cache_key`).
+  Entries live outside the checkout (`cache_root`: the user's cache directory, one
+  folder per config tree), but a CI system may keep them in it, where a pull request
+  can commit files: an entry it crafted under a predictable name would make a plan
+  show what the files do not say. The tag also covers the entry's name, so a genuine
+  entry moved to another name is refused too. Nothing there is followed through a
+  link, and every read is bounded (`cache_folder`).
 
 Anything else (unreadable, truncated, another key, a stray file) counts as an error, is
 ignored, and the file is parsed and validated as if there were no cache; the fresh result
@@ -36,18 +37,21 @@ import hmac
 import marshal
 import os
 import re
-import secrets
 import sys
-import tempfile
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+import pydantic
+import pydantic_core
+import yaml
 from pydantic import BaseModel
 
 import reconciler
+from reconciler import cache_folder
+from reconciler.cache_key import KEY_VARIABLE as KEY_VARIABLE
+from reconciler.cache_key import KeyRefused, cache_key, user_cache_home
 from schema import kinds
 from schema.declarations import Declared, DeclaredSite
 from schema.locations import Location
@@ -56,16 +60,11 @@ from schema.resources import Resource
 from schema.settings import SiteSettings
 from schema.state import ResourceKey
 
-CACHE_DIR = Path(".reconciler") / "cache"
-KEY_VARIABLE = "RECONCILER_CACHE_KEY"
 SWITCH_VARIABLE = "RECONCILER_CACHE"  # "off" turns the cache off
+DIR_VARIABLE = "RECONCILER_CACHE_DIR"
 _MAGIC = b"ipecs-reconciler site-file cache 1\n"
 _TAG_BYTES = 32
 _ENTRY_NAME = re.compile(r"[0-9a-f]{64}")
-_TEMPORARY_NAME = re.compile(r"\.entry-[A-Za-z0-9_]+")  # _write_atomically's, mid-write
-#: A temporary older than this was left by a run that was killed: another run may be
-#: writing the younger ones right now.
-_ABANDONED_AFTER_SECONDS = 3600
 _VERSION_NAME = re.compile(r"[0-9a-f]{16}")
 #: The code whose behaviour an entry depends on: a change to any of it is a new version.
 _FINGERPRINTED = ("schema", "reconciler/yaml_reading.py", "reconciler/yaml_events.py",
@@ -234,42 +233,39 @@ class CacheCounts:
 
 
 class SiteFileCache:
-    """Entries of one code version under `directory`, authenticated with `key`."""
+    """Entries of one code version in `folder` (a descriptor opened by `cache_folder`,
+    or None when no folder could be had: every lookup then misses), authenticated
+    with `key`."""
 
-    def __init__(self, directory: Path, key: bytes, version: str) -> None:
-        self.directory = directory
+    def __init__(self, folder: int | None, key: bytes, version: str,
+                 folder_error: str = "", parent: int | None = None) -> None:
         self.version = version
         self.counts = CacheCounts()
         self._key = key
+        self._folder = folder
+        self._parent = parent  # the folder holding every version's: pruned of the others
         self._used: set[str] = set()
-        self._unwritable = False
-        self._names: dict[tuple[str, str], tuple[bytes, str]] = {}
+        self._unwritable = folder is None
+        if folder is None:
+            self.counts.notes.append(f"nothing more written: {folder_error}")
 
     def entry_name(self, shown: str, site: str, content: bytes) -> str:
-        # Asked twice for each file when a cold load is shared (cache_warming scans
-        # first): comparing the bytes again costs far less than hashing them again.
-        known = self._names.get((shown, site))
-        if known is not None and known[0] == content:
-            return known[1]
         digest = hashlib.sha256(f"{self.version}\0{shown}\0{site}\0{len(content)}\0".encode())
         digest.update(content)
-        name = digest.hexdigest()
-        self._names[(shown, site)] = (content, name)
-        return name
+        return digest.hexdigest()
 
     def _tag(self, name: str, payload: bytes) -> bytes:
         return hmac.new(self._key, name.encode() + b"\0" + payload, hashlib.sha256).digest()
 
-    def holds(self, shown: str, site: str, content: bytes) -> bool:
-        """Whether an entry for these bytes exists (not whether it is sound: `lookup`
-        checks that). Counts nothing."""
-        return (self.directory / self.entry_name(shown, site, content)).is_file()
-
     def lookup(self, shown: str, site: str, content: bytes) -> CachedSiteFile | None:
         name = self.entry_name(shown, site, content)
         self._used.add(name)
+        if self._folder is None:
+            self.counts.misses += 1
+            return None
         try:
-            raw = (self.directory / name).read_bytes()
+            # Bounded: an entry planted as a huge file is refused, not read.
+            raw = cache_folder.read_entry(self._folder, name, _entry_limit(content))
         except FileNotFoundError:
             self.counts.misses += 1
             return None
@@ -301,18 +297,19 @@ class SiteFileCache:
         with where its item sits in the file (("users", 3))."""
         name = self.entry_name(shown, site, content)
         self._used.add(name)
-        if self._unwritable:
+        if self._unwritable or self._folder is None:
             return
         try:
             payload = marshal.dumps(_flatten(declared, site_settings))
         except (_NotCacheable, ValueError):
             return  # a value this format cannot hold: the file is read each time
+        if len(_MAGIC) + _TAG_BYTES + len(payload) > _entry_limit(content):
+            return  # it could never be read back
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            _write_atomically(self.directory / name,
-                              _MAGIC + self._tag(name, payload) + payload)
+            cache_folder.write_entry(self._folder, name,
+                                     _MAGIC + self._tag(name, payload) + payload)
         except OSError as error:
-            # Once is enough (a read-only checkout): the run goes on without storing.
+            # Once is enough (a read-only folder): the run goes on without storing.
             self.counts.errors += 1
             self.counts.notes.append(f"nothing more written: {error.strerror}")
             self._unwritable = True
@@ -321,19 +318,30 @@ class SiteFileCache:
 
     def prune(self) -> None:
         """Remove this version's entries no file of this run asked for, every other
-        version's, and temporaries a killed run left. Only names this module writes are
-        touched, never followed links."""
-        for entry in _entries(self.directory):
-            if entry.name not in self._used:
-                _remove(entry)
-        _remove_abandoned(self.directory)
-        for other in _entries(self.directory.parent, _VERSION_NAME, directories=True):
-            if other.name != self.directory.name:
-                for entry in _entries(Path(other.path)):
-                    _remove(entry)
-                _remove_abandoned(Path(other.path))
-                with contextlib.suppress(OSError):  # something else lives there: not ours
-                    os.rmdir(other.path)
+        version's, and temporaries a killed run left. Only regular files this module
+        wrote are touched, never through a link."""
+        if self._folder is not None:
+            cache_folder.prune(self._folder, _ENTRY_NAME, self._used, _MAGIC)
+        if self._parent is not None:
+            cache_folder.remove_other_versions(self._parent, _VERSION_NAME, self.version,
+                                               _ENTRY_NAME, _MAGIC)
+
+    def close(self) -> None:
+        for descriptor in (self._folder, self._parent):
+            if descriptor is not None:
+                with contextlib.suppress(OSError):
+                    os.close(descriptor)
+        self._folder = self._parent = None
+        self._unwritable = True
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def _entry_limit(content: bytes) -> int:
+    """The most an entry of a file this size can hold: models take a few times the
+    YAML's bytes (measured: under 3x), so 8x and a megabyte leave room."""
+    return (1 << 20) + 8 * len(content)
 
 
 def _flatten(declared: list[tuple[Declared, ItemPath]],
@@ -376,51 +384,16 @@ def _rebuild(payload: Any, shown: str, content: bytes) -> CachedSiteFile:
     return CachedSiteFile(declared, site_settings)
 
 
-def _entries(directory: Path, pattern: re.Pattern[str] = _ENTRY_NAME,
-             directories: bool = False) -> Iterator[os.DirEntry[str]]:
-    try:
-        with os.scandir(directory) as found:
-            for entry in found:
-                if not pattern.fullmatch(entry.name) or entry.is_symlink():
-                    continue
-                if entry.is_dir(follow_symlinks=False) == directories:
-                    yield entry
-    except OSError:
-        return
-
-
-def _remove_abandoned(directory: Path) -> None:
-    now = time.time()
-    for entry in _entries(directory, _TEMPORARY_NAME):
-        with contextlib.suppress(OSError):
-            if now - entry.stat(follow_symlinks=False).st_mtime > _ABANDONED_AFTER_SECONDS:
-                _remove(entry)
-
-
-def _remove(entry: os.DirEntry[str]) -> None:
-    with contextlib.suppress(OSError):  # another run removed it, or it is not ours
-        os.unlink(entry.path)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
 # --- opening the cache ------------------------------------------------------------------
 
 def code_version() -> str:
-    """A hash of the code an entry depends on, and of Python's version (marshal's format
-    and dict order are Python's)."""
-    digest = hashlib.sha256(f"{reconciler.__version__}\0{sys.version}\0"
-                            f"{marshal.version}\0".encode())
+    """A hash of the code an entry depends on, and of the versions of what made it:
+    Python (marshal's format, dict order), pydantic (the models' insides) and PyYAML
+    (what a file parses to). Another version of any of them never trusts an entry."""
+    digest = hashlib.sha256(
+        f"{reconciler.__version__}\0{sys.version}\0{marshal.version}\0"
+        f"{pydantic.VERSION}\0{pydantic_core.__version__}\0{yaml.__version__}\0"
+        f"{getattr(yaml, '__with_libyaml__', False)}\0".encode())
     root = Path(reconciler.__file__).resolve().parent.parent
     for name in _FINGERPRINTED:
         path = root / name
@@ -431,52 +404,50 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def open_cache(environ: Mapping[str, str] = os.environ, enabled: bool = True,
-               directory: Path = CACHE_DIR) -> tuple[SiteFileCache | None, str]:
-    """The cache for this run, or None and why not (said with --verbose)."""
+def cache_root(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where every checkout's cache lives: `RECONCILER_CACHE_DIR`, else the user's cache
+    directory, outside any checkout."""
+    given = environ.get(DIR_VARIABLE, "")
+    return Path(given) if given else user_cache_home(environ) / "ipecs-reconciler" / "sites"
+
+
+def checkout_folder(config_dir: Path) -> str:
+    """One folder per config tree, named by its absolute path: two checkouts never prune
+    each other's entries."""
+    return hashlib.sha256(os.fsencode(config_dir.resolve())).hexdigest()[:16]
+
+
+def version_folder(config_dir: Path, environ: Mapping[str, str] = os.environ) -> Path:
+    """Where this version's entries for `config_dir` are (tests and people look here)."""
+    return cache_root(environ) / checkout_folder(config_dir) / code_version()
+
+
+def open_cache(config_dir: Path, environ: Mapping[str, str] = os.environ,
+               enabled: bool = True) -> tuple[SiteFileCache | None, str]:
+    """The cache for this run, or None and why not: said with --verbose, or always when
+    it starts with "warning:" (something is wrong, and only the user can fix it)."""
     if not enabled or environ.get(SWITCH_VARIABLE, "").lower() in ("off", "0", "false", "no"):
         return None, "cache: off"
-    for part in (directory.parent, directory):
-        if part.is_symlink() or (part.exists() and not part.is_dir()):
-            return None, (f"cache: off: {part} is a link or not a folder; only a plain "
-                          "folder is used (delete it to let the cache make one)")
     try:
-        key = _key(environ)
-    except OSError as error:
-        return None, f"cache: off: no key ({error.strerror}); set {KEY_VARIABLE}"
+        key = cache_key(environ, config_dir)
+    except KeyRefused as refused:
+        return None, f"warning: cache off for this run: {refused}"
     try:
         version = code_version()
     except OSError as error:
         return None, f"cache: off: cannot read this tool's own code ({error.strerror})"
-    return SiteFileCache(directory / version, key, version), ""
-
-
-def _key(environ: Mapping[str, str]) -> bytes:
-    given = environ.get(KEY_VARIABLE, "")
-    if given:
-        # fsencode: a variable holding bytes that are not UTF-8 is still a key.
-        return hashlib.sha256(b"ipecs-reconciler cache key\0" + os.fsencode(given)).digest()
-    base = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME", "~")).expanduser()
-                                                / ".cache")
-    path = Path(base) / "ipecs-reconciler" / "cache-key"
+    root = cache_root(environ)
     try:
-        key = path.read_bytes()
-    except FileNotFoundError:
-        key = _make_key(path)
-    if len(key) != 32:
-        raise OSError(0, f"{path} is not a key this tool made; delete it")
-    return key
-
-
-def _make_key(path: Path) -> bytes:
-    """32 random bytes, published with link() so that two runs racing agree on one."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-")
+        parent = cache_folder.open_folder(root, (checkout_folder(config_dir),))
+    except cache_folder.FolderRefused as refused:
+        return None, f"warning: cache off for this run: {refused.strerror}"
+    except OSError as error:
+        return SiteFileCache(None, key, version, error.strerror or str(error)), ""
     try:
-        os.write(handle, secrets.token_bytes(32))
-        os.close(handle)
-        with contextlib.suppress(FileExistsError):  # another run made it first: use theirs
-            os.link(temporary, path)
-    finally:
-        os.unlink(temporary)
-    return path.read_bytes()
+        folder = cache_folder.open_folder(root, (checkout_folder(config_dir), version))
+    except cache_folder.FolderRefused as refused:
+        os.close(parent)
+        return None, f"warning: cache off for this run: {refused.strerror}"
+    except OSError as error:
+        return SiteFileCache(None, key, version, error.strerror or str(error), parent), ""
+    return SiteFileCache(folder, key, version, parent=parent), ""

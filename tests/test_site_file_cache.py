@@ -16,6 +16,7 @@ import pytest
 from click.testing import Result
 
 from reconciler import site_file_cache
+from reconciler.cache_key import cache_key
 from reconciler.config_loading import load_config
 from reconciler.errors import ConfigError
 from reconciler.site_file_cache import open_cache
@@ -76,8 +77,8 @@ def _load(root: Path, cache: site_file_cache.SiteFileCache | None) -> TenantConf
     return load_config(root, cache=cache)
 
 
-def _cache() -> site_file_cache.SiteFileCache:
-    cache, note = open_cache()
+def _cache(root: Path = Path("sites")) -> site_file_cache.SiteFileCache:
+    cache, note = open_cache(root)
     assert cache is not None, note
     return cache
 
@@ -166,8 +167,13 @@ def test_a_second_site_mapping_is_reported_though_both_files_are_cached(
     assert _said(warm) == _said(cold) and warm.exit_code == 1
 
 
+def _checkout_folder(cwd: Path) -> Path:
+    """Where the cache keeps every version's entries for cwd/sites."""
+    return site_file_cache.version_folder(cwd / "sites").parent
+
+
 def _entries(cwd: Path) -> list[Path]:
-    return sorted((cwd / ".reconciler" / "cache").glob("*/" + "[0-9a-f]" * 64))
+    return sorted(_checkout_folder(cwd).glob("*/" + "[0-9a-f]" * 64))
 
 
 @pytest.mark.parametrize("damage", ["flip a byte", "truncate", "empty", "not ours"])
@@ -197,9 +203,10 @@ def _forge(entry: Path, key: bytes, payload: bytes) -> None:
 
 def _entry_of(cwd: Path, root: Path, relative: str) -> Path:
     file = root / relative
-    cache = _cache()
+    cache = _cache(root)
     shown = os.path.relpath(file, cwd)
-    return cache.directory / cache.entry_name(shown, file.parent.name, file.read_bytes())
+    return (site_file_cache.version_folder(root)
+            / cache.entry_name(shown, file.parent.name, file.read_bytes()))
 
 
 def _renamed_payload(entry: Path, old: str, new: str) -> bytes:
@@ -217,8 +224,9 @@ def _renamed_payload(entry: Path, old: str, new: str) -> bytes:
 
 def test_an_entry_forged_without_the_key_is_refused(run: Run, write_tree: WriteTree,
                                                     tmp_path: Path) -> None:
-    """A pull request can commit files under .reconciler/cache/ with predictable names;
-    without the key, which is outside the checkout, it cannot make them count."""
+    """Where a CI system keeps the cache in the checkout, a pull request can commit files
+    there with predictable names; without the key, which is outside the checkout, it
+    cannot make them count."""
     root = _tree(write_tree)
     run("plan")
     entry = _entry_of(tmp_path, root, "Main/users.yaml")
@@ -252,7 +260,7 @@ def test_apply_never_reads_the_cache(run: Run, write_tree: WriteTree, tmp_path: 
     root = _tree(write_tree)
     run("plan")
     entry = _entry_of(tmp_path, root, "Main/users.yaml")
-    _forge(entry, site_file_cache._key(os.environ), _renamed_payload(entry, "Bob", "Mallory"))
+    _forge(entry, cache_key(os.environ, root), _renamed_payload(entry, "Bob", "Mallory"))
     assert "Mallory" in run("plan").stdout  # the forged entry is in use for plans...
     applied = run("apply", "--auto-approve")
     assert applied.exit_code == 0, applied.stderr
@@ -310,7 +318,7 @@ def test_deleting_the_cache_is_safe_and_stale_entries_go(run: Run, write_tree: W
     root = _tree(write_tree)
     expected = run("plan", "--no-cache").stdout
     run("plan")
-    shutil.rmtree(tmp_path / ".reconciler" / "cache")
+    shutil.rmtree(site_file_cache.cache_root())
     assert run("plan").stdout == expected
     (root / "Branch" / "empty.yaml").unlink()
     run("plan")
@@ -322,24 +330,7 @@ def test_off_means_nothing_is_read_or_written(run: Run, write_tree: WriteTree,
     _tree(write_tree)
     result = run("validate", "--verbose", env={"RECONCILER_CACHE": "off"})
     assert result.exit_code == 0 and "cache: off" in result.stderr
-    assert not (tmp_path / ".reconciler").exists()
-
-
-def test_a_linked_cache_folder_is_not_used(run: Run, write_tree: WriteTree,
-                                           tmp_path: Path) -> None:
-    """A checkout can hold .reconciler/cache as a link to somewhere else; pruning must
-    never delete files there."""
-    _tree(write_tree)
-    elsewhere = tmp_path / "elsewhere"
-    (elsewhere / "0123456789abcdef").mkdir(parents=True)
-    precious = elsewhere / "0123456789abcdef" / ("a" * 64)
-    precious.write_text("not a cache entry")
-    (tmp_path / ".reconciler").mkdir()
-    (tmp_path / ".reconciler" / "cache").symlink_to(elsewhere)
-    result = run("plan", "--verbose")
-    assert result.exit_code == 0
-    assert "cache: off: .reconciler/cache is a link" in result.stderr
-    assert precious.read_text() == "not a cache entry"
+    assert not _checkout_folder(tmp_path).exists()
 
 
 def test_validate_with_a_warm_cache_still_reports_cross_file_problems(
@@ -370,17 +361,28 @@ def test_an_uncacheable_config_error_is_the_same_with_and_without(write_tree: Wr
     assert messages[0] == messages[1] == messages[2]
 
 
-def test_a_cache_that_cannot_be_written_only_costs_time(run: Run, write_tree: WriteTree,
-                                                        tmp_path: Path) -> None:
-    """A read-only or broken cache folder is worked around, said once with --verbose."""
+def test_a_cache_that_cannot_be_written_only_costs_time(run: Run, write_tree: WriteTree
+                                                        ) -> None:
+    """A cache folder that cannot be made is worked around, said once with --verbose
+    (a file under /proc: even root cannot make a folder there)."""
+    _tree(write_tree)
+    expected = run("plan", "--no-cache").stdout
+    result = run("plan", "--verbose", env={"RECONCILER_CACHE_DIR": "/proc/version/cache"})
+    assert result.exit_code == 0 and result.stdout == expected
+    assert result.stderr.count("nothing more written") == 1
+
+
+def test_a_file_in_the_cache_folders_place_turns_it_off_with_a_warning(
+        run: Run, write_tree: WriteTree, tmp_path: Path) -> None:
     _tree(write_tree)
     expected = run("plan", "--no-cache").stdout
     version = site_file_cache.code_version()
-    (tmp_path / ".reconciler" / "cache").mkdir(parents=True)
-    (tmp_path / ".reconciler" / "cache" / version).write_text("in the way")
-    result = run("plan", "--verbose")
+    _checkout_folder(tmp_path).mkdir(parents=True)
+    (_checkout_folder(tmp_path) / version).write_text("in the way")
+    result = run("plan")  # no --verbose: a warning is always said
     assert result.exit_code == 0 and result.stdout == expected
-    assert result.stderr.count("nothing more written") == 1
+    assert "warning: cache off for this run: " in result.stderr
+    assert f"{version} is a link or not a folder" in result.stderr
 
 
 def test_prune_removes_only_what_it_wrote_and_what_a_killed_run_left(
@@ -396,7 +398,7 @@ def test_prune_removes_only_what_it_wrote_and_what_a_killed_run_left(
         path.write_text("x")
     two_hours_ago = time.time() - 7200
     os.utime(abandoned, (two_hours_ago, two_hours_ago))
-    older = tmp_path / ".reconciler" / "cache" / "0123456789abcdef"
+    older = _checkout_folder(tmp_path) / "0123456789abcdef"
     older.mkdir()
     (older / ".entry-gone12").write_text("x")
     os.utime(older / ".entry-gone12", (two_hours_ago, two_hours_ago))
@@ -421,12 +423,14 @@ def test_a_key_file_the_tool_did_not_make_turns_the_cache_off(run: Run,
         else:
             key.write_bytes(saved)
     assert result.exit_code == 0
-    assert f"cache: off: no key ({key} is not a key this tool made; delete it)" in result.stderr
+    assert (f"warning: cache off for this run: {key} is not a key this tool made; delete it"
+            in result.stderr)
 
 
 def test_a_key_variable_that_is_not_utf8_is_still_a_key(tmp_path: Path) -> None:
     """os.environ holds undecodable bytes as surrogates; they must not end in a
     traceback."""
-    one, _ = open_cache({"RECONCILER_CACHE_KEY": "k\udcff"}, directory=tmp_path / "c")
-    two, _ = open_cache({"RECONCILER_CACHE_KEY": "k\udcfe"}, directory=tmp_path / "c")
+    cache_home = str(tmp_path / "c")
+    one, _ = open_cache(tmp_path, {"RECONCILER_CACHE_KEY": "k\udcff", "XDG_CACHE_HOME": cache_home})
+    two, _ = open_cache(tmp_path, {"RECONCILER_CACHE_KEY": "k\udcfe", "XDG_CACHE_HOME": cache_home})
     assert one is not None and two is not None and one._key != two._key

@@ -46,14 +46,36 @@ class Contents:
         return self.version is not None
 
 
+#: Files SQLite opens beside the tenant by name, following links: a link planted there
+#: would have SQLite read or write another file.
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
 def checked_path(path: Path, shown: str) -> Path:
     """The path to use for the tenant: its folder resolved (so every apply locks the
-    same file however it names it), the tenant file itself never a symlink."""
+    same file however it names it), the tenant file itself never a symlink. A relative
+    path lies in the checkout, where a pull request can commit links: no folder on it
+    may be a link either (an absolute path is the job's own choice), nor any file
+    SQLite keeps beside the tenant."""
     if path.is_symlink():
         raise TenantUnreachable(
             f"tenant {shown} is a symbolic link (to {os.readlink(path)}); point --tenant at "
             "the file itself, so that every apply locks the same file"
         )
+    if not path.is_absolute():
+        for folder in reversed(path.parents[:-1]):  # from the working directory down
+            if folder.is_symlink():
+                raise TenantUnreachable(
+                    f"tenant {shown}: its folder {folder} is a symbolic link (to "
+                    f"{os.readlink(folder)}); a tenant in the checkout is never reached "
+                    "through a link (a pull request could commit one): delete the link, or "
+                    "give --tenant an absolute path")
+    for suffix in SIDE_FILES:
+        side = path.with_name(path.name + suffix)
+        if side.is_symlink():
+            raise TenantUnreachable(
+                f"tenant {shown}: {side} is a symbolic link; SQLite would read or write "
+                "through it, so refusing to open the tenant; delete the link")
     if path.is_dir():
         raise TenantUnreachable(f"tenant {shown} is a directory; point --tenant at a file, "
                                 "e.g. sqlite:///.reconciler/tenant.db")
