@@ -26,6 +26,11 @@ class FakeForge:
     def __init__(self) -> None:
         self.requests: list[str] = []
         self.routes: list[tuple[str, re.Pattern[str], Route]] = []
+        #: Answers given before any route, one a request: (status, headers), e.g.
+        #: (429, {"Retry-After": "1"}), (503, {}) or (302, {"Location": url}); a
+        #: "Reason" header is sent as the status line's reason phrase instead.
+        self.injected: list[tuple[int, dict[str, str]]] = []
+        self.seen_auth: list[str] = []  # the credential header of every request
 
     def route(self, method: str, pattern: str, handler: Route) -> None:
         self.routes.append((method, re.compile(pattern + r"$"), handler))
@@ -40,11 +45,21 @@ class FakeForge:
         return 404, {"message": f"no fake for {method} {url.path}"}
 
     @contextmanager
-    def serving(self) -> Iterator[str]:
+    def serving(self, host: str = "127.0.0.1") -> Iterator[str]:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def _serve(self) -> None:
+                fake.seen_auth.append(self.headers.get(fake.token_header, ""))
+                if fake.injected:
+                    status, headers = fake.injected.pop(0)
+                    headers = dict(headers)
+                    fake.requests.append(f"{self.command} {unquote(self.path)} -> {status}")
+                    self.send_response(status, headers.pop("Reason", None))
+                    for name, value in {**headers, "Content-Length": "0"}.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    return
                 if self.headers.get(fake.token_header, "") != fake.expected_auth():
                     status, answer = 401, {"message": "bad token"}
                 else:
@@ -62,10 +77,10 @@ class FakeForge:
             def log_message(self, *args: object) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = ThreadingHTTPServer((host, 0), Handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
-            yield f"http://127.0.0.1:{server.server_port}"
+            yield f"http://{host}:{server.server_port}"
         finally:
             server.shutdown()
             server.server_close()
@@ -84,8 +99,9 @@ class FakeGitHub(FakeForge):
 
     token_header = "Authorization"
 
-    def __init__(self) -> None:
+    def __init__(self, login: str = "github-actions[bot]") -> None:
         super().__init__()
+        self.login = login  # who the token writes as
         self.comments: list[dict[str, Any]] = []
         repo = r"/repos/(?P<repo>[^/]+/[^/]+)"
         self.route("GET", repo + r"/issues/\d+/comments",
@@ -97,7 +113,8 @@ class FakeGitHub(FakeForge):
         return f"Bearer {self.token}"
 
     def _add(self, match: re.Match[str], query: Any, body: dict[str, Any]) -> tuple[int, Any]:
-        comment = {"id": len(self.comments) + 1, "body": body["body"]}
+        comment = {"id": len(self.comments) + 1, "body": body["body"],
+                   "user": {"login": self.login}}
         self.comments.append(comment)
         return 201, comment
 
@@ -113,8 +130,9 @@ class FakeGitLab(FakeForge):
 
     token_header = "PRIVATE-TOKEN"
 
-    def __init__(self, project: str = "42") -> None:
+    def __init__(self, project: str = "42", username: str = "project_42_bot") -> None:
         super().__init__()
+        self.username = username  # who the token writes as
         self.notes: list[dict[str, Any]] = []
         self.issues: list[dict[str, Any]] = []
         self.merged: dict[str, list[dict[str, Any]]] = {}  # commit sha -> merge requests
@@ -122,6 +140,7 @@ class FakeGitLab(FakeForge):
         self.jobs: dict[int, list[dict[str, Any]]] = {}  # pipeline id -> jobs
         self.artifacts: dict[tuple[int, str], bytes] = {}  # (job id, path) -> bytes
         base = f"/api/v4/projects/{project}"
+        self.route("GET", "/api/v4/user", lambda m, q, b: (200, {"username": self.username}))
         self.route("GET", base + r"/merge_requests/\d+/notes",
                    lambda m, q, b: (200, _page(self.notes, q)))
         self.route("POST", base + r"/merge_requests/\d+/notes", self._add_note)
@@ -139,7 +158,8 @@ class FakeGitLab(FakeForge):
 
     def _add_note(self, match: re.Match[str], query: Any, body: dict[str, Any]
                   ) -> tuple[int, Any]:
-        note = {"id": 100 + len(self.notes), "body": body["body"]}
+        note = {"id": 100 + len(self.notes), "body": body["body"],
+                "author": {"username": self.username}}
         self.notes.append(note)
         return 201, note
 
@@ -159,7 +179,7 @@ class FakeGitLab(FakeForge):
                     ) -> tuple[int, Any]:
         issue = {"iid": len(self.issues) + 1, "title": body["title"], "state": "opened",
                  "description": body["description"], "labels": body["labels"].split(","),
-                 "notes": []}
+                 "notes": [], "author": {"username": self.username}}
         self.issues.append(issue)
         return 201, issue
 

@@ -9,6 +9,15 @@
     gitlab_notes.py reviewed-plan --out plan.json the plan file of the merge request this
                                                   commit came from (its last good pipeline)
 
+A note or drift issue is ours only if the token's own user wrote it (asked of the
+API, or --author / PLAN_NOTE_AUTHOR) and it starts with the hidden marker: anyone
+else's, or a marker quoted anywhere but at the start, is never edited, so one tree's
+job cannot overwrite another's note.
+
+The token goes only to CI_API_V4_URL: HTTPS unless it is loopback, and a redirect to
+another host is refused, never followed. Rate limits (429) and server errors (5xx)
+are retried with backoff, honouring Retry-After. The token is never printed.
+
 Standard library only. Environment: GITLAB_TOKEN (a project access token with the
 `api` scope: CI_JOB_TOKEN may not write notes), and what GitLab CI sets:
 CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID, CI_COMMIT_SHA.
@@ -17,9 +26,12 @@ CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID, CI_COMMIT_SHA.
 from __future__ import annotations
 
 import argparse
+import email.utils
+import ipaddress
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -30,6 +42,9 @@ LABEL = "ipecs-drift"
 
 def arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--author", default=os.environ.get("PLAN_NOTE_AUTHOR") or None,
+                        help="the username the token writes as; only its notes and issues "
+                             "are edited (default: $PLAN_NOTE_AUTHOR, else asked of the API)")
     commands = parser.add_subparsers(dest="command", required=True)
     comment = commands.add_parser("mr-comment", help="keep one plan note on the merge request")
     comment.add_argument("markdown", help="the plan as markdown")
@@ -48,14 +63,16 @@ def arguments() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = arguments().parse_args(argv)
+    token = os.environ.get("GITLAB_TOKEN", "")
     try:
         api = Api(os.environ["CI_API_V4_URL"], os.environ["GITLAB_TOKEN"],
                   os.environ["CI_PROJECT_ID"])
         if args.command == "mr-comment":
             said = mr_comment(api, int(os.environ["CI_MERGE_REQUEST_IID"]),
-                              _read(args.markdown), args.name)
+                              _read(args.markdown), args.name, args.author or api.whoami())
         elif args.command == "drift-issue":
-            said = drift_issue(api, _read(args.markdown), args.exit_code, args.name)
+            said = drift_issue(api, _read(args.markdown), args.exit_code, args.name,
+                               args.author or api.whoami())
         else:
             said = reviewed_plan(api, os.environ["CI_COMMIT_SHA"], args.job, args.file,
                                  args.out)
@@ -63,30 +80,36 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gitlab_notes: {missing.args[0]} is not set", file=sys.stderr)
         return 1
     except (OSError, ValueError, urllib.error.URLError) as error:
-        print(f"gitlab_notes: {error}", file=sys.stderr)
+        print(f"gitlab_notes: {redacted(str(error), token)}", file=sys.stderr)
         return 1
     print(f"gitlab_notes: {said}")
     return 0
 
 
-def mr_comment(api: Api, iid: int, markdown: str, name: str) -> str:
+def ours(item: dict[str, Any], text: str, hidden: str, author: str) -> bool:
+    """Written by the token's own user, and starting with this tree's marker."""
+    username = (item.get("author") or {}).get("username")
+    return username == author and str(item.get(text) or "").startswith(hidden + "\n")
+
+
+def mr_comment(api: Api, iid: int, markdown: str, name: str, author: str) -> str:
     hidden = f"<!-- ipecs-reconciler-plan:{name} -->"
     body = f"{hidden}\n{markdown}"
     for note in api.pages(f"/merge_requests/{iid}/notes?sort=asc"):
-        if hidden in note.get("body", ""):
+        if ours(note, "body", hidden, author):
             api.call("PUT", f"/merge_requests/{iid}/notes/{note['id']}", {"body": body})
             return f"updated the plan note on merge request !{iid}"
     api.call("POST", f"/merge_requests/{iid}/notes", {"body": body})
     return f"added the plan note on merge request !{iid}"
 
 
-def drift_issue(api: Api, markdown: str, exit_code: int, name: str) -> str:
+def drift_issue(api: Api, markdown: str, exit_code: int, name: str, author: str) -> str:
     hidden = f"<!-- ipecs-reconciler-drift:{name} -->"
     if exit_code not in (0, 2):
         raise ValueError(f"the plan exited {exit_code}: an error, not a drift; see its log")
     query = urllib.parse.urlencode({"state": "opened", "labels": LABEL})
     issue = next((i for i in api.pages(f"/issues?{query}")
-                  if hidden in (i.get("description") or "")), None)
+                  if ours(i, "description", hidden, author)), None)
     if exit_code == 0:
         if issue is None:
             return "no drift, and no drift issue open"
@@ -134,10 +157,93 @@ def _read(path: str) -> str:
         return file.read()
 
 
+# --- HTTP: the token to the API's host only, retried politely -----------------------
+# (the same in pr_comment.py: each script is copied into a repository on its own)
+
+RETRIES = 5
+MOST_WAIT_SECONDS = 60.0
+
+
+def redacted(text: str, token: str) -> str:
+    return text.replace(token, "***") if token else text
+
+
+def checked_api_url(url: str) -> str:
+    """The API's URL, if the token may be sent there: HTTPS, or HTTP on loopback only."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url.rstrip("/")
+    if parts.scheme == "http" and _loopback(parts.hostname or ""):
+        return url.rstrip("/")
+    raise ValueError(f"refusing to send the token to {parts.scheme}://{parts.hostname}: the "
+                     "API URL must be https:// (http:// only on this machine's loopback)")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect on the same scheme, host and port only: urllib would send
+    the Authorization header on to any host a redirect names."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
+                         headers: Any, newurl: str) -> urllib.request.Request | None:
+        old, new = urllib.parse.urlsplit(req.full_url), urllib.parse.urlsplit(newurl)
+        if (old.scheme, old.hostname, old.port) != (new.scheme, new.hostname, new.port):
+            raise urllib.error.URLError(
+                f"refusing to follow a redirect ({code}) from {old.hostname} to "
+                f"{new.scheme}://{new.hostname}: the token is sent to the API's host only")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_SameHostRedirects)
+
+
+def send(request: urllib.request.Request, timeout: float) -> bytes:
+    """The response's body; 429 and 5xx retried with backoff, honouring Retry-After."""
+    for attempt in range(RETRIES):
+        try:
+            with _OPENER.open(request, timeout=timeout) as response:
+                return bytes(response.read())
+        except urllib.error.HTTPError as error:
+            if (error.code != 429 and error.code < 500) or attempt == RETRIES - 1:
+                raise
+            time.sleep(_wait(error.headers.get("Retry-After"), attempt))
+    raise AssertionError("unreachable")
+
+
+def _wait(retry_after: str | None, attempt: int) -> float:
+    backoff = float(2 ** attempt)
+    if retry_after:
+        try:
+            return min(max(float(retry_after), 0.0), MOST_WAIT_SECONDS)
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(retry_after)
+            if when is not None:
+                return min(max(when.timestamp() - time.time(), 0.0), MOST_WAIT_SECONDS)
+    return min(backoff, MOST_WAIT_SECONDS)
+
+
 class Api:
     def __init__(self, url: str, token: str, project: str) -> None:
-        self.base = f"{url.rstrip('/')}/projects/{urllib.parse.quote(project, safe='')}"
+        self.url = checked_api_url(url)
+        self.base = f"{self.url}/projects/{urllib.parse.quote(project, safe='')}"
         self.token = token
+
+    def whoami(self) -> str:
+        """The username the token writes as (a project access token's bot user)."""
+        request = urllib.request.Request(f"{self.url}/user",
+                                         headers={"PRIVATE-TOKEN": self.token})
+        user = json.loads(send(request, timeout=60) or b"null")
+        if not isinstance(user, dict) or not user.get("username"):
+            raise ValueError("the API did not say whose the token is; give --author")
+        return str(user["username"])
 
     def raw(self, path: str, method: str = "GET", body: dict[str, Any] | None = None
             ) -> bytes:
@@ -145,8 +251,7 @@ class Api:
             self.base + path, method=method,
             data=json.dumps(body).encode() if body is not None else None,
             headers={"PRIVATE-TOKEN": self.token, "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return bytes(response.read())
+        return send(request, timeout=60)
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         return json.loads(self.raw(path, method, body) or b"null")
