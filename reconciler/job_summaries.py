@@ -47,7 +47,8 @@ def fitted(markdown: str, room: int, changes: int) -> tuple[str, bool]:
     note = (f"\n\n> **This plan of {changes} change(s) is cut here**, at the job summary's "
             "1 MiB limit. The whole plan is in the job's log and in the saved plan "
             "(`reconcile show plan.json`).\n")
-    budget = max(room - len(note.encode()) - len(b"```\n"), 0)
+    # Room for the closing fence: at most a name's 64 backticks in a row, and one more.
+    budget = max(room - len(note.encode()) - 128, 0)
     kept: list[str] = []
     size = 0
     for line in markdown.splitlines(keepends=True):
@@ -55,6 +56,23 @@ def fitted(markdown: str, room: int, changes: int) -> tuple[str, bool]:
         if size > budget:
             break
         kept.append(line)
-    if sum(line.startswith("```") for line in kept) % 2:
-        kept.append("```\n")
+    fence = _open_fence(kept)
+    if fence:
+        kept.append(fence + "\n")
     return "".join(kept) + note, True
+
+
+def _open_fence(lines: list[str]) -> str:
+    """The fence of a code block still open after `lines`, or "": a block opened by
+    more than three backticks (one holding a name with backticks) closes only with as
+    many, so the note after the cut is never swallowed by it."""
+    open_fence = ""
+    for line in lines:
+        run = len(line) - len(line.lstrip("`"))
+        if run < 3:
+            continue
+        if not open_fence:
+            open_fence = "`" * run
+        elif run >= len(open_fence) and not line.strip().strip("`"):
+            open_fence = ""
+    return open_fence

@@ -37,7 +37,7 @@ def test_small_markdown_is_not_truncated() -> None:
     rendered = markdown.render(_view(_plan(3)))
     assert "truncated" not in rendered
     assert "| site | kind | create | update | replace | delete |" in rendered
-    assert "| Main | hot_desk_user | 3 | 0 | 0 | 0 |" in rendered
+    assert "| `Main` | hot_desk_user | 3 | 0 | 0 | 0 |" in rendered
 
 
 def test_backticks_in_values_cannot_close_the_fence() -> None:
@@ -87,7 +87,7 @@ def test_markdown_folds_long_force_reasons_and_left_alone_lists() -> None:
     rendered = markdown.render(_view(plan))
     assert len(rendered) <= markdown.GITHUB_COMMENT_LIMIT
     assert "... and 4990 more reason(s) to need `--force`" in rendered
-    assert "Left alone, not managed by this tool (20000): Main/user 10000, " in rendered
+    assert "Left alone, not managed by this tool (20000): `Main/user 10000`, " in rendered
     assert ", and 19980 more" in rendered
     assert "create hot_desk_user 10009" in rendered  # the changes still fit
 

@@ -80,6 +80,26 @@ def _not_utf8_csv(path: Path) -> Path:
     return csv
 
 
+def _with_entity(declaration: str) -> Callable[[Path], Path]:
+    """The example's download whose first worksheet declares an XML entity and uses it
+    in a cell (the billion laughs' first step, or an external file read)."""
+    def make(path: Path) -> Path:
+        made = workbook(path.with_name("plain.xlsx"), EXAMPLE_ROWS)
+        with zipfile.ZipFile(made) as source, zipfile.ZipFile(path, "w") as target:
+            for item in source.infolist():
+                data = source.read(item)
+                if item.filename.startswith("xl/worksheets/sheet"):
+                    text = data.decode()
+                    head, body = text.split("?>", 1) if text.startswith("<?xml") else ("", text)
+                    doctype = f"<!DOCTYPE worksheet [{declaration}]>"
+                    body = body.replace("<v>", "<v>&e;", 1) if "<v>" in body else body
+                    body = body.replace("<t>", "<t>&e;", 1)
+                    data = ((head + "?>" if head else "") + doctype + body).encode()
+                target.writestr(item, data)
+        return path
+    return make
+
+
 CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "not a spreadsheet": (_not_a_spreadsheet, "is not an .xlsx spreadsheet (not a zip"),
     "encrypted": (_encrypted, "is an encrypted workbook or an old .xls file"),
@@ -92,6 +112,10 @@ CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "zip bomb": (_zip_bomb, "refusing it as a possible zip bomb"),
     "a number twice": (_one_cell(4, "Extension", "0997"),
                        "User List!B6: extension 0997 is also at User List!B2"),
+    "an XML entity": (_with_entity('<!ENTITY e "boom">'),
+                      "declares a DTD (entities), which no spreadsheet program writes"),
+    "an external entity": (_with_entity('<!ENTITY e SYSTEM "file:///etc/passwd">'),
+                           "declares a DTD (entities), which no spreadsheet program writes"),
     "not UTF-8": (_not_utf8_csv, "is not UTF-8 text (line 2); save it as \"CSV UTF-8\""),
 }
 
@@ -126,3 +150,4 @@ def test_a_named_sheet_is_read_among_others(run: Run, example_sites: Path,
     tenant_yaml.write_text(tenant_yaml.read_text() + "list_download:\n  sheet: User List\n")
     assert run("plan", str(example_sites), "--tenant", f"list-download:///{path}",
                "--detailed-exitcode").exit_code == 0
+

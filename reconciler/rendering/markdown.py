@@ -2,6 +2,11 @@
 
 GitHub refuses comments over 65,535 characters; past that the details are cut
 at a change boundary and the comment says how many changes are not shown.
+
+Every value a pull request controls (the tenant's name, site folders, resource
+names, reasons that quote them) is shown inside code: a code span (`code`) in the
+head, the fenced block in the details. Markdown interprets nothing there, so a
+name cannot @mention anyone, add HTML, a link, an image or a hidden marker.
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ from dataclasses import replace
 
 from reconciler.plans import LABELS
 from reconciler.rendering import text
-from reconciler.rendering.values import compared_lines, show, summary
+from reconciler.rendering.values import compared_lines, summary
 from reconciler.rendering.view import PlanView
+from schema.printable import printable
 
 GITHUB_COMMENT_LIMIT = 65_535
 _ALWAYS_SHOWN = ("create", "update", "replace", "delete")
@@ -21,9 +27,9 @@ _SHOWN_LEFT_ALONE = 20
 
 
 def render(plan: PlanView, limit: int = GITHUB_COMMENT_LIMIT) -> str:
-    head = [f"### iPECS Cloud plan for tenant {show(plan.tenant)}", ""]
+    head = [f"### iPECS Cloud plan for tenant {code(plan.tenant)}", ""]
     if plan.compared is not None:
-        head += [f"> {line.strip()}  " for line in compared_lines(plan)] + [""]
+        head += [f"> {code(line.strip())}  " for line in compared_lines(plan)] + [""]
     if plan.is_empty:
         head.append("**No changes.** The tenant matches the configuration.")
     else:
@@ -31,7 +37,7 @@ def render(plan: PlanView, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     if plan.needs_force:
         head.append("")
     shown, more = plan.needs_force[:_SHOWN_REASONS], len(plan.needs_force) - _SHOWN_REASONS
-    head += [f"> :warning: apply needs `--force`: {reason}  " for reason in shown]
+    head += [f"> :warning: apply needs `--force`: {code(reason)}  " for reason in shown]
     if more > 0:
         head.append(f"> :warning: ... and {more} more reason(s) to need `--force`, listed in "
                     "the CI log and the saved plan")
@@ -46,8 +52,8 @@ def render(plan: PlanView, limit: int = GITHUB_COMMENT_LIMIT) -> str:
 def _left_alone(plan: PlanView) -> list[str]:
     """Resources the plan leaves alone: counted, the first few named (a tenant made by
     hand can hold thousands; the comment must still fit)."""
-    keys = [*(f"{k.site}/{k}" for k in plan.unmanaged),
-            *(f"{k.site}/{k} (ignored)" for k in plan.ignored)]
+    keys = [*(code(f"{k.site}/{k}") for k in plan.unmanaged),
+            *(f"{code(f'{k.site}/{k}')} (ignored)" for k in plan.ignored)]
     if not keys:
         return []
     named = ", ".join(keys[:_SHOWN_LEFT_ALONE])
@@ -65,11 +71,23 @@ def _table(plan: PlanView) -> list[str]:
              "|---|---|" + "---:|" * len(used)]
     for (site, kind), counts in rows.items():
         cells = " | ".join(str(counts[label]) for label in used)
-        lines.append(f"| {_cell(site)} | {kind} | {cells} |")
+        lines.append(f"| {_cell(code(site))} | {kind} | {cells} |")
     return lines
 
 
+def code(value: str) -> str:
+    """`value` as one inline code span: control characters and line breaks escaped
+    (a span must stay on its line), fenced by more backticks than it holds in a row,
+    spaced where it starts or ends with a backtick (CommonMark strips one space)."""
+    text = printable(value)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or text.strip() == "" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def _cell(value: str) -> str:
+    """GitHub splits a table row at every '|' not escaped, even inside code."""
     return value.replace("|", "\\|")
 
 

@@ -29,6 +29,10 @@ MAX_ROWS = 200_000
 MAX_COLUMNS = 256
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MERGE_MARK = b"<mergeCell "
+#: An OOXML part's prolog (XML declaration, comments) is tiny; a DOCTYPE, the only place
+#: entities are declared, must come in it, before the first element.
+MAX_PROLOG_BYTES = 64 * 1024
+_PARSED_PARTS = (".xml", ".rels", ".vml")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +110,14 @@ def _read_xlsx(path: Path, wanted: str | None) -> Sheet:
             raise SpreadsheetError(f"{path}: sheet {name!r} has merged cells; a List Download "
                                    "has one value per cell: unmerge them (or download the "
                                    "file again)")
-        rows = _rows(path, name, worksheet.iter_rows())
+        try:
+            rows = _rows(path, name, worksheet.iter_rows())
+        except SpreadsheetError:
+            raise
+        except Exception as error:  # the sheet's XML is parsed only now, as it streams
+            raise SpreadsheetError(f"{path}: sheet {name!r} is not readable "
+                                   f"({type(error).__name__}: {error}); download it again "
+                                   "from the portal") from error
     finally:
         workbook.close()
     return _sheet(path, name, rows, names)
@@ -130,6 +141,47 @@ def _check_zip(path: Path) -> None:
                 f"{member.file_size:,} bytes from {member.compress_size:,}); refusing it as "
                 f"a possible zip bomb (limits: {MAX_UNPACKED_BYTES:,} bytes in all, "
                 f"{MAX_RATIO}x per part)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in members:
+                if member.filename.lower().endswith(_PARSED_PARTS):
+                    _refuse_doctype(path, archive, member.filename)
+    except (zipfile.BadZipFile, OSError, RuntimeError) as error:  # RuntimeError: encrypted
+        raise SpreadsheetError(f"{path} is not a readable .xlsx spreadsheet ({error}); "
+                               "download it again from the portal") from error
+
+
+def _refuse_doctype(path: Path, archive: zipfile.ZipFile, part: str) -> None:
+    """A spreadsheet never declares a DTD; one that does may define entities (a billion
+    laughs, or an external file read into a cell): refused before any parser sees it."""
+    with archive.open(part) as xml:
+        head = xml.read(MAX_PROLOG_BYTES)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\0" in head[:4]:
+        raise SpreadsheetError(f"{path}: part {part} is not UTF-8 XML, as a spreadsheet's "
+                               "parts are; download the file again from the portal")
+    at = 0
+    while True:
+        at = head.find(b"<", at)
+        if at < 0 or at + 1 >= len(head):
+            if len(head) == MAX_PROLOG_BYTES:
+                raise SpreadsheetError(f"{path}: part {part} opens with over "
+                                       f"{MAX_PROLOG_BYTES:,} bytes before its first "
+                                       "element; download the file again from the portal")
+            return
+        if head.startswith(b"<!DOCTYPE", at) or head.startswith(b"<!ENTITY", at):
+            raise SpreadsheetError(
+                f"{path}: part {part} declares a DTD (entities), which no spreadsheet "
+                "program writes; refusing the file (download it again from the portal)")
+        if head.startswith(b"<?", at):
+            end = head.find(b"?>", at)
+        elif head.startswith(b"<!--", at):
+            end = head.find(b"-->", at)
+        else:
+            return  # the first element: the prolog is over, and held no DTD
+        if end < 0:
+            at = len(head)
+            continue
+        at = end + 2
 
 
 def _has_merged_cells(path: Path, part: str | None) -> bool:
