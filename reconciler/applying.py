@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import assert_never
 
-from reconciler import failpoints, secrets, stopping
+from reconciler import failpoints, secrets, standard_output, stopping
 from reconciler.errors import ApplyError, ApplyStopped, TenantError
 from reconciler.password_prehashing import prehashing
 from reconciler.plans import Action, Change, Plan
@@ -73,16 +73,16 @@ def apply_plan(plan: Plan, provider: Provider, facts: TenantFacts, *,
             if progress is not None:
                 try:
                     progress(index, total, change)
-                except BrokenPipeError:
-                    stop.why = stop.why or "stdout was closed"
+                except BrokenPipeError as error:  # a full disk too: OutputLost
+                    stop.why = stop.why or standard_output.describe(error)
             if index < total:
                 _stop_if_asked(stop, report, total)
         provider.finish_apply()
         try:
             if finished is not None:
                 finished(report)
-        except BrokenPipeError:
-            stop.why = stop.why or "stdout was closed"
+        except BrokenPipeError as error:
+            stop.why = stop.why or standard_output.describe(error)
         if stop.why is not None:
             raise ApplyStopped(f"{stop.why} after the last step: all {_standing(report)}")
     return report

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, TypeVar
 
 import click
 
-from reconciler import __version__, bulk, stopping
+from reconciler import __version__, bulk, standard_output, stopping
 from reconciler.applying import ApplyReport
 from reconciler.bulk import bulk_phase
 from reconciler.cli_options import (
@@ -120,30 +120,38 @@ class ReconcileGroup(click.Group):
                 err=True,
             )
             code = EXIT_ERROR
-        _quiet_closed_stdout()
-        sys.exit(code if isinstance(code, int) else EXIT_OK)
+        code = _flushed(code if isinstance(code, int) else EXIT_OK)
+        sys.exit(code)
 
     def invoke(self, ctx: click.Context) -> Any:
         # click would swallow a closed stdout and exit 1 in silence; say what happened.
         # (A closed stdout during an apply's writes is reported by the apply itself.)
+        # (A full disk or a file-size limit on stdout is an OutputLost, reported alike.)
         try:
             return super().invoke(ctx)
         except BrokenPipeError as error:
-            raise ReconcilerError("stdout was closed before the output was complete; nothing "
-                                  "was changed.") from error
+            raise ReconcilerError(f"{standard_output.describe(error)} before the output was "
+                                  "complete; nothing was changed.") from error
 
 
-def _quiet_closed_stdout() -> None:
-    """After the reader of our stdout went away, keep the interpreter's final flush
-    from printing a second, confusing error."""
+def _flushed(code: int) -> int:
+    """Flush what the command left buffered: output that cannot be written is an error
+    (exit 1, said once), never exit 0 with a cut plan. Afterwards stdout is quietened,
+    so the interpreter's own final flush prints no second, confusing error."""
     try:
         sys.stdout.flush()
-    except (BrokenPipeError, ValueError):
+        return code
+    except (BrokenPipeError, ValueError) as error:
+        if isinstance(error, BrokenPipeError) and code != EXIT_ERROR:
+            click.echo(f"error: {standard_output.describe(error)} before the output was "
+                       "complete", err=True)
+            code = EXIT_ERROR
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
         except (OSError, ValueError):
             pass
+        return code
 
 
 @click.group(cls=ReconcileGroup)
@@ -433,6 +441,7 @@ def main() -> None:
     by one at exit took seconds (BENCHMARKS.md); the operating system takes the memory
     back at once. Output is flushed first, and nothing of ours runs at exit."""
     stopping.install()
+    standard_output.install()
     bulk.freeze_after_bulk_phases()
     try:
         cli()

@@ -29,6 +29,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.plans import Action, Change, Plan
 from reconciler.providers.list_download import ListDownloadTenant
 from reconciler.providers.list_download.columns import ColumnMap
+from reconciler.providers.list_download.workbook import csv_dialect
 from schema.state import Kind
 
 #: A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
@@ -135,10 +136,7 @@ def _csv_bytes(source: Path, upload: Upload) -> bytes:
     raw = source.read_bytes()
     bom = "\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""
     text = raw.decode("utf-8-sig")
-    try:
-        dialect: Any = csv.Sniffer().sniff(text[:64 * 1024], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
+    dialect = csv_dialect(text)  # the reader's own: what is written reads back the same
     by_row: dict[int, dict[int, str]] = {}
     for (row, index), value in upload.edits.items():
         by_row.setdefault(row, {})[index] = value

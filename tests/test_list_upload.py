@@ -241,3 +241,40 @@ def test_a_password_a_spreadsheet_would_run_is_left_to_the_runbook(
     assert formula not in result.output and "'='" not in result.output
     assert all(not str(v).startswith("=") for row in cells(out) for v in row if v)
     assert cells(out)[1][HEADERS.index("Name")] == "Ann Lee"  # the name still goes
+
+
+# (A name starting with '=' is left to the runbook, tested above; a tab or a line
+# break is a control character no name may hold.)
+HOSTILE_NAMES = ['He said "hi", twice', "a,b;c", "  leading spaces", "trailing  ", '"',
+                 "'quoted'", "semi;colon", ' "both" ']
+
+
+@pytest.mark.parametrize("dialect", ["excel", "quote-all", "semicolons"])
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_csv_upload_writes_any_name_and_reads_back_the_same(
+        run: Run, example_sites: Path, tmp_path: Path, dialect: str, name: str) -> None:
+    """Quotes, commas, semicolons, tabs, leading spaces: the edited record is written so
+    that the tool (and any CSV reader of the file's own dialect) reads the name back
+    exactly, and planning the portal after the upload finds nothing to do."""
+    import csv
+
+    from reconciler.providers.list_download.workbook import read_sheet
+
+    download = tmp_path / "list.csv"
+    options = {"excel": {}, "quote-all": {"quoting": csv.QUOTE_ALL},
+               "semicolons": {"delimiter": ";"}}[dialect]
+    with open(download, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file, **options)  # type: ignore[arg-type]
+        writer.writerow(HEADERS)
+        writer.writerows(EXAMPLE_ROWS)
+    yaml_name = name.replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t")
+    _edit(example_sites / "Main" / "users.yaml", "name: test vqm", f'name: "{yaml_name}"')
+    out = tmp_path / "edits.csv"
+    result = run("plan", str(example_sites), "--tenant", _url(download), "--format",
+                 "list-upload", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    sheet = read_sheet(out, None)
+    names = {row[1].value: row[2].value for row in sheet.rows}
+    assert names["01230"] == name
+    again = run("plan", str(example_sites), "--tenant", _url(out), "--detailed-exitcode")
+    assert again.exit_code == 0, again.output

@@ -37,15 +37,18 @@ def _formula_or_date(cell: Cell, what: str) -> None:
 
 
 def text(cell: Cell, what: str) -> str | None:
-    """A text field: None when empty; a number stored by the spreadsheet as its digits."""
+    """A text field: None when empty (or only spaces); a number stored by the spreadsheet
+    as its digits. Text is read exactly as the file holds it, spaces included: a name
+    the config gives with a leading space, uploaded, must read back the same, or every
+    later plan would change it again."""
     _formula_or_date(cell, what)
     value = cell.value
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    shown = str(value).strip()
-    return shown or None
+    shown = str(value)
+    return shown if shown.strip() else None
 
 
 def digits(cell: Cell, what: str, restore_to: int | None, setting: str) -> str | None:

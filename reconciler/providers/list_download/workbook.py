@@ -238,10 +238,7 @@ def _read_csv(path: Path) -> Sheet:
                                "\"CSV UTF-8\"") from error
     if "\0" in text:
         raise SpreadsheetError(f"{path} holds NUL bytes: it is not a CSV file")
-    try:
-        dialect: Any = csv.Sniffer().sniff(text[:64 * 1024], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
+    dialect = csv_dialect(text)
     name = path.name
     try:
         source = csv.reader(io.StringIO(text, newline=""), dialect)
@@ -249,6 +246,23 @@ def _read_csv(path: Path) -> Sheet:
     except csv.Error as error:
         raise SpreadsheetError(f"{path} is not a well-formed CSV file: {error}") from error
     return _sheet(path, name, rows, (name,))
+
+
+class _PortalCsv(csv.excel):
+    """RFC 4180, as spreadsheet programs write it: fields in double quotes where
+    needed, a quote doubled inside them, spaces kept as they are."""
+
+
+def csv_dialect(text: str) -> type[csv.Dialect]:
+    """The file's dialect: only its delimiter is guessed (comma, semicolon or tab, as a
+    spreadsheet's locale chooses). Everything else is RFC 4180's: a guessed dialect
+    could skip leading spaces on reading, or have no way to write a quote, so a name
+    would not read back as written."""
+    try:
+        delimiter = csv.Sniffer().sniff(text[:64 * 1024], delimiters=",;\t").delimiter
+    except csv.Error:
+        delimiter = ","
+    return type("FileCsv", (_PortalCsv,), {"delimiter": delimiter})
 
 
 @dataclass(frozen=True, slots=True)
