@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from reconciler import secrets
 from reconciler.errors import ReconcilerError
+from reconciler.output_files import write_output
 from reconciler.plans import Action, Change, Plan
 from reconciler.providers.list_download import ListDownloadTenant
 from reconciler.providers.list_download.columns import ColumnMap
@@ -62,7 +61,9 @@ def write_upload(plan: Plan, provider: ListDownloadTenant, out: Path,
         content = _csv_bytes(source, upload)
     else:
         content = _xlsx_bytes(source, layout.sheet, upload)
-    _write(out, content, private=upload.passwords > 0)
+    # With passwords, readable by the owner only from the moment it exists.
+    write_output(out, lambda handle: _write_all(handle, content), "upload file",
+                 private=upload.passwords > 0, durable=True)
     return upload
 
 
@@ -168,18 +169,5 @@ def _records(text: str, dialect: Any) -> Iterator[tuple[list[str], str]]:
         consumed.clear()
 
 
-def _write(out: Path, content: bytes, private: bool) -> None:
-    """Beside the target first, then moved in; with passwords, readable by the owner only
-    from the moment it exists."""
-    folder = out.parent if str(out.parent) else Path(".")
-    descriptor, temporary = tempfile.mkstemp(prefix=".upload-", dir=folder)
-    try:
-        os.fchmod(descriptor, 0o600 if private else 0o644)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def _write_all(handle: BinaryIO, content: bytes) -> None:
+    handle.write(content)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import os
 import stat
-import tempfile
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from reconciler.errors import ReconcilerError
+from reconciler.output_files import write_output
 from reconciler.plans import Plan
 from reconciler.plans.serializing import (
     FORMAT_VERSION,
@@ -30,44 +30,14 @@ from reconciler.plans.serializing import (
 
 def write_plan_file(path: Path, document: dict[str, Any]) -> None:
     """Write a plan document atomically: a reader never sees half a file, and a write
-    that fails or is interrupted (it streams a large plan) leaves no temporary file.
-    A path that is not a regular file (/dev/stdout, a FIFO, a device) is written
-    through, never replaced: renaming over it would put our file where the device
-    was (as root, /dev/full itself)."""
-    try:
-        kind = stat.S_IFMT(os.stat(path).st_mode)  # what the path leads to, links followed
-    except OSError:
-        kind = stat.S_IFREG  # nothing there yet (or unreadable: the write will say)
-    if kind == stat.S_IFDIR:
-        raise ReconcilerError(f"cannot write plan file {path}: it is a directory")
-    if kind != stat.S_IFREG:
-        _write_through(path, document)
-        return
-    target = Path(os.path.realpath(path))  # a link to a plan file: replace the file
-    directory = target.parent
-    temporary: str | None = None
-    try:
-        with tempfile.NamedTemporaryFile("w", dir=directory, delete=False, suffix=".tmp",
-                                         encoding="utf-8") as handle:
-            temporary = handle.name
-            handle.writelines(document_lines(document))
-        os.replace(temporary, target)
-    except BaseException as error:
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise ReconcilerError(f"cannot write plan file {path}: {error.strerror}") \
-                from error
-        raise
+    that fails or is interrupted (it streams a large plan) leaves no temporary file
+    (`output_files`: a device such as /dev/stdout is written through, never replaced)."""
 
+    def write(handle: BinaryIO) -> None:
+        for line in document_lines(document):
+            handle.write(line.encode("utf-8"))
 
-def _write_through(path: Path, document: dict[str, Any]) -> None:
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.writelines(document_lines(document))
-    except OSError as error:
-        raise ReconcilerError(f"cannot write plan file {path}: {error.strerror}; the plan "
-                              "written there is incomplete") from error
+    write_output(path, write, "plan file", private=True)
 
 
 #: A plan of the whole 100,000-number plan, every resource created, is about 60 MB.

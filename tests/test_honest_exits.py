@@ -80,9 +80,9 @@ def test_an_apply_whose_plan_cannot_be_shown_changes_nothing(example_sites: Path
     assert not (tmp_path / "t.db").exists()
 
 
-def _full_device(tmp_path: Path) -> Path:
+def _full_device(tmp_path: Path, name: str = "full") -> Path:
     """A device like /dev/full of our own: a test must never risk the machine's."""
-    device = tmp_path / "full"
+    device = tmp_path / name
     try:
         os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 7))
         with open(device, "w") as probe:
@@ -103,7 +103,7 @@ def test_out_to_a_device_writes_through_it_and_never_replaces_it(example_sites: 
     result = reconcile("plan", str(example_sites), "--out", str(device), cwd=tmp_path,
                        tenant=tmp_path / "t.db")
     assert result.returncode == 1
-    assert (f"error: cannot write plan file {device}: No space left on device; the plan "
+    assert (f"error: cannot write plan file {device}: No space left on device; what was "
             "written there is incomplete") in result.stderr
     assert stat.S_ISCHR(device.stat().st_mode)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["full", "sites"]  # no temporary
@@ -135,3 +135,18 @@ def test_a_parent_ignoring_sigchld_changes_nothing(example_sites: Path, tmp_path
                           preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN))
     assert done.returncode == 0, done.stderr
     assert done.stdout == expected.stdout
+
+
+def test_the_upload_file_to_a_device_is_written_through_never_replaced(
+        example_sites: Path, tmp_path: Path) -> None:
+    from tests.list_download_files import EXAMPLE_ROWS, workbook
+
+    device = _full_device(tmp_path, "full.xlsx")
+    download = workbook(tmp_path / "list.xlsx", EXAMPLE_ROWS)
+    users = example_sites / "Main" / "users.yaml"
+    users.write_text(users.read_text().replace("name: test vqm", "name: Reception", 1))
+    result = reconcile("plan", str(example_sites), "--tenant", f"list-download:///{download}",
+                       "--format", "list-upload", "--out", str(device), cwd=tmp_path)
+    assert result.returncode == 1 and "internal error" not in result.stderr
+    assert f"cannot write upload file {device}: No space left on device" in result.stderr
+    assert stat.S_ISCHR(device.stat().st_mode)
