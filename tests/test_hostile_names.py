@@ -132,3 +132,18 @@ def test_a_summary_cut_inside_a_long_fence_closes_it_with_as_many_backticks() ->
     fences = [t for t in tokens if t.type == "fence"]
     assert len(fences) == 1 and "is cut here" not in fences[0].content
     assert any("is cut here" in (t.content or "") for t in tokens if t.type == "inline")
+
+
+def test_a_hostile_folder_cannot_write_a_workflow_command_or_break_a_report(
+        run: Run, write_tree: WriteTree) -> None:
+    """GitHub reads every stdout line starting with '::' as a command: a folder name with
+    a line break and its own '::error' must stay inside one escaped annotation."""
+    folder = "A\n::error file=x::injected,%0A"
+    write_tree({f"{folder}/users.yaml": USERS})
+    github = run("validate", "--format", "github")
+    assert github.exit_code == 1
+    lines = github.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("::error file=sites/A%0A%3A%3Aerror")
+    quality = run("validate", "--format", "gitlab-codequality")
+    (issue,) = json.loads(quality.stdout)
+    assert issue["location"]["path"] == f"sites/{folder}"  # exact, in JSON's own escaping
