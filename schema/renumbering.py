@@ -140,17 +140,23 @@ class _Finder:
     def result(self) -> Renumbering:
         valid: dict[int, bool] = {}
         leavers: set[ResourceKey] = set()
+        settled: set[int] = set()
         for start in self.candidates.values():
-            self.judge(start, valid, leavers)
+            self.judge(start, valid, leavers, settled)
         moves = {source: d.key for source, d in self.candidates.items() if valid.get(id(d))}
         blocked = tuple((d, d.key) for d in self.candidates.values()
-                        if not valid.get(id(d)) and d.key in self.live.resources)
+                        if not valid.get(id(d)) and id(d) not in settled
+                        and d.key in self.live.resources)
         return Renumbering(moves, frozenset(leavers), self.replaced_by, blocked,
                            tuple(self.unknown), tuple(self.untouchable))
 
-    def judge(self, start: Declared, valid: dict[int, bool], leavers: set[ResourceKey]) -> None:
+    def judge(self, start: Declared, valid: dict[int, bool], leavers: set[ResourceKey],
+              settled: set[int]) -> None:
         """Follow who vacates each new number: a move is valid when the chain ends on a
-        free number or a leaver, or closes into a cycle (a swap)."""
+        free number or a leaver, or closes into a cycle (a swap). A cycle whose every
+        member already holds its declared values is settled: nothing moves, and nothing
+        is in the way (a swap carried out before identities were recorded, or one done
+        as deletes and creates: moved sites, changed kinds, new identities)."""
         path: list[Declared] = []
         node: Declared | None = start
         verdict = False
@@ -161,6 +167,8 @@ class _Finder:
                 verdict = not all(_already_holds(d, self.live) for d in cycle)
                 for member in cycle:
                     valid[id(member)] = verdict
+                    if not verdict:
+                        settled.add(id(member))
                 path = path[:seen.index(id(node))]
                 break
             path.append(node)
