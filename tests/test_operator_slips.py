@@ -245,7 +245,12 @@ def test_a_site_filter_never_leaves_out_a_step_its_changes_need(run: Run,
         "(number 3001)\n  add those sites to --site (or drop the --exclude-site), or plan "
         "without site filters\n")
     assert run("apply", "--auto-approve", "--site", "Main").exit_code == 1
-    assert run("apply", "--auto-approve", "--site", "Main", "--site", "Branch").exit_code == 0
+    # Ivy was Branch's only user: the site is emptied, which wants --force (issue 20).
+    both = ("apply", "--auto-approve", "--site", "Main", "--site", "Branch")
+    refused = run(*both)
+    assert refused.exit_code == 1 and "site Branch is emptied: its 1 user moves to Main" in \
+        refused.output
+    assert run(*both, "--force").exit_code == 0
 
 
 def test_a_site_filter_never_keeps_half_of_a_move_between_sites(run: Run,
@@ -263,7 +268,8 @@ def test_a_site_filter_never_keeps_half_of_a_move_between_sites(run: Run,
         "moves from site Branch to Main)" in result.stderr
     assert run("apply", "--auto-approve", "--site", "Branch").exit_code == 1
     assert "user 3001" in run("plan", "--site", "Main", "--site", "Branch").stdout
-    assert run("apply", "--auto-approve", "--site", "Main", "--site", "Branch").exit_code == 0
+    assert run("apply", "--auto-approve", "--site", "Main", "--site", "Branch",
+               "--force").exit_code == 0  # Branch's only user leaves: the site is emptied
     assert run("plan", "--detailed-exitcode", "--site", "Branch").exit_code == 0
 
 

@@ -15,6 +15,7 @@ import re
 from dataclasses import replace
 
 from reconciler.plans import LABELS
+from reconciler.plans.safety import is_emptied_site
 from reconciler.rendering import text
 from reconciler.rendering.values import compared_lines, summary
 from reconciler.rendering.view import PlanView
@@ -28,6 +29,9 @@ _SHOWN_LEFT_ALONE = 20
 
 def render(plan: PlanView, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     head = [f"### iPECS Cloud plan for tenant {code(plan.tenant)}", ""]
+    emptied = [reason for reason in plan.needs_force if is_emptied_site(reason)]
+    if emptied:  # said before anything else: a rename must read as a rename
+        head += [f"> :warning: {code(reason)}  " for reason in emptied] + [""]
     if plan.compared is not None:
         head += [f"> {code(line.strip())}  " for line in compared_lines(plan)] + [""]
     if plan.is_empty:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 import click
 
 from reconciler.plans import Action
+from reconciler.plans.safety import is_emptied_site
 from reconciler.rendering.values import (
     compared_lines,
     create_values,
@@ -39,6 +40,9 @@ _COLOURS = {"+": "green", "~": "yellow", "-": "red", "-/+": "magenta"}
 def render(plan: PlanView) -> str:
     paint = _painter(plan.colour)
     lines = [_plain(f"Tenant {show(plan.tenant)} at {plan.tenant_description}")]
+    # A site emptied (renamed, deleted, everyone moved out) is said before any change.
+    lines += [paint("-", f"! {reason}") for reason in plan.needs_force
+              if is_emptied_site(reason)]
     lines += compared_lines(plan)
     if plan.sites or plan.excluded_sites:
         lines.append(_plain(_filters(plan)))

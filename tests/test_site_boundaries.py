@@ -1,0 +1,77 @@
+"""A site that disappears needs --force, whatever its size (issue 20, point 2): a folder
+renamed or deleted, or everyone moved out, is named in one line at the top of the plan
+(`site Main is emptied: its 4 users move to HQ`), counting moves and replaces as well
+as deletes, for users, hot desk users and shared lines alike."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Run, WriteTree
+
+EMPTIED_MAIN = ("site Main is emptied: its 1 hot desk user moves to HQ, its 3 shared lines "
+                "are made anew in HQ, its 4 users move to HQ; use --force if that is meant "
+                "(to rename a site, see README: Renaming a site)")
+
+
+def test_a_renamed_folder_reads_as_a_rename_and_needs_force(run: Run, example_sites: Path
+                                                            ) -> None:
+    assert run("apply", "--auto-approve").exit_code == 0
+    shutil.move(example_sites / "Main", example_sites / "HQ")
+    text = run("plan").stdout.splitlines()
+    assert text[1] == f"! {EMPTIED_MAIN}"  # right under the tenant, before any change
+    markdown = run("plan", "--format", "markdown").stdout
+    assert markdown.index(EMPTIED_MAIN) < markdown.index("| site | kind |")
+    refused = run("apply", "--auto-approve")
+    assert refused.exit_code == 1 and EMPTIED_MAIN in refused.output
+    assert run("apply", "--auto-approve", "--force").exit_code == 0
+    assert run("plan", "--detailed-exitcode").exit_code == 0
+
+
+ONE_OF_EACH = {
+    "user": ('users:\n  - {extension: "2001", name: Ann, package: Basic, '
+             "devices: [IP-DECT 110]}\n", "its 1 user"),
+    "hot desk user": ('hot_desk_users:\n  - {extension: "2002", name: Desk, package: Basic}\n',
+                      "its 1 hot desk user"),
+    "shared line": ('shared_lines:\n  - {number: "2500", members: [{extension: "1001"}]}\n',
+                    "its 1 shared line"),
+}
+MAIN = ('users:\n  - {extension: "1001", name: Bob, package: Basic, devices: [IP-DECT 110], '
+        'group_member_type: multi_site}\n')
+
+
+@pytest.mark.parametrize("kind", ONE_OF_EACH)
+@pytest.mark.parametrize("how", ["moved out", "deleted"])
+def test_a_site_of_one_resource_emptied_needs_force(run: Run, write_tree: WriteTree,
+                                                    kind: str, how: str) -> None:
+    """The smallest site: below any percentage rail's min_resources, still refused."""
+    content, its = ONE_OF_EACH[kind]
+    root = write_tree({"Main/users.yaml": MAIN, "Branch/one.yaml": content})
+    assert run("apply", "--auto-approve").exit_code == 0
+    (root / "Branch" / "one.yaml").write_text(
+        content.split(":", 1)[0] + ": []\n")  # Branch keeps its folder, not the resource
+    if how == "moved out":
+        (root / "Main" / "moved.yaml").write_text(content)
+    plan = run("plan").stdout.splitlines()
+    expected = {"moved out": {"user": "moves to Main", "hot desk user": "moves to Main",
+                              "shared line": "is made anew in Main"}[kind],
+                "deleted": "is deleted"}[how]
+    assert plan[1].startswith(f"! site Branch is emptied: {its} {expected}; use --force")
+    assert run("apply", "--auto-approve").exit_code == 1
+    assert run("apply", "--auto-approve", "--force").exit_code == 0
+
+
+def test_a_site_that_keeps_someone_is_not_emptied(run: Run, write_tree: WriteTree) -> None:
+    root = write_tree({"Main/users.yaml": MAIN, "Branch/users.yaml": ONE_OF_EACH["user"][0]
+                       + '  - {extension: "2003", name: Cy, package: Basic, '
+                         "devices: [IP-DECT 110]}\n"})
+    assert run("apply", "--auto-approve").exit_code == 0
+    (root / "Branch" / "users.yaml").write_text(
+        'users:\n  - {extension: "2003", name: Cy, package: Basic, devices: [IP-DECT 110]}\n')
+    (root / "Main" / "ann.yaml").write_text(ONE_OF_EACH["user"][0])
+    plan = run("plan")
+    assert "is emptied" not in plan.stdout
+    assert run("apply", "--auto-approve").exit_code == 0
