@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from reconciler.providers.base import ReadOnlyView, RecordsFacts
 from reconciler.saved_plans import ensure_unchanged, normalised_checksum
 from reconciler.site_file_cache import SiteFileCache
 from schema.declarations import TenantConfig
+from schema.kinds import describe
 from schema.problems import Problem
 from schema.settings import declared_facts
 from schema.state import TenantState
@@ -87,16 +89,25 @@ def plan_config(config: TenantConfig, config_dir: Path, provider: Provider,
         state = provider.read_state()
         check_site_names(sites + exclude_sites,
                          site_folders(config_dir) | {key.site for key in state.resources})
-        ensure_same_tenant(config, state, provider.description)
+        ensure_same_tenant(config, state, provider.description, provider.exists())
         if state.visibility is not None:
             config = projected(config, state.visibility)
         plan = build_plan(config, state, sites, exclude_sites)
         return Planned(config, plan, checksum(plan))
 
 
-def ensure_same_tenant(config: TenantConfig, state: TenantState, description: str) -> None:
-    """Refuse, before anything is planned, a config written for another tenant."""
+def ensure_same_tenant(config: TenantConfig, state: TenantState, description: str,
+                       exists: bool = True) -> None:
+    """Refuse, before anything is planned, a config written for another tenant, and a
+    tenant that does not say whose it is (made before tenants recorded it): it is not
+    taken by whichever config comes first after an upgrade."""
     held, wanted = state.identity.name if state.identity else None, config.settings.tenant
+    if held is None and exists and state.visibility is None:
+        raise TenantMismatch(
+            f"tenant {description} was made before tenants recorded whose they are, and "
+            f"holds {holdings(state)}; nothing was planned, and it is not taken by the first "
+            f"config that comes along. If it is {json.dumps(wanted)}'s, say so once: "
+            f"reconcile tenant claim {json.dumps(wanted)} (with the same --tenant)")
     if held is None or held == wanted:
         return
     where = config.settings_source.locate(("tenant",))
@@ -106,6 +117,18 @@ def ensure_same_tenant(config: TenantConfig, state: TenantState, description: st
         f"tenant of {json.dumps(wanted)}. Only if this tenant really was renamed, record that "
         f"once with: reconcile tenant rename {json.dumps(held)} {json.dumps(wanted)}"
     )
+
+
+def holdings(state: TenantState) -> str:
+    """'4 users, 1 hot desk user and 3 shared lines in sites Branch, Main'."""
+    kinds = Counter(key.kind for key in state.resources)
+    if not kinds:
+        return "no resources"
+    parts = [f"{count} {describe(kind).singular if count == 1 else describe(kind).plural}"
+             for kind, count in sorted(kinds.items())]
+    listed = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+    sites = sorted({key.site for key in state.resources})
+    return f"{listed} in site{'s' if len(sites) > 1 else ''} {', '.join(sites)}"
 
 
 def load_for_sites(config_dir: Path, secret_prefix: str | None, sites: tuple[str, ...],
@@ -211,7 +234,7 @@ def apply_run(config_dir: Path, provider: Provider, request: ApplyRequest, *,
 
 def migrate_run(config_dir: Path, provider: Provider, lock_timeout: float = 0.0) -> str | None:
     """Bring an older tenant to this tool's schema, in one transaction; say what was done
-    (None: nothing to do). A tenant that did not record whose it is becomes the config's."""
+    (None: nothing to do). Whose the tenant is stays as it records (`tenant claim`)."""
     config = loaded(config_dir, provider)
     if not provider.pending_migration():
         return None
@@ -226,7 +249,8 @@ def set_facts_run(config_dir: Path, provider: Provider, lock_timeout: float = 0.
                               "real tenant change when the provider sells you licences")
     config = loaded(config_dir, provider)
     with provider.lock(lock_timeout):
-        ensure_same_tenant(config, provider.read_state(), provider.description)
+        ensure_same_tenant(config, provider.read_state(), provider.description,
+                           provider.exists())
         provider.set_facts(declared_facts(config.settings))
 
 

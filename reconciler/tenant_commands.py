@@ -15,7 +15,8 @@ from reconciler.cli_options import (
 )
 from reconciler.errors import ReconcilerError, TenantError
 from reconciler.providers import open_provider
-from reconciler.runs import copy_run, migrate_run
+from reconciler.providers.base import Claimable
+from reconciler.runs import copy_run, holdings, migrate_run
 
 
 @click.group("tenant")
@@ -94,6 +95,41 @@ def rename(old: str, new: str, tenant: str | None, lock_timeout: float) -> int:
     return 0
 
 
+@tenant_group.command("claim")
+@click.argument("name")
+@tenant_option
+@lock_timeout_option
+def claim(name: str, tenant: str | None, lock_timeout: float) -> int:
+    """Record, once, that a tenant made before tenants recorded their owner is NAME's
+    (tenant.yaml's `tenant:`), migrating its schema in the same transaction.
+
+    Until then plan and apply refuse it, naming what it holds, so that after an
+    upgrade it is not taken by whichever config comes first. Refused if the tenant
+    already records an owner (to change the name: reconcile tenant rename).
+
+    \b
+    Example:
+      reconcile tenant claim "Bobs Bakery" --tenant sqlite:///.reconciler/tenant.db
+    """
+    if not name.strip():
+        raise click.UsageError("the name is empty")
+    provider = open_provider(tenant_url(tenant))
+    try:
+        if not isinstance(provider, Claimable):
+            raise TenantError(f"tenant {provider.description} always records whose it is; "
+                              "see reconcile tenant show (to change the name: reconcile "
+                              "tenant rename)")
+        with provider.lock(lock_timeout):
+            migrated = provider.claim(name)
+        held = holdings(provider.read_state())
+    finally:
+        provider.close()
+    done = f"; {migrated}" if migrated else ""
+    click.echo(f"{provider.description}: recorded as {json.dumps(name)}'s tenant{done}; it "
+               f"holds {held}.")
+    return 0
+
+
 @tenant_group.command("check")
 @tenant_option
 def check(tenant: str | None) -> int:
@@ -107,6 +143,13 @@ def check(tenant: str | None) -> int:
     try:
         if not provider.exists():
             raise TenantError(f"tenant {provider.description} does not exist yet")
+        if provider.pending_migration():
+            raise TenantError(
+                f"tenant {provider.description} has schema {provider.schema_version()} as an "
+                f"older version of this tool wrote it (this tool: {provider.latest_schema()}): "
+                "its bookkeeping is checked after migrating. Run: reconcile tenant migrate (a "
+                "tenant that does not record whose it is: reconcile tenant claim NAME, which "
+                "migrates too)")
         problems = provider.check_integrity()
     finally:
         provider.close()
@@ -127,8 +170,9 @@ def migrate(config_dir: Path, tenant: str | None, lock_timeout: float, dry_run: 
     """Bring a tenant made by an older version up to this version's schema, in one
     transaction. (apply does this too, before its first step.)
 
-    A tenant older than schema 4 did not record whose it is; the migration records
-    the `tenant:` of CONFIG_DIR's tenant.yaml, so migrate with the right config.
+    A tenant older than schema 4 did not record whose it is; migrating does not
+    decide it (plan and apply refuse such a tenant until `reconcile tenant claim
+    NAME` says whose it is; claim migrates too).
 
     \b
     Example:

@@ -378,41 +378,7 @@ def test_a_plan_reads_one_snapshot(write_tree: WriteTree, tmp_path: Path,
     assert "109" in {key.number for key in SqliteTenant(tenant).read_state().resources}
 
 
-def test_an_older_tenant_is_planned_without_writing_and_migrated_by_apply(
-        run: Run, write_tree: WriteTree, tmp_path: Path) -> None:
-    from reconciler.providers import sqlite_storage
-
-    write_tree({"Main/u.yaml": USERS})
-    db = tmp_path / DB
-    db.parent.mkdir()
-    # A version-3 tenant, as the previous release made it.
-    with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as connection:
-        connection.execute("BEGIN")
-        for statement in sqlite_storage._statements(sqlite_storage._read_script(
-                "sqlite_schema_3.sql")):
-            connection.execute(statement)
-        connection.execute("INSERT INTO tenant_facts (id, platform_version, platform_major, "
-                           "shared_line_licences, shared_licensing) VALUES (1, '6.0', 6, 5, 1)")
-        connection.execute("INSERT INTO packages (name, seats, rank) VALUES "
-                           "('Basic', 10, 0), ('Premium', 10, 1)")
-        connection.execute("INSERT INTO users (extension, site, kind, name, package, devices, "
-                           "managed) VALUES ('101', 'Main', 'user', 'A', 'Basic', '[\"1030\"]', 1)")
-        connection.execute("PRAGMA user_version = 3")
-        connection.execute("COMMIT")
-    before = db.read_bytes()
-    plan = run("plan")
-    assert plan.exit_code == 0, plan.stderr
-    assert "create user 102" in plan.stdout and "create user 101" not in plan.stdout
-    assert db.read_bytes() == before  # a plan never writes, not even a migration
-    dry = run("tenant", "migrate", "--dry-run")
-    assert "schema 3 -> 4" in dry.stdout and "ALTER TABLE users ADD COLUMN uid" in dry.stdout
-    assert db.read_bytes() == before
-    applied = run("apply", "--auto-approve")
-    assert applied.exit_code == 0, applied.stderr
-    state = SqliteTenant(db).read_state()
-    assert state.identity is not None and state.identity.name == "Test Tenant"
-    assert all(state.uids.values())
-    assert run("tenant", "check").exit_code == 0
+# An older tenant after an upgrade: tests/test_older_tenants.py, on real files.
 
 
 def test_a_newer_tenant_asks_to_upgrade_the_tool(run: Run, write_tree: WriteTree,

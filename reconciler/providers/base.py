@@ -138,3 +138,14 @@ class ReadOnlyView(Protocol):
     def write_refusal(self) -> str:
         """Why nothing can be written, and the ways to change the real tenant."""
         ...
+
+
+@runtime_checkable
+class Claimable(Protocol):
+    """A provider whose older tenants may not record whose they are (the embedded file
+    before schema 4): `tenant claim` states it, once."""
+
+    def claim(self, name: str) -> str | None:
+        """Record that the tenant is `name`'s, migrating its schema in the same
+        transaction (said, or None); refused if it records an owner already."""
+        ...

@@ -16,11 +16,7 @@ CREATE TABLE tenant_identity (
 -- Every resource keeps one identity for life, whatever number it has. A
 -- renumber records the number it came from, so "previous" is matched by
 -- identity: a renumber already carried out is recognised as done.
--- The reference a password was last set from ($RECONCILER_PW_...), never the value:
--- a password added to an existing user is then seen as a change.
-ALTER TABLE users ADD COLUMN password_from TEXT;
--- Passwords set before this was recorded: set from somewhere ('*'), not set again.
-UPDATE users SET password_from = '*' WHERE password_hash IS NOT NULL;
+-- (users.password_from came later: sqlite_schema_4_late.sql.)
 ALTER TABLE users ADD COLUMN uid TEXT;
 ALTER TABLE users ADD COLUMN renumbered_from TEXT;
 ALTER TABLE shared_lines ADD COLUMN uid TEXT;

@@ -35,15 +35,26 @@ _SCRIPTS = {3: "sqlite_schema_3.sql", 4: "sqlite_schema_4.sql"}
 _OLDEST_MIGRATABLE = 3
 
 
+#: Columns added to schema 4 after its first release (no new number was given): a
+#: version-4 tenant without them is brought up to date like an older one.
+_LATE_4 = "sqlite_schema_4_late.sql"
+
+
 @dataclass(frozen=True, slots=True)
 class Contents:
     """What a tenant path holds: no tenant, or a tenant of some schema version."""
 
     version: int | None  # None: nothing yet (absent, empty, or SQLite without tables)
+    lacks_late_4: bool = False  # schema 4 of its first release
 
     @property
     def holds_tenant(self) -> bool:
         return self.version is not None
+
+    @property
+    def behind(self) -> bool:
+        """Older than this tool writes: read through a migrated copy, migrated by apply."""
+        return self.version is not None and (self.version < SCHEMA_VERSION or self.lacks_late_4)
 
 
 #: Files SQLite opens beside the tenant by name, following links: a link planted there
@@ -97,6 +108,7 @@ def contents(path: Path, shown: str) -> Contents:
         with contextlib.closing(open_for_reading(path, shown)) as connection:
             version = connection.execute("PRAGMA user_version").fetchone()[0]
             tables = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            late = version == SCHEMA_VERSION and _lacks_late_4(connection)
     except sqlite3.Error as error:
         raise TenantUnreachable(f"cannot open tenant {shown}: {error}; is it a tenant "
                                 "database written by reconcile apply?") from error
@@ -109,7 +121,12 @@ def contents(path: Path, shown: str) -> Contents:
         raise TenantUnreachable(
             f"tenant {shown} has schema version {version}, newer than this reconciler's "
             f"{SCHEMA_VERSION}; upgrade ipecs-reconciler (never downgrade the tenant)")
-    return Contents(version)
+    return Contents(version, late)
+
+
+def _lacks_late_4(connection: sqlite3.Connection) -> bool:
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(users)")}
+    return "password_from" not in columns
 
 
 def open_for_writing(path: Path) -> sqlite3.Connection:
@@ -177,14 +194,16 @@ def create(path: Path, facts: TenantFacts, name: str,
                           "written, and the next apply tries again") from error
 
 
-def migrate(connection: sqlite3.Connection, version: int, name: str) -> None:
+def migrate(connection: sqlite3.Connection, version: int, name: str | None) -> None:
     """Take a tenant from `version` to SCHEMA_VERSION inside the caller's transaction.
-    A version-3 tenant did not record whose it is: it becomes `name`'s."""
-    for target, script in sorted(_SCRIPTS.items()):
-        if target > version:
-            for statement in _statements(_read_script(script)):
-                connection.execute(statement)
-    tenant_writes.record_identity(connection, name)
+    `name`: whose a new tenant is. An older tenant keeps what it records: a version-3
+    tenant recorded nobody, and a migration never decides for it (whichever config
+    came first would take it); `reconcile tenant claim` states its owner."""
+    late = version == SCHEMA_VERSION and _lacks_late_4(connection)
+    for statement in migration_statements(version, late):
+        connection.execute(statement)
+    if name is not None:
+        tenant_writes.record_identity(connection, name)
     connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
@@ -195,14 +214,17 @@ def migrated_copy(connection: sqlite3.Connection) -> sqlite3.Connection:
     connection.backup(copy)
     version = copy.execute("PRAGMA user_version").fetchone()[0]
     with transaction(copy):
-        migrate(copy, version, "(not recorded)")
-        copy.execute("DELETE FROM tenant_identity")
+        migrate(copy, version, None)
     return copy
 
 
-def migration_statements(version: int) -> list[str]:
-    """What `migrate` would run on a tenant of `version`, for `tenant migrate --dry-run`."""
-    return [statement.strip() for target, script in sorted(_SCRIPTS.items()) if target > version
+def migration_statements(version: int, lacks_late_4: bool = False) -> list[str]:
+    """What `migrate` runs on a tenant of `version` (also for `tenant migrate --dry-run`):
+    each script newer than it, then schema 4's later columns where they are missing."""
+    scripts = [script for target, script in sorted(_SCRIPTS.items()) if target > version]
+    if version < SCHEMA_VERSION or lacks_late_4:
+        scripts.append(_LATE_4)
+    return [statement.strip() for script in scripts
             for statement in _statements(_read_script(script))]
 
 

@@ -52,27 +52,31 @@ class SqliteTenant:
         return SCHEMA_VERSION
 
     def pending_migration(self) -> list[str]:
-        version = self.schema_version()
-        if version is None or version == SCHEMA_VERSION:
+        contents = self._contents()
+        if contents.version is None or not contents.behind:
             return []
-        return sqlite_storage.migration_statements(version)
+        return sqlite_storage.migration_statements(contents.version, contents.lacks_late_4)
+
+    def _contents(self) -> sqlite_storage.Contents:
+        return sqlite_storage.contents(self.path, self.description)
 
     def initialise(self, facts: TenantFacts, name: str) -> str | None:
         """Create the tenant for `name` if there is none, or migrate an older one.
         Says what it did, or None if the tenant was ready."""
-        version = self.schema_version()
+        contents = self._contents()
+        version = contents.version
         if version is None:
             self.close()
             sqlite_storage.create(self.path, facts, name)
             return f"created tenant {name!r} at {self.description}"
-        if version < SCHEMA_VERSION:
+        if contents.behind:
             self._run("migrate the tenant's schema",
-                      lambda connection: sqlite_storage.migrate(connection, version, name))
-            return f"migrated tenant schema {version} -> {SCHEMA_VERSION}"
+                      lambda connection: sqlite_storage.migrate(connection, version, None))
+            return _migrated(contents)
         return None
 
     def dump(self) -> TenantDump:
-        with contextlib.closing(self._reader(self._version_or_none())) as connection:
+        with contextlib.closing(self._reader(self._existing())) as connection:
             connection.execute("BEGIN")
             try:
                 return tenant_tables.dump(connection)
@@ -89,11 +93,11 @@ class SqliteTenant:
         sqlite_storage.create(self.path, TenantFacts("0", 0, False, {}), name,
                               lambda connection: tenant_writes.restore(connection, rows))
 
-    def _version_or_none(self) -> int:
-        version = self.schema_version()
-        if version is None:
+    def _existing(self) -> sqlite_storage.Contents:
+        contents = self._contents()
+        if contents.version is None:
             raise TenantError(f"tenant {self.description} does not exist")
-        return version
+        return contents
 
     def lock(self, timeout: float = 0.0) -> AbstractContextManager[None]:
         lock_path = self.path.with_name(self.path.name + ".lock")
@@ -111,11 +115,11 @@ class SqliteTenant:
     def read_state(self) -> TenantState:
         """Everything in one read transaction: one consistent snapshot, even while an
         apply is writing."""
-        version = self.schema_version()
-        if version is None:
+        contents = self._contents()
+        if contents.version is None:
             return TenantState()
         try:
-            with contextlib.closing(self._reader(version)) as connection:
+            with contextlib.closing(self._reader(contents)) as connection:
                 connection.execute("BEGIN")
                 try:
                     return tenant_tables.read_state(connection)
@@ -124,9 +128,9 @@ class SqliteTenant:
         except sqlite3.Error as error:
             raise TenantError(f"cannot read tenant {self.description}: {error}") from error
 
-    def _reader(self, version: int) -> sqlite3.Connection:
+    def _reader(self, contents: sqlite_storage.Contents) -> sqlite3.Connection:
         connection = sqlite_storage.open_for_reading(self.path, self.description)
-        if version == SCHEMA_VERSION:
+        if not contents.behind:
             return connection
         with contextlib.closing(connection):
             return sqlite_storage.migrated_copy(connection)
@@ -176,8 +180,23 @@ class SqliteTenant:
             raise TenantError(f"tenant {self.description} does not exist yet; apply first")
         self._run("set facts of the tenant", lambda db: tenant_writes.write_facts(db, facts))
 
+    def claim(self, name: str) -> str | None:
+        contents = self._contents()
+        version = contents.version
+        if version is None:
+            raise TenantError(f"tenant {self.description} does not exist yet; the first "
+                              "apply creates it, recording whose it is")
+
+        def claimed(connection: sqlite3.Connection) -> None:
+            if contents.behind:
+                sqlite_storage.migrate(connection, version, None)
+            tenant_writes.claim(connection, name, self.description)
+
+        self._run("record whose the tenant is", claimed)
+        return _migrated(contents) if contents.behind else None
+
     def rename(self, old: str, new: str) -> None:
-        if self.schema_version() != SCHEMA_VERSION:
+        if self._contents().behind or self.schema_version() is None:
             raise TenantError(f"tenant {self.description} does not exist yet or needs "
                               "`reconcile tenant migrate` first")
         self._run("rename the tenant",
@@ -211,3 +230,9 @@ class SqliteTenant:
         except sqlite3.Error as error:
             why = refusals.explain(str(error), connection, key, fields or {})
             raise TenantError(f"the tenant refused to {doing}: {why}") from error
+
+
+def _migrated(contents: sqlite_storage.Contents) -> str:
+    if contents.version == SCHEMA_VERSION:  # schema 4 of its first release
+        return f"brought tenant schema {SCHEMA_VERSION} up to date (columns added since)"
+    return f"migrated tenant schema {contents.version} -> {SCHEMA_VERSION}"

@@ -100,6 +100,15 @@ def record_identity(db: Database, name: str) -> None:
                    "VALUES (1, ?, ?, ?)", (name, uuid.uuid4().hex, now()))
 
 
+def claim(db: Database, name: str, description: str) -> None:
+    """Record whose an older tenant is, once: refused if it says already."""
+    held = db.execute("SELECT name FROM tenant_identity").fetchone()
+    if held is not None:
+        raise Refused(f"tenant {description} already records that it is {json.dumps(held[0])}'s;"
+                      " nothing was changed (to change the name: reconcile tenant rename)")
+    record_identity(db, name)
+
+
 def rename(db: Database, old: str, new: str, description: str) -> None:
     held = db.execute("SELECT name FROM tenant_identity").fetchone()
     if held is None or held[0] != old:
