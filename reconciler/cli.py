@@ -363,6 +363,9 @@ def apply(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
 
 
 def _finished(report: ApplyReport) -> None:
+    if report.setup is not None and not report.applied:
+        click.echo(f"Apply complete: no change to apply; {report.setup}.")
+        return
     click.echo(f"Apply complete: {len(report.applied)} change(s) applied.")
 
 

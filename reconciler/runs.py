@@ -222,7 +222,14 @@ def apply_run(config_dir: Path, provider: Provider, request: ApplyRequest, *,
         if plan.is_empty:
             if plan.unfinished is not None:
                 provider.finish_apply()  # killed after its last step: nothing left to do
-            return planned, ApplyReport()
+            report = ApplyReport()
+            if provider.exists() and provider.pending_migration():
+                # Nothing to change, but an upgrade still brings the tenant up to date.
+                report.setup = provider.initialise(declared_facts(planned.config.settings),
+                                                   plan.tenant)
+                if finished is not None:
+                    finished(report)
+            return planned, report
         refuse_unless_forced(plan, request.force)
         confirm(plan)
         report = apply_plan(plan, provider, declared_facts(planned.config.settings),

@@ -106,3 +106,15 @@ def test_the_first_schema_4_release_is_read_planned_and_brought_up_to_date(
     other = example_sites / "tenant.yaml"
     other.write_text(other.read_text().replace("Example Tenant", "Other Customer"))
     assert 'tenant file holds "Example Tenant"' in run("plan", "--tenant", url).stderr
+
+
+def test_an_apply_with_nothing_to_do_still_brings_the_tenant_up_to_date(
+        run: Run, example_sites: Path, tmp_path: Path) -> None:
+    url = _copy("schema4.db", tmp_path)
+    applied = run("apply", "--auto-approve", "--tenant", url)
+    assert applied.exit_code == 0, applied.output
+    assert ("Apply complete: no change to apply; brought tenant schema 4 up to date (columns "
+            "added since).") in applied.stdout
+    assert run("tenant", "check", "--tenant", url).exit_code == 0
+    again = run("apply", "--auto-approve", "--tenant", url)
+    assert "Apply complete" not in again.stdout  # nothing left to migrate either
