@@ -42,7 +42,7 @@ from schema.kinds import describe
 from schema.problems import Problem
 from schema.settings import declared_facts
 from schema.state import TenantState
-from schema.visibility import projected
+from schema.visibility import owned_as_declared, projected
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +92,7 @@ def plan_config(config: TenantConfig, config_dir: Path, provider: Provider,
         ensure_same_tenant(config, state, provider.description, provider.exists())
         if state.visibility is not None:
             config = projected(config, state.visibility)
+            owned_as_declared(config, state)
         plan = build_plan(config, state, sites, exclude_sites)
         return Planned(config, plan, checksum(plan))
 

@@ -60,6 +60,13 @@ class ListDownloadSettings(BaseModel):
     hot_desk_device: ShortText = Field(
         "HotDesk User", description="What the Device column says for a hot desk user.",
         examples=["HotDesk User"])
+    passwords_shown: bool = Field(
+        True, description="Whether the Password column shows which users have a password "
+                          "(a set one non-empty). false where the portal's file never does "
+                          "(always blank or always masked): every user then counts as "
+                          "having one set, so a password in the config is not planned "
+                          "again on every run; lift it for the one plan that sets one.",
+        examples=[False])
     extension_digits: Annotated[int, Field(ge=2, le=5)] | None = Field(
         None, description="Restore the leading zeros of an extension a spreadsheet stored "
                           "as a number, when every extension has this many digits.",

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from schema import kinds
 from schema.declarations import TenantConfig
-from schema.state import Kind, Visibility
+from schema.state import Kind, TenantState, Visibility
 
 
 def compared(visibility: Visibility) -> dict[str, object]:
@@ -57,3 +57,14 @@ def projected(config: TenantConfig, visibility: Visibility) -> TenantConfig:
     declared = [d.restricted(visibility.fields[d.kind]) for d in config.declared
                 if visibility.shows(d.kind)]
     return replace(config, declared=declared)
+
+
+def owned_as_declared(config: TenantConfig, live: TenantState) -> None:
+    """A read-only view carries no marker of what this tool made, so what the config
+    declares (or renumbers from) counts as managed, and every other row was made in
+    the portal: left alone, never deleted unless its site prunes. (Every row counted
+    as managed before: a user made in the portal planned as "no longer in the config",
+    and a delete, when it had never been in git.)"""
+    declared = {d.key for d in config.declared}
+    declared |= {d.previous_key for d in config.declared if d.previous_key is not None}
+    live.managed = {key for key in live.resources if key in declared}

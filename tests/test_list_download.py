@@ -57,15 +57,44 @@ def test_what_the_file_shows_is_compared_and_nothing_else(run: Run, example_site
     assert "mac" not in document["compared"]["fields"]["hot_desk_user"]
 
 
-def test_a_user_in_the_file_but_not_in_the_tree_plans_as_a_delete(
-        run: Run, example_sites: Path, download: Path) -> None:
+def _without_01401(example_sites: Path) -> None:
     users = example_sites / "Main" / "users.yaml"
     text = users.read_text()
     start = text.index('  - extension: "01401"')
     users.write_text(text[:start] + text[text.index("  - extension:", start + 5):])
-    result = run("plan", str(example_sites), "--tenant", _url(download), "--format", "runbook")
-    assert result.exit_code == 0, result.output
-    assert "Delete user 01401 (site Main)" in result.stdout
+
+
+def test_a_user_made_in_the_portal_is_shown_for_what_it_is_and_left_alone(
+        run: Run, example_sites: Path, download: Path) -> None:
+    """A row git never declared was made in the portal (issue 20, point 6): not "no
+    longer in the config", and not deleted."""
+    _without_01401(example_sites)
+    result = run("plan", str(example_sites), "--tenant", _url(download),
+                 "--detailed-exitcode")
+    assert result.exit_code == 0, result.output  # nothing to do
+    assert ("In the portal, not in git (declare it, ignore it, or delete it: `prune: true` "
+            "on its site deletes):\n  Main: user 01401") in result.stdout
+    assert "no longer in the config" not in result.stdout
+    markdown = run("plan", str(example_sites), "--tenant", _url(download), "--format",
+                   "markdown").stdout
+    assert "In the portal, not in git (declare it, ignore it, or delete it" in markdown
+    runbook = run("plan", str(example_sites), "--tenant", _url(download), "--format",
+                  "runbook").stdout
+    assert "Delete user 01401" not in runbook
+
+
+def test_a_site_that_prunes_deletes_what_was_made_in_the_portal(
+        run: Run, example_sites: Path, download: Path) -> None:
+    _without_01401(example_sites)
+    (example_sites / "Main" / "site.yaml").write_text("site:\n  prune: true\n")
+    runbook = run("plan", str(example_sites), "--tenant", _url(download), "--format",
+                  "runbook")
+    assert "Delete user 01401 (site Main)" in runbook.stdout
+    document = json.loads(run("plan", str(example_sites), "--tenant", _url(download),
+                              "--format", "json").stdout)
+    (change,) = document["changes"]
+    assert change["reason"] == "delete_because_in_portal_not_in_git"
+    assert change["note"] == "in the portal, not in git; deleted as its site prunes (prune: true)"
 
 
 def test_apply_never_writes_a_download(run: Run, example_sites: Path, download: Path) -> None:
@@ -227,3 +256,24 @@ def test_a_projected_config_answers_from_its_own_resources(example_sites: Path) 
     seen = projected(config, view)
     assert list(seen.of_kind(Kind.SHARED_LINE)) == []
     assert all(set(d.fields()) <= {"name"} for d in seen.of_kind(Kind.USER))
+
+
+def test_a_download_that_never_shows_passwords_stops_planning_the_same_one(
+        run: Run, example_sites: Path, download: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The portal may leave the Password column blank (or masked) for everyone: without
+    the setting the same password is planned on every run; with it, every user counts
+    as having one set, and a password is planned only when the setting is lifted for
+    the plan that sets it (the download shows no password_rotation to raise)."""
+    monkeypatch.setenv("RECONCILER_PW_0997", "Secret-0997x")
+    users = example_sites / "Main" / "users.yaml"
+    _edit(users, 'name: "0997"', 'name: "0997"\n    password: {env: RECONCILER_PW_0997}')
+    plan = run("plan", str(example_sites), "--tenant", _url(download))
+    assert "password: (sensitive, will be set)" in plan.stdout  # blank Password: none set
+    tenant_yaml = example_sites / "tenant.yaml"
+    tenant_yaml.write_text(tenant_yaml.read_text()
+                           + "list_download:\n  passwords_shown: false\n")
+    quiet = run("plan", str(example_sites), "--tenant", _url(download), "--detailed-exitcode")
+    assert quiet.exit_code == 0, quiet.output  # the loop is closed
+    _edit(tenant_yaml, "passwords_shown: false", "passwords_shown: true")
+    lifted = run("plan", str(example_sites), "--tenant", _url(download))
+    assert "password: (sensitive, will be set)" in lifted.stdout

@@ -19,6 +19,9 @@ class ChangeReason(StrEnum):
     NOT_IN_CONFIG = "delete_because_not_in_config"
     #: a resource made by hand, in a site that prunes (`prune: true`)
     PRUNED = "delete_because_pruned"
+    #: a List Download row never declared in git (made in the portal), in a site that
+    #: prunes
+    IN_PORTAL_NOT_IN_GIT = "delete_because_in_portal_not_in_git"
     #: the two halves of a replace: a type, or a site, cannot change in place
     TYPE_CANNOT_CHANGE = "replace_because_type_cannot_change"
     SITE_CANNOT_CHANGE = "replace_because_site_cannot_change"
@@ -39,6 +42,8 @@ def spell(reason: ChangeReason | None, args: Mapping[str, str]) -> str:
             return "no longer in the config"
         case ChangeReason.PRUNED:
             return "not managed by this tool; pruned (site prune: true)"
+        case ChangeReason.IN_PORTAL_NOT_IN_GIT:
+            return "in the portal, not in git; deleted as its site prunes (prune: true)"
         case ChangeReason.TYPE_CANNOT_CHANGE | ChangeReason.SITE_CANNOT_CHANGE:
             what = "type" if reason is ChangeReason.TYPE_CANNOT_CHANGE else "site"
             return (f"a {args['noun']}'s {what} cannot change in place "

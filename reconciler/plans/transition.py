@@ -44,12 +44,18 @@ class Transition:
     releases: list[Change] = field(init=False)
     claimants: set[ResourceKey] = field(init=False)
 
+    def _why_delete(self, key: ResourceKey) -> ChangeReason:
+        if key in self.before.managed:
+            return ChangeReason.NOT_IN_CONFIG
+        if self.before.visibility is not None:  # a List Download: made in the portal
+            return ChangeReason.IN_PORTAL_NOT_IN_GIT
+        return ChangeReason.PRUNED
+
     def __post_init__(self) -> None:
         self.after = self._after()
         creates = [creation(d) for key, d in self.desired.items()
                    if key not in self.after.resources]
-        deletes = [Change(Action.DELETE, key, reason=ChangeReason.NOT_IN_CONFIG
-                          if key in self.before.managed else ChangeReason.PRUNED)
+        deletes = [Change(Action.DELETE, key, reason=self._why_delete(key))
                    for key in self.leftovers.delete]
         self.creates, self.deletes = pair_replacements(creates, deletes,
                                                        self.renumbering.replaced_by)

@@ -62,7 +62,10 @@ def _left_alone(plan: PlanView) -> list[str]:
         return []
     named = ", ".join(keys[:_SHOWN_LEFT_ALONE])
     rest = len(keys) - _SHOWN_LEFT_ALONE
-    return ["", f"Left alone, not managed by this tool ({len(keys)}): {named}"
+    what = ("In the portal, not in git (declare it, ignore it, or delete it: `prune: true` "
+            "on its site)" if plan.compared is not None else "Left alone, not managed by "
+            "this tool")
+    return ["", f"{what} ({len(keys)}): {named}"
             + (f", and {rest} more" if rest > 0 else "")]
 
 

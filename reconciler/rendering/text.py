@@ -56,7 +56,8 @@ def render(plan: PlanView) -> str:
             lines.extend(_change_lines(change, paint))
         lines.append("")
     if plan.unmanaged or plan.ignored:
-        lines.append("Left alone (not managed by this tool; `prune: true` on the site deletes):")
+        lines.append(_LEFT_ALONE_IN_VIEW if plan.compared is not None else
+                     "Left alone (not managed by this tool; `prune: true` on the site deletes):")
         lines.extend(_plain(f"  {key.site}: {key}") for key in plan.unmanaged)
         lines.extend(_plain(f"  {key.site}: {key}  # ignored") for key in plan.ignored)
         lines.append("")
@@ -70,6 +71,12 @@ def render(plan: PlanView) -> str:
         lines.append(summary(plan))
         lines.extend(_site_kind_counts(plan))
     return "\n".join(lines) + "\n"
+
+
+#: A read-only view (the List Download) cannot tell what this tool made: a row git
+#: never declared was made in the portal.
+_LEFT_ALONE_IN_VIEW = ("In the portal, not in git (declare it, ignore it, or delete it: "
+                       "`prune: true` on its site deletes):")
 
 
 def _plain(text: str) -> str:

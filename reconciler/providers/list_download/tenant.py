@@ -6,9 +6,9 @@ them only the columns it has: the state says so (`visibility`), and the planner
 compares nothing else. It can never be written: `write_refusal` names the two ways
 to change the real tenant.
 
-Every user in the file counts as managed: the file is the customer's whole tenant
-and the tree describes all of it, so a user in the file but not in the tree plans
-as a delete (for the runbook; `ignore:` leaves numbers alone). The portal never
+The file carries no marker of what this tool made: a row the tree declares counts
+as managed, and one it never declared was made in the portal (`owned_as_declared`):
+shown as such and left alone, deleted only if its site prunes. The portal never
 shows a password: a non-empty Password cell means one is set (from a source this
 tool cannot know), an empty one that none is.
 """
@@ -65,6 +65,17 @@ class Layout:
     rows: dict[str, int]
     #: the file's size and change time when it was read
     stamp: tuple[int, int] | None
+
+
+def _passwords_shown(settings: ListDownloadSettings, columns: ColumnMap) -> bool:
+    """Whether the Password column tells which users have a password. Without one, or
+    where the portal never shows it (`list_download.passwords_shown: false`: a column
+    always blank or always masked), every user counts as having one set from
+    somewhere unknown, so a password in the config is not planned again on every run
+    (lift the setting for the one plan that sets one: the file shows no
+    password_rotation to raise). A file alone cannot tell "never shown" from "nobody
+    has one yet", so it is the setting's to say."""
+    return "password" in columns.by_field and settings.passwords_shown
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -128,6 +139,7 @@ class ListDownloadTenant:
         state = TenantState(identity=identity, visibility=visibility)
         where: dict[str, str] = {}
         rows: dict[str, int] = {}
+        shown = _passwords_shown(self._settings, columns)
         for number, row in enumerate(sheet.rows, start=2):
             if all(cell.value is None or str(cell.value).strip() == "" for cell in row):
                 continue
@@ -139,8 +151,7 @@ class ListDownloadTenant:
             where[key.number] = row[columns.by_field["extension"]].ref
             rows[key.number] = number
             state.resources[key] = fields
-            state.managed.add(key)
-            if password_set or "password" not in columns.by_field:
+            if password_set or not shown:
                 state.password_from[key] = UNKNOWN_PASSWORD_SOURCE
         self._layout = Layout(sheet.name, columns, rows, stamp)
         return state
