@@ -104,7 +104,31 @@ def running_server() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+_DATABASES: set[tuple[str, str]] = set()
+
+
 def tenant_url(server: str, name: str) -> str:
-    """A URL for a tenant of its own on the test server."""
-    separator = "&" if "?" in server else "?"
-    return f"{server}{separator}tenant={name}"
+    """A URL for a tenant of its own on the test server, in a database of its own: one
+    database holds one tenant per customer (a second tenant for the same owner is
+    refused), and the tests' tenants share a few owner names. Where the server lets
+    nobody create databases (RECONCILER_TEST_POSTGRES_URL), the given one is used."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    database = "db_" + "".join(c if c.isalnum() else "_" for c in name.lower())[:50]
+    parts = urlsplit(server)
+    base = urlunsplit(parts._replace(query=""))
+    if (base, database) not in _DATABASES:
+        try:
+            with psycopg.connect(base, autocommit=True) as connection:
+                exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                            (database,)).fetchone()
+                if exists is None:
+                    connection.execute(f'CREATE DATABASE "{database}"')
+        except psycopg.Error:
+            database = parts.path.lstrip("/")
+        _DATABASES.add((base, database))
+    url = urlunsplit(parts._replace(path=f"/{database}"))
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}tenant={name}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import time
@@ -44,23 +45,63 @@ def test_plan_apply_plan_against_postgresql(run: Run, example_sites: Path, url: 
     assert run("tenant", "check", "--tenant", url).exit_code == 0
 
 
-def test_the_config_names_the_tenant_when_the_url_does_not(
-        run: Run, example_sites: Path, postgres_server: str) -> None:
-    name = f"Bakery {uuid.uuid4().hex[:8]}"
+def _in_same_database(url: str, key: str) -> str:
+    return url.rsplit("tenant=", 1)[0] + f"tenant={key}"
+
+
+def _named(example_sites: Path, name: str) -> None:
     tenant_yaml = example_sites / "tenant.yaml"
-    tenant_yaml.write_text(tenant_yaml.read_text().replace("Example Tenant", name))
-    assert run("apply", "--auto-approve", "--tenant", postgres_server).exit_code == 0
-    assert run("plan", "--detailed-exitcode", "--tenant", postgres_server).exit_code == 0
-    by_name = open_provider(tenant_url(postgres_server, name))
-    assert len(by_name.read_state().resources) == 8
-    by_name.close()
-    # A tenant that is not this config's is refused, by name.
-    other = tenant_url(postgres_server, f"other{uuid.uuid4().hex[:8]}")
-    assert run("apply", "--auto-approve", "--tenant", other).exit_code == 0
-    tenant_yaml.write_text(tenant_yaml.read_text().replace(name, "Someone Else"))
-    refused = run("plan", "--tenant", other)
+    tenant_yaml.write_text(re.sub(r"(?m)^tenant: .*$", f"tenant: {name}",
+                                  tenant_yaml.read_text()))
+
+
+def test_a_url_that_names_no_tenant_is_an_error_with_the_fix(
+        run: Run, example_sites: Path, url: str) -> None:
+    """The config's `tenant:` no longer picks the tenant: a pull request edits it."""
+    nameless = url.rsplit("?tenant=", 1)[0]
+    for command in (("plan",), ("apply", "--auto-approve")):
+        result = run(*command, "--tenant", nameless)
+        assert result.exit_code == 1
+        assert "names no tenant: add ?tenant=KEY to the URL where the job sets it" in \
+            result.stderr
+    assert "does not exist yet" in run("plan", "--tenant", url).stdout  # nothing was made
+
+
+def test_a_pull_request_renaming_tenant_cannot_reach_another_customers_tenant(
+        run: Run, example_sites: Path, url: str) -> None:
+    """Two customers in one database; the job's URL names Acme's. A pull request that
+    writes `tenant: Globex` gets no plan of Globex's tenant: it still reaches Acme's,
+    whose record refuses the config."""
+    _named(example_sites, "Globex")
+    globex = _in_same_database(url, "globex")
+    assert run("apply", "--auto-approve", "--tenant", globex).exit_code == 0
+    _named(example_sites, "Acme")
+    users = example_sites / "Main" / "users.yaml"
+    users.write_text(users.read_text().replace('name: "0997"', 'name: "Acme only"', 1))
+    acme = _in_same_database(url, "acme")
+    assert run("apply", "--auto-approve", "--tenant", acme).exit_code == 0
+    _named(example_sites, "Globex")  # the pull request's edit
+    refused = run("plan", "--tenant", acme)
+    assert refused.exit_code == 1 and refused.stdout == ""
+    assert 'tenant file holds "Acme", config is for "Globex"' in refused.stderr
+
+
+def test_a_customers_tenant_is_never_created_twice(run: Run, example_sites: Path,
+                                                    url: str) -> None:
+    assert run("apply", "--auto-approve", "--tenant", url).exit_code == 0
+    second = _in_same_database(url, "second")
+    refused = run("apply", "--auto-approve", "--tenant", second)
     assert refused.exit_code == 1
-    assert f'tenant file holds "{name}", config is for "Someone Else"' in refused.stderr
+    assert '"Example Tenant" already has a tenant in this database' in refused.stderr
+    assert "does not exist yet" in run("plan", "--tenant", second).stdout  # nothing made
+
+
+def test_a_rename_keeps_the_jobs_key(run: Run, example_sites: Path, url: str) -> None:
+    assert run("apply", "--auto-approve", "--tenant", url).exit_code == 0
+    renamed = run("tenant", "rename", "Example Tenant", "Example Ltd", "--tenant", url)
+    assert renamed.exit_code == 0, renamed.output
+    _named(example_sites, "Example Ltd")
+    assert run("plan", "--detailed-exitcode", "--tenant", url).exit_code == 0
 
 
 def test_a_password_in_the_url_is_never_printed(run: Run, example_sites: Path,

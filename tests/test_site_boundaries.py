@@ -75,3 +75,41 @@ def test_a_site_that_keeps_someone_is_not_emptied(run: Run, write_tree: WriteTre
     plan = run("plan")
     assert "is emptied" not in plan.stdout
     assert run("apply", "--auto-approve").exit_code == 0
+
+
+# --- a move keeps everything the tenant holds (issue 20, point 1) -----------------
+
+ANN = ('users:\n  - {extension: "2001", name: Ann, package: Basic, devices: ["1030"], '
+       'mac: "001A2B3C4D5E", email: ann@example.com, portal_id: ann@acme'
+       ", password: {env: RECONCILER_PW_2001}}\n")
+ANN_SHORT = 'users:\n  - {extension: "2001", name: Ann, package: Basic, devices: ["1030"]}\n'
+
+
+def test_a_move_carries_the_fields_the_config_stopped_managing(
+        run: Run, write_tree: WriteTree, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Omitted means leave it alone: a user moved to another site, whose e-mail, MAC
+    and portal ID the config no longer names, keeps them there; the plan says so, and
+    that its password must be entered again."""
+    monkeypatch.setenv("RECONCILER_PW_2001", "Secret-2001x")
+    root = write_tree({"Main/users.yaml": MAIN,
+                       "Branch/users.yaml": ANN})
+    assert run("apply", "--auto-approve").exit_code == 0
+    (root / "Branch" / "users.yaml").write_text("users: []\n")
+    (root / "Main" / "ann.yaml").write_text(ANN_SHORT)  # moved, three fields omitted
+    plan = run("plan")
+    assert ('mac "001A2B3C4D5E"' in plan.stdout and 'email "ann@example.com"' in plan.stdout
+            and 'portal_id "ann@acme"' in plan.stdout)
+    assert ("carries email, mac, portal_id from site Branch (not in the config: kept as the "
+            "tenant holds them)") in plan.stdout
+    assert "its password is not carried: enter one again in the portal" in plan.stdout
+    runbook = run("plan", "--format", "runbook").stdout
+    assert "- E-mail: ann@example.com" in runbook
+    assert run("apply", "--auto-approve", "--force").exit_code == 0
+    assert run("plan", "--detailed-exitcode").exit_code == 0
+    from reconciler.providers import SqliteTenant
+    from schema.state import Kind, ResourceKey
+
+    held = SqliteTenant(tmp_path / ".reconciler" / "tenant.db").read_state().resources
+    moved = held[ResourceKey("Main", Kind.USER, "2001")]
+    assert moved["email"] == "ann@example.com" and moved["mac"] == "001A2B3C4D5E"

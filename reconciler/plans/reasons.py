@@ -46,8 +46,15 @@ def spell(reason: ChangeReason | None, args: Mapping[str, str]) -> str:
             return "in the portal, not in git; deleted as its site prunes (prune: true)"
         case ChangeReason.TYPE_CANNOT_CHANGE | ChangeReason.SITE_CANNOT_CHANGE:
             what = "type" if reason is ChangeReason.TYPE_CANNOT_CHANGE else "site"
-            return (f"a {args['noun']}'s {what} cannot change in place "
-                    f"[{rulebook.KIND_CHANGE.id}]; download its call recordings before applying")
+            words = (f"a {args['noun']}'s {what} cannot change in place "
+                     f"[{rulebook.KIND_CHANGE.id}]; download its call recordings before applying")
+            if "carried" in args:
+                words += (f"; carries {args['carried']} from site {args['from_site']} (not in "
+                          "the config: kept as the tenant holds them)")
+            if "reenter" in args:
+                words += ("; its password is not carried: enter one again in the portal (the "
+                          "config sets none)")
+            return words
         case ChangeReason.RELEASE:
             return "releases " + ", ".join(f"{name} for {to}" for name, to in sorted(args.items()))
         case ChangeReason.TEMPORARY_NUMBER:

@@ -22,7 +22,7 @@ from reconciler.plans.reasons import ChangeReason
 from reconciler.plans.releasing import releases
 from reconciler.plans.replacing import pair_replacements
 from schema.declarations import Declared, TenantConfig
-from schema.kinds import can_be_member, has_members
+from schema.kinds import can_be_member, describe, has_members
 from schema.locations import Location
 from schema.ownership import Leftovers
 from schema.renumbering import Renumbering
@@ -44,6 +44,30 @@ class Transition:
     releases: list[Change] = field(init=False)
     claimants: set[ResourceKey] = field(init=False)
 
+    def _carrying(self, create: Change) -> Change:
+        """A move to another site is a delete and a create in the portal: the create
+        carries every value the tenant holds that the config does not manage ("omitted
+        means leave it alone"), and says which; a password the config does not set
+        cannot be carried, and the plan says it must be entered again."""
+        old = create.replace_pair
+        if old is None or old.kind is not create.key.kind or old.site == create.key.site:
+            return create
+        held = self.before.resources.get(old, {})
+        defaults = {name: info.default
+                    for name, info in describe(old.kind).model.model_fields.items()}
+        carried = {name: value for name, value in held.items()
+                   if name not in create.fields and value not in (None, "", [], {})
+                   and value != defaults.get(name)  # a default needs no carrying
+                   and name != "password_rotation"}  # the config's counter, not a value
+        args = dict(create.reason_args)
+        if carried:
+            args.update(carried=", ".join(sorted(carried)), from_site=old.site)
+        if create.password is None and self.before.password_from.get(old) is not None:
+            args["reenter"] = "password"
+        if args == dict(create.reason_args):
+            return create
+        return replace(create, fields={**create.fields, **carried}, reason_args=args)
+
     def _why_delete(self, key: ResourceKey) -> ChangeReason:
         if key in self.before.managed:
             return ChangeReason.NOT_IN_CONFIG
@@ -57,8 +81,9 @@ class Transition:
                    if key not in self.after.resources]
         deletes = [Change(Action.DELETE, key, reason=self._why_delete(key))
                    for key in self.leftovers.delete]
-        self.creates, self.deletes = pair_replacements(creates, deletes,
-                                                       self.renumbering.replaced_by)
+        creates, self.deletes = pair_replacements(creates, deletes,
+                                                  self.renumbering.replaced_by)
+        self.creates = [self._carrying(c) for c in creates]
         updates = [change for key, declared in self.desired.items()
                    if key in self.after.resources
                    for change in update(declared, self.after.resources[key],

@@ -3,13 +3,19 @@
 
 CREATE SCHEMA IF NOT EXISTS reconciler;
 
--- A tenant is found by its key: `?tenant=` in the URL, or tenant.yaml's `tenant:`.
+-- A tenant is found by its key: `?tenant=` in the URL, which the job sets (never
+-- tenant.yaml's `tenant:`, which a pull request can edit).
 CREATE TABLE IF NOT EXISTS reconciler.tenants (
     key            TEXT PRIMARY KEY,
     schema_name    TEXT NOT NULL UNIQUE,
     schema_version INTEGER NOT NULL,
     created_at     TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+-- Whose each tenant is (its tenant_identity's name), once per owner: a customer's
+-- tenant is never made twice under two keys. Added after the first release: a
+-- catalogue made before has it added here, its rows' owners left unknown (NULL).
+ALTER TABLE reconciler.tenants ADD COLUMN IF NOT EXISTS owner TEXT;
+CREATE UNIQUE INDEX IF NOT EXISTS tenants_owner ON reconciler.tenants (owner);
 
 CREATE SEQUENCE IF NOT EXISTS reconciler.tenant_schemas;
 

@@ -13,6 +13,7 @@ READ transaction) and takes no lock; an apply holds a session advisory lock
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from importlib import resources
@@ -47,9 +48,10 @@ class PostgresTenant:
         self._found: tuple[str, int] | None = None  # schema and version, once found
 
     def bind(self, tenant: str) -> None:
-        """The config's tenant name picks the tenant, unless the URL named one."""
-        if self._key is None:
-            self._key = tenant
+        """Nothing: which tenant a job reaches is the URL's `?tenant=`, set by CI, never
+        the config's `tenant:`, which a pull request can edit (a renamed `tenant:` would
+        otherwise plan another customer's tenant). The name is checked against the
+        tenant's own record instead (`ensure_same_tenant`)."""
 
     # --- what is there --------------------------------------------------------
     def exists(self) -> bool:
@@ -109,8 +111,17 @@ class PostgresTenant:
                 connection.execute(_script(target))
             tenant_writes.record_identity(db, name)
             fill(db)
-            connection.execute("INSERT INTO reconciler.tenants (key, schema_name, schema_version) "
-                               "VALUES (%s, %s, %s)", (key, schema, SCHEMA_VERSION))
+            owner = tenant_writes.identity_name(db)
+            taken = connection.execute("SELECT key FROM reconciler.tenants WHERE owner = %s",
+                                       (owner,)).fetchone()
+            if taken is not None:
+                raise tenant_writes.Refused(
+                    f"{json.dumps(owner)} already has a tenant in this database (key "
+                    f"{taken[0]!r}); a customer's tenant is never made twice: point ?tenant= "
+                    f"at {taken[0]!r}, or rename the other first (reconcile tenant rename)")
+            connection.execute("INSERT INTO reconciler.tenants (key, schema_name, schema_version,"
+                               " owner) VALUES (%s, %s, %s, %s)",
+                               (key, schema, SCHEMA_VERSION, owner))
             failpoints.reach("setup")
 
         self._ensure_catalogue()
@@ -200,18 +211,20 @@ class PostgresTenant:
         self._run("set facts of the tenant", lambda db: tenant_writes.write_facts(db, facts))
 
     def rename(self, old: str, new: str) -> None:
-        """Rename whose the tenant is; a catalogue key that was the old name follows."""
+        """Rename whose the tenant is; the catalogue's key (the job's) stays."""
         if self._lookup() is None:
             raise TenantError(f"tenant {self.description} does not exist yet")
 
+        key = self._required_key()
+
         def write(db: PgDatabase) -> None:
             tenant_writes.rename(db, old, new, self.description)
-            db.connection.execute("UPDATE reconciler.tenants SET key = %s WHERE key = %s",
-                                  (new, old))
+            # The key is the job's (its URL's ?tenant=): it stays; the owner follows.
+            db.connection.execute("UPDATE reconciler.tenants SET owner = %s WHERE key = %s",
+                                  (new, key))
 
+        self._ensure_catalogue()  # a catalogue made before owners were recorded
         self._run("rename the tenant", write)
-        if self._key == old:
-            self._key, self._found = new, None
 
     # --- connection, schema, transactions ---------------------------------------
     def _open(self) -> psycopg.Connection:
@@ -229,8 +242,10 @@ class PostgresTenant:
     def _required_key(self) -> str:
         if self._key is None:
             raise TenantUnreachable(
-                f"{self.description} does not say which tenant: add ?tenant=NAME to the URL "
-                "(commands that read a config use its tenant: name)")
+                f"{self.description} names no tenant: add ?tenant=KEY to the URL where the job "
+                "sets it (RECONCILER_TENANT), e.g. postgresql://ci@db/phones?tenant=acme; "
+                "which tenant a job reaches is the job's choice, never tenant.yaml's "
+                "`tenant:`, which a pull request can edit")
         return self._key
 
     def _lookup(self) -> tuple[str, int] | None:
@@ -266,6 +281,7 @@ class PostgresTenant:
         try:
             with self._open().transaction():
                 self._open().execute(_read("pg_catalogue.sql"))
+                _record_unknown_owners(self._open())
         except psycopg.Error as error:
             raise TenantUnreachable(
                 f"cannot prepare the tenant catalogue in {self.description}: "
@@ -354,3 +370,22 @@ def _read(name: str) -> bytes:
 
 def _script(version: int) -> bytes:
     return _read(_SCRIPTS[version])
+
+
+def _record_unknown_owners(connection: psycopg.Connection) -> None:
+    """Fill the owner of tenants made before the catalogue recorded it, from each one's
+    own identity, so that a second tenant for the same customer is refused. A tenant
+    this role may not read keeps an unknown owner."""
+    rows = connection.execute(
+        "SELECT key, schema_name FROM reconciler.tenants WHERE owner IS NULL").fetchall()
+    for key, schema in rows:
+        try:
+            with connection.transaction():  # a savepoint: one unreadable tenant is skipped
+                found = connection.execute(sql.SQL("SELECT name FROM {}.tenant_identity").format(
+                    sql.Identifier(schema))).fetchone()
+                if found is not None:
+                    connection.execute("UPDATE reconciler.tenants SET owner = %s WHERE key = %s"
+                                       " AND NOT EXISTS (SELECT 1 FROM reconciler.tenants "
+                                       "WHERE owner = %s)", (found[0], key, found[0]))
+        except psycopg.Error:
+            continue

@@ -4,8 +4,9 @@
     postgresql://USER@HOST/DB?sslmode=require      any libpq parameter passes through
     postgresql:///DB?host=/var/run/postgresql      a Unix socket
     postgresql://?service=ci                       a service from pg_service.conf
-    ...?tenant=acme                                which tenant of the database (else the
-                                                   config's `tenant:` name)
+    ...?tenant=acme                                which tenant of the database: required,
+                                                   and the job's choice (never the config's
+                                                   `tenant:`, which a pull request can edit)
 
 A password written into the URL works (libpq reads it) but is never printed:
 every message shows the URL with the password masked.

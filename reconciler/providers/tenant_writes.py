@@ -100,6 +100,11 @@ def record_identity(db: Database, name: str) -> None:
                    "VALUES (1, ?, ?, ?)", (name, uuid.uuid4().hex, now()))
 
 
+def identity_name(db: Database) -> str | None:
+    held = db.execute("SELECT name FROM tenant_identity").fetchone()
+    return None if held is None else str(held[0])
+
+
 def claim(db: Database, name: str, description: str) -> None:
     """Record whose an older tenant is, once: refused if it says already."""
     held = db.execute("SELECT name FROM tenant_identity").fetchone()

@@ -83,7 +83,11 @@ def detail_lines(change: ChangeView) -> list[str]:
     match change.action:
         case Action.DELETE:
             return [f"! {change.note}"] if change.replace_pair is not None else []
-        case Action.CREATE | Action.RENUMBER:
+        case Action.CREATE:
+            # A move's create says what it carries over and what must be entered again.
+            args = change.reason_args
+            return [f"! {change.note}"] if "carried" in args or "reenter" in args else []
+        case Action.RENUMBER:
             return []
         case Action.UPDATE:
             lines = [diff_line(item) for item in change.diffs]

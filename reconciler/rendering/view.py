@@ -77,6 +77,10 @@ class ChangeView:
         return str(self.data.get("note") or "")
 
     @property
+    def reason_args(self) -> dict[str, str]:
+        return dict(self.data.get("reason_args") or {})
+
+    @property
     def replace_pair(self) -> ResourceKey | None:
         other = self.data.get("replaces")
         return ResourceKey(other["site"], Kind(other["kind"]), other["number"]) if other else None
