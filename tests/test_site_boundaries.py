@@ -13,8 +13,8 @@ import pytest
 from tests.conftest import Run, WriteTree
 
 EMPTIED_MAIN = ("site Main is emptied: its 1 hot desk user moves to HQ, its 3 shared lines "
-                "are made anew in HQ, its 4 users move to HQ; use --force if that is meant "
-                "(to rename a site, see README: Renaming a site)")
+                "move to HQ, its 4 users move to HQ; use --force if that is meant (to rename "
+                "a site, see README: Renaming a site)")
 
 
 def test_a_renamed_folder_reads_as_a_rename_and_needs_force(run: Run, example_sites: Path
@@ -57,7 +57,7 @@ def test_a_site_of_one_resource_emptied_needs_force(run: Run, write_tree: WriteT
         (root / "Main" / "moved.yaml").write_text(content)
     plan = run("plan").stdout.splitlines()
     expected = {"moved out": {"user": "moves to Main", "hot desk user": "moves to Main",
-                              "shared line": "is made anew in Main"}[kind],
+                              "shared line": "moves to Main"}[kind],
                 "deleted": "is deleted"}[how]
     assert plan[1].startswith(f"! site Branch is emptied: {its} {expected}; use --force")
     assert run("apply", "--auto-approve").exit_code == 1
@@ -113,3 +113,24 @@ def test_a_move_carries_the_fields_the_config_stopped_managing(
     held = SqliteTenant(tmp_path / ".reconciler" / "tenant.db").read_state().resources
     moved = held[ResourceKey("Main", Kind.USER, "2001")]
     assert moved["email"] == "ann@example.com" and moved["mac"] == "001A2B3C4D5E"
+
+
+def test_a_shared_line_moved_to_another_site_is_one_move_and_keeps_its_description(
+        run: Run, write_tree: WriteTree, tmp_path: Path) -> None:
+    line = ('shared_lines:\n  - {number: "2500", description: Front desk, '
+            'members: [{extension: "1001"}]}\n')
+    root = write_tree({"Main/users.yaml": MAIN, "Branch/lines.yaml": line})
+    assert run("apply", "--auto-approve").exit_code == 0
+    (root / "Branch" / "lines.yaml").write_text("shared_lines: []\n")
+    (root / "Main" / "lines.yaml").write_text(
+        'shared_lines:\n  - {number: "2500", members: [{extension: "1001"}]}\n')
+    plan = run("plan").stdout
+    assert "-/+ move shared_line 2500 from site Branch to site Main (2 of 2: create)" in plan
+    assert "carries description from site Branch" in plan
+    assert run("apply", "--auto-approve", "--force").exit_code == 0
+    assert run("plan", "--detailed-exitcode").exit_code == 0
+    from reconciler.providers import SqliteTenant
+    from schema.state import Kind, ResourceKey
+
+    held = SqliteTenant(tmp_path / ".reconciler" / "tenant.db").read_state().resources
+    assert held[ResourceKey("Main", Kind.SHARED_LINE, "2500")]["description"] == "Front desk"

@@ -1,4 +1,5 @@
-"""A user whose type or site changes is deleted and created again: one *replace*."""
+"""A user whose type or site changes, or a shared line whose site changes, is deleted
+and created again: one *replace*."""
 
 from __future__ import annotations
 
@@ -22,14 +23,18 @@ def pair_replacements(creates: list[Change], deletes: list[Change],
     plan says so on both halves.
     """
     created = {c.key.number: c for c in creates if can_be_member(c.key.kind)}
+    # Another kind (a shared line) is paired only with itself moving to another site.
+    moving = {(c.key.kind, c.key.number): c for c in creates if not can_be_member(c.key.kind)}
     creating = {c.key for c in creates}
     paired: dict[ResourceKey, ResourceKey] = {}
     for delete in deletes:
-        create = created.get(delete.key.number)
+        create = (created.get(delete.key.number) if can_be_member(delete.key.kind)
+                  else moving.get((delete.key.kind, delete.key.number)))
         new = (replaced_by or {}).get(delete.key)
         if new is not None and new in creating:
             paired[delete.key], paired[new] = new, delete.key
-        elif can_be_member(delete.key.kind) and create is not None:
+        elif create is not None and (can_be_member(delete.key.kind)
+                                     or create.key.site != delete.key.site):
             paired[delete.key] = create.key
             paired[create.key] = delete.key
 

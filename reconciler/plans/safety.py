@@ -34,7 +34,7 @@ def reasons_to_force(changes: list[Change], config: TenantConfig, live: TenantSt
     managed = Counter((key.site, key.kind) for key in live.managed)
     plain = Counter((c.key.site, c.key.kind) for c in deletes
                     if c.replace_pair is None and c.key in live.managed)
-    reasons = list(_emptied_sites(deletes, changes, live).values())
+    reasons = list(_emptied_sites(deletes, live).values())
     for (site, kind), count in sorted(destroyed.items()):
         limits = config.safety(site)
         total = existing[(site, kind)]
@@ -65,13 +65,10 @@ def is_emptied_site(reason: str) -> bool:
     return reason.startswith("site ") and EMPTIED in reason
 
 
-def _emptied_sites(deletes: list[Change], changes: list[Change], live: TenantState
-                   ) -> dict[str, str]:
+def _emptied_sites(deletes: list[Change], live: TenantState) -> dict[str, str]:
     """Sites every managed resource of which the plan deletes, replaces or moves out,
     each with its one-line reason."""
     managed = Counter(key.site for key in live.managed)
-    created = {(c.key.kind, c.key.number): c.key.site for c in changes
-               if c.action is Action.CREATE}
     leaving: dict[str, list[Change]] = {}
     for change in deletes:
         if change.key in live.managed:
@@ -83,9 +80,7 @@ def _emptied_sites(deletes: list[Change], changes: list[Change], live: TenantSta
         fates: Counter[tuple[Kind, str]] = Counter()  # (kind, what becomes of it)
         for change in gone:
             pair = change.replace_pair
-            anew = created.get((change.key.kind, change.key.number))
-            fate = (f"are made anew in {anew}" if pair is None and anew not in (None, site)
-                    else "are deleted" if pair is None
+            fate = ("are deleted" if pair is None
                     else f"move to {pair.site}" if pair.site != site else "are replaced")
             fates[(change.key.kind, fate)] += 1
         parts = [f"its {count} {_noun(kind, count)} {_verb(fate, count)}"
@@ -103,4 +98,4 @@ def _verb(fate: str, count: int) -> str:
     if count != 1:
         return fate
     return {"are deleted": "is deleted", "are replaced": "is replaced"}.get(
-        fate, fate.replace("move to", "moves to").replace("are made", "is made"))
+        fate, fate.replace("move to", "moves to"))
