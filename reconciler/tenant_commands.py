@@ -130,6 +130,42 @@ def claim(name: str, tenant: str | None, lock_timeout: float) -> int:
     return 0
 
 
+@tenant_group.command("grant")
+@click.option("--reader", metavar="ROLE", help="The role plans run as (pull requests): it "
+              "reads this tenant as a plan needs, never its password hashes.")
+@click.option("--writer", metavar="ROLE", help="The role applies run as: it writes this "
+              "tenant, and its lock.")
+@tenant_option
+def grant(reader: str | None, writer: str | None, tenant: str | None) -> int:
+    """Give a reader role and a writer role one PostgreSQL tenant each: neither reaches
+    any other tenant's schema, and the reader cannot read password hashes.
+
+    Run as the role that created the tenant (or an administrator); the roles must
+    exist (CREATE ROLE ... LOGIN). Migrations stay with the tenant's owner.
+
+    \b
+    Example:
+      reconcile tenant grant --reader phones_acme_plan --writer phones_acme_apply \\
+        --tenant 'postgresql://admin@db/phones?tenant=acme'
+    """
+    if reader is None and writer is None:
+        raise click.UsageError("name a --reader, a --writer, or both")
+    provider = open_provider(tenant_url(tenant))
+    try:
+        if not hasattr(provider, "grant"):
+            raise TenantError(f"{provider.description}: roles are PostgreSQL's; this tenant "
+                              "has none to grant")
+        ran = provider.grant(reader, writer)
+    finally:
+        provider.close()
+    click.echo("\n".join(f"{statement};" for statement in ran))
+    click.echo(f"{provider.description}: granted"
+               + (f" reading to {reader}" if reader else "")
+               + (" and" if reader and writer else "")
+               + (f" writing to {writer}" if writer else "") + ".")
+    return 0
+
+
 @tenant_group.command("check")
 @tenant_option
 def check(tenant: str | None) -> int:

@@ -202,6 +202,7 @@ def _expressions(tenant: Path) -> dict[str, str]:
     return {"vars.RECONCILER_TENANT": f"sqlite:///{tenant}", "github.token": "t0ken",
             "github.repository": "acme/phones", "github.sha": "f00d",
             "secrets.PHONES_DB_READ_PASSWORD": "", "secrets.PHONES_DB_WRITE_PASSWORD": "",
+            "vars.PHONES_DB_READ_USER": "", "vars.PHONES_DB_WRITE_USER": "",
             "secrets.RECONCILER_PW_0997": "Pa55word-0997",
             "secrets.RECONCILER_CACHE_KEY": "a-cache-key"}
 

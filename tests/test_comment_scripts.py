@@ -174,3 +174,16 @@ def test_the_token_is_never_printed(tmp_path: Path) -> None:
         done = _github(tmp_path, api, token=token)
     assert done.returncode == 1 and "bad credentials ***" in done.stderr
     assert token not in done.stdout + done.stderr
+
+
+def test_both_scripts_carry_the_same_http_code() -> None:
+    """Each script is copied into a repository on its own, so the HTTP part (the token
+    to the API's host only, retries) is written in both: held identical here, so a fix
+    to one cannot miss the other."""
+    def http_part(path: Path) -> str:
+        text = path.read_text()
+        start = text.index("# --- HTTP: the token to the API's host only")
+        body = text[start:text.index("\nclass Api:", start)]
+        return "\n".join(body.splitlines()[2:])  # past the heading that names the other
+
+    assert http_part(PR_COMMENT) == http_part(GITLAB_NOTES)

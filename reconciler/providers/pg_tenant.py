@@ -144,8 +144,39 @@ class PostgresTenant:
         return f"migrated tenant schema {version} -> {SCHEMA_VERSION}"
 
     def lock(self, timeout: float = 0.0) -> AbstractContextManager[None]:
+        """Held by the writer only: a role that may only read (a plan job's) is refused
+        here, in words that say so, before anything is written or waited for."""
+        self._refuse_read_only_role()
         self._ensure_catalogue()
         return pg_locking.held(self._open(), self._required_key(), self.description, timeout)
+
+    def _refuse_read_only_role(self) -> None:
+        connection = self._open()
+        try:
+            row = connection.execute(
+                "SELECT current_user, to_regclass('reconciler.lock_holders') IS NOT NULL, "
+                "has_database_privilege(current_database(), 'CREATE')").fetchone()
+            assert row is not None
+            user, catalogued, may_create = row
+            found = self._lookup() if catalogued else None
+            if found is None:
+                allowed = may_create and (not catalogued or _answer(
+                    connection, "SELECT has_table_privilege('reconciler.tenants', 'INSERT')"))
+            else:
+                allowed = _answer(
+                    connection, "SELECT has_table_privilege('reconciler.lock_holders', 'INSERT')"
+                    " AND has_table_privilege(format('%%I.users', %s::text), 'UPDATE')",
+                    found[0])
+        except psycopg.Error as error:
+            raise TenantUnreachable(f"cannot check what {self.description} may do: "
+                                    f"{redact_url(str(error)).strip()}") from error
+        if not allowed:
+            what = ("create tenants here" if found is None else
+                    f"write tenant {self._required_key()!r}")
+            raise TenantError(
+                f"role {user} may only read here: it cannot {what}. Apply with the writer "
+                "role (the apply job's PGUSER; see README, 'Least privilege'); nothing was "
+                "changed")
 
     def lock_holder(self) -> LockHolder | None:
         return pg_locking.holder_of(self._open(), self._required_key())
@@ -210,6 +241,58 @@ class PostgresTenant:
             raise TenantError(f"tenant {self.description} does not exist yet; apply first")
         self._run("set facts of the tenant", lambda db: tenant_writes.write_facts(db, facts))
 
+    def grant(self, reader: str | None, writer: str | None) -> list[str]:
+        """Let `reader` read this tenant as a plan needs (not its password hashes) and
+        `writer` apply to it; nothing of any other tenant. Run by the tenant's owner
+        (the role that created it) or an administrator; the statements it ran."""
+        found = self._lookup()
+        if found is None:
+            raise TenantError(f"tenant {self.description} does not exist yet; the first apply "
+                              "(by the role that owns the catalogue) creates it")
+        schema = sql.Identifier(found[0])
+        statements: list[sql.Composed] = []
+        connection = self._open()
+        columns = [sql.Identifier(name) for (name,) in connection.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND "
+            "table_name = 'users' AND column_name <> 'password_hash' ORDER BY ordinal_position",
+            (found[0],))]
+        for role, writes in ((reader, False), (writer, True)):
+            if role is None:
+                continue
+            who = sql.Identifier(role)
+            statements += [
+                sql.SQL("GRANT USAGE ON SCHEMA reconciler TO {}").format(who),
+                sql.SQL("GRANT SELECT ON reconciler.tenants, reconciler.lock_holders TO {}"
+                        ).format(who),
+                sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, who),
+            ]
+            if writes:
+                statements += [
+                    sql.SQL("GRANT UPDATE ON reconciler.tenants TO {}").format(who),
+                    sql.SQL("GRANT INSERT, UPDATE, DELETE ON reconciler.lock_holders TO {}"
+                            ).format(who),
+                    sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} "
+                            "TO {}").format(schema, who),
+                    sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(
+                        schema, who)]
+            else:
+                statements += [
+                    sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(schema, who),
+                    # Every column of users but the password hashes (and their salts).
+                    sql.SQL("REVOKE SELECT ON {}.users FROM {}").format(schema, who),
+                    sql.SQL("GRANT SELECT ({}) ON {}.users TO {}").format(
+                        sql.SQL(", ").join(columns), schema, who)]
+        try:
+            with connection.transaction():
+                for statement in statements:
+                    connection.execute(statement)
+        except psycopg.Error as error:
+            raise TenantError(f"could not grant on {self.description}: "
+                              f"{redact_url(str(error)).strip()}; run it as the role that "
+                              "created the tenant, or an administrator; nothing was granted"
+                              ) from error
+        return [statement.as_string(connection) for statement in statements]
+
     def rename(self, old: str, new: str) -> None:
         """Rename whose the tenant is; the catalogue's key (the job's) stays."""
         if self._lookup() is None:
@@ -257,7 +340,8 @@ class PostgresTenant:
         connection = self._open()
         try:
             row = connection.execute(
-                "SELECT schema_name, schema_version FROM reconciler.tenants WHERE key = %s",
+                "SELECT schema_name, schema_version, has_schema_privilege(schema_name, "
+                "'USAGE'), current_user FROM reconciler.tenants WHERE key = %s",
                 (self._required_key(),)).fetchone()
         except psycopg.errors.UndefinedTable:
             return None  # no tenant in this database yet
@@ -266,6 +350,11 @@ class PostgresTenant:
                                     f"{redact_url(str(error)).strip()}") from error
         if row is None:
             return None
+        if not row[2]:
+            raise TenantUnreachable(
+                f"role {row[3]} may not read tenant {self._required_key()!r} of "
+                f"{self.description}: it is granted another tenant, or none (reconcile "
+                "tenant grant); check the job's ?tenant= and PGUSER")
         if row[1] > SCHEMA_VERSION:
             raise TenantUnreachable(
                 f"tenant {self.description} has schema version {row[1]}, newer than this "
@@ -278,9 +367,16 @@ class PostgresTenant:
         return self._found
 
     def _ensure_catalogue(self) -> None:
+        """Make the catalogue, or bring one made by an earlier version up to date; a
+        current one is left as it is (only its owner may change it)."""
         try:
             with self._open().transaction():
-                self._open().execute(_read("pg_catalogue.sql"))
+                current = self._open().execute(
+                    "SELECT 1 FROM information_schema.columns WHERE table_schema = "
+                    "'reconciler' AND table_name = 'tenants' AND column_name = 'owner'"
+                ).fetchone()
+                if current is None:
+                    self._open().execute(_read("pg_catalogue.sql"))
                 _record_unknown_owners(self._open())
         except psycopg.Error as error:
             raise TenantUnreachable(
@@ -389,3 +485,8 @@ def _record_unknown_owners(connection: psycopg.Connection) -> None:
                                        "WHERE owner = %s)", (found[0], key, found[0]))
         except psycopg.Error:
             continue
+
+
+def _answer(connection: psycopg.Connection, query: str, *arguments: object) -> bool:
+    row = connection.execute(query, arguments or None).fetchone()
+    return bool(row and row[0])
