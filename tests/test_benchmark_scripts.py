@@ -5,7 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
+
+#: Runs the benchmark scripts at a small size: slow, skipped by -m 'not slow'.
+pytestmark = pytest.mark.slow
 
 
 def test_tenant_at_scale_runs_on_a_small_tenant() -> None:

@@ -135,6 +135,7 @@ def test_plain_http_is_refused_unless_loopback(tmp_path: Path, url: str) -> None
 
 # --- rate limits and server errors -------------------------------------------------
 
+@pytest.mark.slow  # waits out a real Retry-After and a backoff
 @pytest.mark.parametrize("forge", ["github", "gitlab"])
 def test_rate_limits_and_server_errors_are_retried_honouring_retry_after(
         tmp_path: Path, forge: str) -> None:

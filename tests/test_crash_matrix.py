@@ -38,6 +38,9 @@ from schema.state import ResourceKey, TenantState
 from tests.processes import reconcile
 from tests.tenant_helpers import copy_tenant, portal_edit
 
+#: Kills a real apply at every step: the quick tier (-m 'not slow') skips it.
+pytestmark = pytest.mark.slow
+
 SCALE = int(os.environ.get("CRASH_MATRIX_SCALE", "1"))
 TENANT = """\
 tenant: Crash Test

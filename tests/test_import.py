@@ -171,6 +171,7 @@ def test_any_text_reads_back_as_itself(text: str) -> None:
     assert yaml.safe_load(f"value: {_scalar(text)}\n") == {"value": text}
 
 
+@pytest.mark.slow  # a tenant at scale
 def test_a_generated_tenant_of_10000_numbers_round_trips(tmp_path: Path) -> None:
     sys.path.insert(0, str(REPO / "benchmarks"))
     from tenant_at_scale import write_tenant

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
@@ -40,6 +41,9 @@ from schema.settings import declared_facts
 from schema.state import TenantState
 from tests.postgres_server import tenant_url
 from tests.tenant_helpers import mark_unmanaged_in
+
+#: Hundreds of generated tenants applied: slow, skipped by -m 'not slow'.
+pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "300"))
 # Each PostgreSQL example makes a tenant (a schema with its triggers): a third as many.
