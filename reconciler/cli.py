@@ -163,7 +163,7 @@ def cli() -> None:
     """Configuration as code for iPECS Cloud users, hot desk users and shared lines.
 
     Every option can also be set by an environment variable, named in each
-    command's --help. Shell completion: see README ("Shell completion").
+    command's --help. Shell completion: see docs/commands.md ("Shell completion").
 
     \b
     Example:

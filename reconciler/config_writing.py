@@ -156,7 +156,8 @@ def _resource(description: kinds.KindDescription, key: ResourceKey, fields: Fiel
     if description.takes_seat:
         lines += _password_comment(key, fields, state, secret_prefix)
     if key not in state.managed:
-        lines.append("    # made by hand: declaring it adopts it (see README, Ownership)")
+        lines.append("    # made by hand: declaring it adopts it (see "
+                     "docs/plans-and-guarantees.md, Ownership)")
     return "\n".join(lines) + "\n"
 
 

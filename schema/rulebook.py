@@ -1,7 +1,7 @@
 """Every rule the reconciler enforces, once, with a stable identifier and its source.
 
 Field checks (in `schema.fields`) and cross-object checks (in `schema.rules`) both
-name their rule from here, and README's rule table is tested against this list,
+name their rule from here, and docs/rules.md's table is tested against this list,
 so a rule cannot exist without being documented.
 
 `basis` follows ../shared/domain/FACTS.md section 12: "documented" (a vendor or

@@ -14,7 +14,7 @@ from tests.conftest import Run, WriteTree
 
 EMPTIED_MAIN = ("site Main is emptied: its 1 hot desk user moves to HQ, its 3 shared lines "
                 "move to HQ, its 4 users move to HQ; use --force if that is meant (to rename "
-                "a site, see README: Renaming a site)")
+                "a site, see docs/plans-and-guarantees.md: Renaming a site)")
 
 
 def test_a_renamed_folder_reads_as_a_rename_and_needs_force(run: Run, example_sites: Path

@@ -2,7 +2,7 @@
 
 After Terraform's `ResourceInstanceChangeActionReason`. The plan says *why* with
 an enum; each output format spells it (`spell` here for the words every
-format shares; the JSON plan carries the code, documented in README).
+format shares; the JSON plan carries the code, documented in docs/plans-and-guarantees.md).
 """
 
 from __future__ import annotations

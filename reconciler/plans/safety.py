@@ -86,7 +86,8 @@ def _emptied_sites(deletes: list[Change], live: TenantState) -> dict[str, str]:
         parts = [f"its {count} {_noun(kind, count)} {_verb(fate, count)}"
                  for (kind, fate), count in sorted(fates.items())]
         reasons[site] = (f"site {site}{EMPTIED}{', '.join(parts)}; use --force if that is "
-                         "meant (to rename a site, see README: Renaming a site)")
+                         "meant (to rename a site, see docs/plans-and-guarantees.md: Renaming "
+                         "a site)")
     return reasons
 
 

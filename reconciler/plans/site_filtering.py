@@ -96,6 +96,12 @@ def _touches(change: Change, live: TenantState) -> set[str]:
         else:
             members = {item.path[1]: None for item in change.diffs
                        if item.path[0] == "members" and len(item.path) == 2}
+            # The members are written whole: one the tenant's line does not hold yet
+            # under that number (a member renumbered in another site, whose renumber
+            # the diff does not show as it carries memberships along) is needed too.
+            held = live.resources.get(change.key, {}).get("members", {})
+            members |= {ext: None for ext in change.fields.get("members", {})
+                        if ext not in held}
         tokens |= {f"number {ext}" for ext in members}
     for item in change.diffs:
         if item.path[0] in UNIQUE_FIELDS and item.old is not None:

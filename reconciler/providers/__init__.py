@@ -58,7 +58,7 @@ def _postgres(url: str) -> Provider:
 
 def _registered(scheme: str) -> Callable[[str], Provider] | None:
     """A third-party provider, registered under its URL scheme in the
-    `reconciler.providers` entry-point group (see README). importlib.metadata is
+    `reconciler.providers` entry-point group (see docs/providers.md). importlib.metadata is
     imported here, not at start-up: it costs more than a small plan's work."""
     from importlib.metadata import entry_points
 

@@ -175,8 +175,8 @@ class PostgresTenant:
                     f"write tenant {self._required_key()!r}")
             raise TenantError(
                 f"role {user} may only read here: it cannot {what}. Apply with the writer "
-                "role (the apply job's PGUSER; see README, 'Least privilege'); nothing was "
-                "changed")
+                "role (the apply job's PGUSER; see docs/providers.md, 'Least privilege'); "
+                "nothing was changed")
 
     def lock_holder(self) -> LockHolder | None:
         return pg_locking.holder_of(self._open(), self._required_key())
@@ -382,7 +382,7 @@ class PostgresTenant:
             raise TenantUnreachable(
                 f"cannot prepare the tenant catalogue in {self.description}: "
                 f"{redact_url(str(error)).strip()}; the role needs CREATE on the database "
-                "the first time (see README, 'Shared tenant for CI')") from error
+                "the first time (see docs/providers.md, 'Shared tenant for CI')") from error
 
     def _run(self, doing: str, write: Callable[[PgDatabase], object], *, step: int | None = None,
              key: ResourceKey | None = None, fields: Fields | None = None,

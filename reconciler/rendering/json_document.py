@@ -1,5 +1,5 @@
 """The plan as JSON for CI gates and other tools: the saved-plan document itself,
-documented in README.md ("Plan JSON"), stable within a `format_version`."""
+documented in docs/plans-and-guarantees.md ("Plan JSON"), stable within a `format_version`."""
 
 from __future__ import annotations
 
