@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -61,10 +63,12 @@ def json_document(findings: Findings) -> tuple[str, str]:
 
 def gitlab_codequality(findings: Findings) -> tuple[str, str]:
     """GitLab's Code Quality report: a JSON array of issues, each with a fingerprint
-    that stays the same while the problem does (rule, file and message, not line).
+    that stays the same while the problem does (rule, file, message and which of the
+    identical ones it is; not its line, nor another place's).
     The plain lines go to stderr too: the report goes to a file, they to the job's log."""
-    issues = [_code_quality(p, "minor") for p in findings.warnings]
-    issues += [_code_quality(p, "major") for p in findings.problems]
+    seen: Counter[str] = Counter()
+    issues = [_code_quality(p, "minor", seen) for p in findings.warnings]
+    issues += [_code_quality(p, "major", seen) for p in findings.problems]
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n", _plain(findings)
 
 
@@ -104,9 +108,19 @@ def _as_json(problem: Problem, severity: str) -> dict[str, object]:
             "rule_summary": rule.summary if rule is not None else None}
 
 
-def _code_quality(problem: Problem, severity: str) -> dict[str, object]:
-    fingerprint = hashlib.sha256("\0".join(
-        (problem.rule, problem.location.path, _message(problem))).encode()).hexdigest()
+#: Another place named inside a message ("also at sites/Main/users.yaml:7:5"): its line
+#: moves when unrelated lines do, so a fingerprint keeps only its file.
+_PLACE = re.compile(r"(\S+?\.ya?ml):\d+(?::\d+)?")
+
+
+def _code_quality(problem: Problem, severity: str, seen: Counter[str]) -> dict[str, object]:
+    """A fingerprint GitLab keeps while the problem stays: its rule, file and message
+    (places inside the message without their lines), and which of several identical
+    ones it is in that file (three identical mistakes are three issues)."""
+    same = "\0".join((problem.rule, problem.location.path,
+                      _PLACE.sub(r"\1", _message(problem))))
+    seen[same] += 1
+    fingerprint = hashlib.sha256(f"{same}\0{seen[same]}".encode()).hexdigest()
     return {"description": f"{_message(problem)} [{problem.rule}]",
             "check_name": problem.rule, "fingerprint": fingerprint, "severity": severity,
             "location": {"path": problem.location.path,

@@ -87,3 +87,22 @@ def test_a_valid_tree_in_text_is_unchanged(run: Run, write_tree: WriteTree,
     assert result.exit_code == 0
     assert result.stdout == "sites: valid (1 resources in 1 site(s)).\n  Main: 1 file(s), " \
         "1 resource(s)\n"
+
+
+def test_gitlab_fingerprints_are_one_per_mistake_and_ignore_other_places_lines(
+        run: Run, write_tree: WriteTree) -> None:
+    """Three identical mistakes at three places are three issues; a message naming
+    another place ("also at FILE:LINE") keeps its fingerprint when that place moves."""
+    same = "".join(f'  - {{extension: "10{n}", name: A, package: Basic, devices: ["1030"], '
+                   "colour: red}\n" for n in (11, 12, 13))
+    sites = write_tree({"Main/users.yaml": "users:\n" + same,
+                        "Main/twin.yaml": GOOD, "Branch/users.yaml": GOOD})
+    report = json.loads(run("validate", "--format", "gitlab-codequality").stdout)
+    unknown = [i["fingerprint"] for i in report if i["check_name"] == "schema.unknown-field"]
+    assert len(unknown) == 3 and len(set(unknown)) == 3
+    twins = [i for i in report if i["check_name"] == "numbering.duplicate"]
+    assert twins and ":2" in twins[0]["description"]  # names the other place, with its line
+    (sites / "Branch" / "users.yaml").write_text("# moved down\n\n" + GOOD)
+    (sites / "Main" / "users.yaml").write_text("# moved down\nusers:\n" + same)
+    again = json.loads(run("validate", "--format", "gitlab-codequality").stdout)
+    assert sorted(i["fingerprint"] for i in again) == sorted(i["fingerprint"] for i in report)
