@@ -159,7 +159,12 @@ def _flushed(code: int) -> int:
     __version__, prog_name="ipecs-reconciler",
     message=f"%(prog)s %(version)s (tenant schema {TENANT_SCHEMA}, plan format "
             f"{PLAN_FORMAT})")
-def cli() -> None:
+@click.option("--no-color", "--no-colour", "no_colour", is_flag=True,
+              envvar="RECONCILER_NO_COLOR", show_envvar=True,
+              help="Never colour the output (as NO_COLOR does; FORCE_COLOR or "
+                   "CLICOLOR_FORCE colour it where it is not a terminal).")
+@click.pass_context
+def cli(context: click.Context, no_colour: bool) -> None:
     """Configuration as code for iPECS Cloud users, hot desk users and shared lines.
 
     Every option can also be set by an environment variable, named in each
@@ -169,6 +174,9 @@ def cli() -> None:
     Example:
       reconcile validate && reconcile plan --out plan.json
     """
+    # click strips colour from output that is not a terminal unless told otherwise.
+    context.color = _colour_asked(no_colour)
+
 
 
 @cli.command()
@@ -258,8 +266,23 @@ def _render(planned: Planned, provider: Provider, output_format: str,
     return RENDERERS[output_format](view)
 
 
+def _colour_asked(no_colour: bool) -> bool | None:
+    """As the conventions say: --no-color and NO_COLOR (set, not empty: no-color.org)
+    turn colour off; FORCE_COLOR (force-color.org) or CLICOLOR_FORCE, set and not "0",
+    turn it on where stdout is not a terminal (a CI log that shows colour); None: on
+    a terminal only. Off wins."""
+    if no_colour or os.environ.get("NO_COLOR"):
+        return False
+    if any(os.environ.get(name, "0") not in ("", "0") for name in ("FORCE_COLOR",
+                                                                  "CLICOLOR_FORCE")):
+        return True
+    return None
+
+
 def _colour() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")  # no-color.org
+    context = click.get_current_context(silent=True)
+    asked = context.find_root().color if context is not None else None
+    return sys.stdout.isatty() if asked is None else asked
 
 
 @cli.command()

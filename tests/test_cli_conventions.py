@@ -99,3 +99,33 @@ def test_the_pre_commit_hook_validates_the_whole_tree(run: Run, example_sites: P
     assert run(*arguments, str(example_sites)).exit_code == 0
     (example_sites / "Main" / "users.yaml").write_text("users: [{extension: 1}]\n")
     assert run(*arguments, str(example_sites)).exit_code == 1
+
+
+def test_python_dash_m_runs_the_cli(example_sites: Path, tmp_path: Path) -> None:
+    from tests.processes import environment
+
+    done = subprocess.run([sys.executable, "-m", "reconciler", "plan", str(example_sites)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env=environment(tmp_path / "t.db"))
+    assert done.returncode == 0, done.stderr
+    assert "Plan: 8 to create" in done.stdout
+
+
+@pytest.mark.parametrize(("setting", "coloured"), [
+    ({}, False), ({"FORCE_COLOR": "1"}, True), ({"CLICOLOR_FORCE": "1"}, True),
+    ({"FORCE_COLOR": "0"}, False), ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
+    ({"FORCE_COLOR": "1", "--no-color": ""}, False)])
+def test_colour_follows_the_conventions_where_stdout_is_not_a_terminal(
+        example_sites: Path, tmp_path: Path, setting: dict[str, str], coloured: bool) -> None:
+    """A CI log is not a terminal: FORCE_COLOR or CLICOLOR_FORCE colour it; NO_COLOR and
+    --no-color always win."""
+    from tests.processes import environment
+
+    env = {key: value for key, value in environment(tmp_path / "t.db").items()
+           if key not in ("NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE")}
+    options = [key for key in setting if key.startswith("--")]
+    env.update({key: value for key, value in setting.items() if not key.startswith("--")})
+    done = subprocess.run([str(RECONCILE), *options, "plan", str(example_sites)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    assert ("\x1b[" in done.stdout) is coloured
