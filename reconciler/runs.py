@@ -35,6 +35,7 @@ from reconciler.plans import Plan, build_plan
 from reconciler.plans.serializing import checksum
 from reconciler.providers import Provider
 from reconciler.providers.base import ReadOnlyView, RecordsFacts
+from reconciler.rendering.values import described_changes
 from reconciler.saved_plans import ensure_unchanged, normalised_checksum
 from reconciler.site_file_cache import SiteFileCache
 from schema.declarations import TenantConfig
@@ -215,7 +216,8 @@ def apply_run(config_dir: Path, provider: Provider, request: ApplyRequest, *,
                               request.exclude_sites)
         fresh = (planned.plan, planned.checksum, planned.config.digest)
         if request.saved is not None:
-            ensure_unchanged(request.saved["checksum"], *fresh, request.saved)
+            ensure_unchanged(request.saved["checksum"], *fresh, request.saved,
+                             described_changes)
         if request.expected_checksum is not None:
             ensure_unchanged(normalised_checksum(request.expected_checksum), *fresh)
         show(planned)

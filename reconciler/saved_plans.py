@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
@@ -138,9 +139,11 @@ def normalised_checksum(value: str) -> str:
 
 
 def ensure_unchanged(expected: str, fresh: Plan, fresh_checksum: str, config_digest: str,
-                     saved: dict[str, Any] | None = None) -> None:
+                     saved: dict[str, Any] | None = None,
+                     described: Callable[[dict[str, Any]], list[str]] = change_titles) -> None:
     """Raise, naming what moved, unless the fresh plan (with checksum `fresh_checksum`)
-    is the one reviewed."""
+    is the one reviewed. `described`: each change of a plan document in words (the
+    renderers' own, so a reviewer reads what moved as the plan said it)."""
     if fresh_checksum == expected:
         return
     reasons = []
@@ -152,8 +155,8 @@ def ensure_unchanged(expected: str, fresh: Plan, fresh_checksum: str, config_dig
     else:
         reasons.append("the config or the tenant changed since the plan was reviewed")
     if saved is not None:
-        before = change_titles(saved)
-        now = change_titles(plan_document(fresh, config_digest, fresh_checksum))
+        before = described(saved)
+        now = described(plan_document(fresh, config_digest, fresh_checksum))
         gone = [line for line in before if line not in now]
         new = [line for line in now if line not in before]
         reasons += [f"no longer planned: {line}" for line in gone[:10]]

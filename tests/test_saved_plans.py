@@ -54,7 +54,9 @@ def test_apply_refuses_when_the_tenant_changed(run: Run, example_sites: Path,
     assert result.exit_code == 1
     assert "the plan is stale, refusing to apply" in result.stderr
     assert "the tenant changed since the plan was made (the config did not)" in result.stderr
-    assert "newly planned: update user 0965 (Main)" in result.stderr
+    # in the plan's own words, not its JSON
+    assert 'newly planned: update user 0965 (Main): name: "someone" -> "0965"' in result.stderr
+    assert '"fields"' not in result.stderr
     assert "someone" not in run("plan").stdout.split("0965")[0]  # nothing was applied
 
 
@@ -67,6 +69,7 @@ def test_apply_refuses_when_the_config_changed(run: Run, example_sites: Path) ->
     assert "the config changed since the plan was made" in result.stderr
     assert "no longer planned: create shared_line 555 (Main)" in result.stderr
     assert "newly planned: create shared_line 555 (Main)" in result.stderr
+    assert 'autodial_digit "54321"' in result.stderr and '"diffs"' not in result.stderr
     assert run("plan", "--detailed-exitcode").exit_code == 2
 
 

@@ -132,3 +132,15 @@ def compared_lines(plan: PlanView) -> list[str]:
     if unknown:
         lines.append(f"  Not compared, unknown: {'; '.join(unknown)}")
     return [printable(line) for line in lines]
+
+
+def described_changes(document: Mapping[str, Any]) -> list[str]:
+    """One line per change of a plan document, in the plan's own words: 'update user
+    0997 (Main): mac: "020000000997" -> null'. For saying what moved between two plans."""
+    lines = []
+    for change in PlanView(document, "").changes:
+        details = (create_values(change) if change.action is Action.CREATE
+                   else detail_lines(change))
+        head = f"{title(change)} ({change.key.site})"
+        lines.append(printable(f"{head}: {'; '.join(details)}" if details else head))
+    return lines
