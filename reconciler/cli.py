@@ -106,6 +106,7 @@ class ReconcileGroup(click.Group):
         except ConfigError as error:
             for problem in error.problems:
                 click.echo(str(problem), err=True)
+            _note_rules_ran_on_part(error)
             click.echo(f"error: {error}", err=True)
             code = EXIT_ERROR
         except ReconcilerError as error:
@@ -132,6 +133,23 @@ class ReconcileGroup(click.Group):
         except BrokenPipeError as error:
             raise ReconcilerError(f"{standard_output.describe(error)} before the output was "
                                   "complete; nothing was changed.") from error
+
+
+#: Problems that keep a file or an item from loading: the rules across files (numbers,
+#: seats, members) then see only the rest.
+_LOADING_RULES = ("yaml.", "schema.", "field.", "config.limits")
+
+
+def _note_rules_ran_on_part(error: ConfigError) -> None:
+    """Said when the rules across files did run, on part of the tree: some resources
+    loaded, others were kept out by their files' problems."""
+    if error.config is None or not error.config.declared:
+        return
+    held_back = sum(problem.rule.startswith(_LOADING_RULES) for problem in error.problems)
+    if held_back:
+        click.echo(f"note: {held_back} problem(s) kept a file or an item from loading; the "
+                   "rules across files (numbers, seats, members) ran only on what loaded: fix "
+                   "those and validate again for the rest", err=True)
 
 
 def _flushed(code: int) -> int:
@@ -209,6 +227,7 @@ def validate(config_dir: Path, sites: tuple[str, ...], exclude_sites: tuple[str,
             raise
         warnings = error.config.warnings if error.config is not None else []
         _findings(output_format, Findings(error.problems, warnings, "", 0, {}))
+        _note_rules_ran_on_part(error)
         click.echo(f"error: {error}", err=True)
         return EXIT_ERROR
     _report_cache(cache, note, verbose)

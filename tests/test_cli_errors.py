@@ -176,3 +176,22 @@ def test_interrupted_apply_rolls_back_the_step_in_progress(
     # Step 6 creates the first shared line (3000, its members set in the same
     # transaction): the five users before it stand, and no half-made line is left.
     assert (users, lines) == (5, 0)
+
+
+def test_a_file_that_did_not_load_says_the_cross_file_rules_saw_only_the_rest(
+        run: Run, write_tree: WriteTree) -> None:
+    """A schema error hides that file's resources from the rules across files (a
+    duplicate number there is not found yet): the output says so, once."""
+    write_tree({"Main/good.yaml": 'users:\n  - {extension: "1001", name: A, package: Basic, '
+                                  'devices: ["1030"]}\n',
+                "Main/bad.yaml": 'users:\n  - {extension: "1001", name: B, package: Basic, '
+                                 'devices: ["1030"], colour: red}\n'})
+    for options in ((), ("--format", "json")):
+        result = run("validate", *options)
+        assert result.exit_code == 1
+        assert result.stderr.count("the rules across files (numbers, seats, members) ran only "
+                                   "on what loaded") == 1
+    (Path("sites") / "Main" / "bad.yaml").write_text(
+        'users:\n  - {extension: "1001", name: B, package: Basic, devices: ["1030"]}\n')
+    duplicate = run("validate")
+    assert "[numbering.duplicate]" in duplicate.stderr and "ran only on" not in duplicate.stderr

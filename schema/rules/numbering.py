@@ -16,14 +16,25 @@ def _number_field(declared: Declared) -> str:
     return describe(declared.kind).number_field
 
 
+#: Neutral: which of the two a pull request added, the files do not say.
+_KEEP_ONE = "a number is used once in the tenant: keep it on one, give the other a free one"
+
+
 def duplicate_numbers(config: TenantConfig) -> Iterator[Problem]:
+    """Reported on both declarations, so the one a pull request added carries it
+    whichever file sorts first (a reviewer looks at the lines the pull request added)."""
     for declared, earlier, _ in repeats(config.declared, lambda d: d.number):
         yield Problem(
             rulebook.NUMBER_DUPLICATE.id,
             f"number {declared.number} is already used by {earlier.kind.value} "
-            f"{earlier.number} at {earlier.at(_number_field(earlier))}; "
-            "a number is used once in the tenant, pick a free one",
+            f"{earlier.number} at {earlier.at(_number_field(earlier))}; {_KEEP_ONE}",
             declared.at(_number_field(declared)),
+        )
+        yield Problem(
+            rulebook.NUMBER_DUPLICATE.id,
+            f"number {earlier.number} is also used by {declared.kind.value} "
+            f"{declared.number} at {declared.at(_number_field(declared))}; {_KEEP_ONE}",
+            earlier.at(_number_field(earlier)),
         )
 
 
