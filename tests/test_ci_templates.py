@@ -445,3 +445,19 @@ def test_the_gitlab_script_says_what_is_missing(tmp_path: Path) -> None:
                                "CI_PROJECT_ID": "42"}, timeout=60)
     assert done.returncode == 1 and "GITLAB_TOKEN is not set" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_each_problem_is_annotated_once() -> None:
+    """`validate --format github` annotates each problem itself; a problem matcher added
+    before it in the same job would annotate every problem a second time."""
+    for job in ALL_JOBS:
+        if job.template.parent != GITHUB:
+            continue
+        matcher = False
+        for step in job.steps:
+            script = step.script or ""
+            if "validate --format github" in script:
+                before = script.split("validate --format github")[0]
+                assert not matcher and "::add-matcher::" not in before, \
+                    f"{job.template.name}:{job.name} annotates twice"
+            matcher = matcher or "::add-matcher::" in script

@@ -129,3 +129,16 @@ def test_colour_follows_the_conventions_where_stdout_is_not_a_terminal(
                           cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     assert ("\x1b[" in done.stdout) is coloured
+
+
+def test_the_version_is_written_once() -> None:
+    """pyproject.toml reads it from reconciler/__init__.py; the installed metadata,
+    --version and CHANGELOG agree."""
+    import importlib.metadata
+
+    import reconciler
+
+    assert importlib.metadata.version("ipecs-reconciler") == reconciler.__version__
+    assert 'version = "' not in (REPO / "pyproject.toml").read_text().split(
+        "[project.optional-dependencies]")[0]
+    assert (REPO / "CHANGELOG.md").read_text().startswith("# Changelog")
