@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import click
 
@@ -51,7 +51,14 @@ def site_filter_options(command: F) -> F:
         help="Only this site (repeatable); rules still see the whole tenant.")(command)
 
 
-class Duration(click.ParamType[float]):
+# click's ParamType is generic from 8.4 on; the floor (8.1) subclasses it plain.
+if TYPE_CHECKING:
+    _FloatParam = click.ParamType[float]
+else:
+    _FloatParam = click.ParamType
+
+
+class Duration(_FloatParam):
     """Seconds, or a number with s, m or h: 90, 90s, 10m, 1h."""
 
     name = "duration"

@@ -77,6 +77,14 @@ def example_sites(tmp_path: Path) -> Path:
     return target
 
 
+def _runner() -> CliRunner:
+    """stdout and stderr apart: click 8.2 on does so by itself; 8.1 (the floor) is asked."""
+    try:
+        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]
+    except TypeError:
+        return CliRunner()
+
+
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
     """Run `reconcile ...` in-process from tmp_path, with a private default tenant."""
@@ -85,7 +93,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
 
     def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None
                ) -> Result:
-        return CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+        return _runner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
 
     return invoke
 

@@ -108,9 +108,8 @@ resources = st.fixed_dictionaries({
 def test_plan_and_apply_of_any_config_never_crash(first: object, second: object) -> None:
     """Through the CLI, as a user runs it: apply one config, then plan and apply another.
     Exit codes stay in the contract and no internal error ever shows."""
-    from click.testing import CliRunner
-
     from reconciler.cli import cli
+    from tests.conftest import _runner
 
     with tempfile.TemporaryDirectory() as tmp:
         sites = Path(tmp) / "sites"
@@ -120,7 +119,7 @@ def test_plan_and_apply_of_any_config_never_crash(first: object, second: object)
         for data in (first, second):
             (sites / "Main" / "x.yaml").write_text(yaml.safe_dump(data))
             for args in (["plan", "--detailed-exitcode"], ["apply", "--auto-approve", "--force"]):
-                result = CliRunner().invoke(cli, [*args, str(sites), "--tenant", tenant])
+                result = _runner().invoke(cli, [*args, str(sites), "--tenant", tenant])
                 assert result.exit_code in (0, 1, 2), result.output
                 assert "internal error" not in result.output, result.output
                 assert "Traceback" not in result.output
