@@ -43,6 +43,12 @@ class WrittenTree:
     sites: tuple[str, ...]
 
 
+#: The editor schema each file names, as the example tree does: `reconcile schema
+#: --write schema` beside the sites/ folder (docs/commands.md, "Checked as you type").
+SITE_SCHEMA_LINE = "# yaml-language-server: $schema=../../schema/site-file.schema.json\n"
+TENANT_SCHEMA_LINE = "# yaml-language-server: $schema=../schema/tenant-file.schema.json\n"
+
+
 def write_tree(state: TenantState, name: str, chosen: Callable[[str], bool],
                secret_prefix: str, list_download: ListDownloadSettings | None = None
                ) -> WrittenTree:
@@ -50,9 +56,10 @@ def write_tree(state: TenantState, name: str, chosen: Callable[[str], bool],
     shows no facts (a List Download) gets a tenant.yaml saying which values to check,
     and the `list_download:` settings it was read with."""
     if state.facts is not None:
-        files = {TENANT_FILE: _tenant_file(name, state.facts)}
+        files = {TENANT_FILE: TENANT_SCHEMA_LINE + _tenant_file(name, state.facts)}
     elif state.visibility is not None:
-        files = {TENANT_FILE: _tenant_file(name, _facts_in_use(state), guessed=True)
+        files = {TENANT_FILE: TENANT_SCHEMA_LINE
+                 + _tenant_file(name, _facts_in_use(state), guessed=True)
                  + _list_download_settings(list_download)}
     else:
         raise ValueError("the tenant holds no facts (platform, licences, packages)")
@@ -68,8 +75,8 @@ def write_tree(state: TenantState, name: str, chosen: Callable[[str], bool],
             body = [_resource(description, key, resources[key], state, secret_prefix)
                     for key in sorted(keys, key=lambda k: (len(k.number), k.number))]
             files[f"{site}/{file_name(description)}"] = (
-                f"# {description.portal_menu}: the {description.plural} of site {site}, as "
-                f"imported.\n{description.list_name}:\n" + "\n".join(body))
+                f"{SITE_SCHEMA_LINE}# {description.portal_menu}: the {description.plural} of "
+                f"site {site}, as imported.\n{description.list_name}:\n" + "\n".join(body))
     return WrittenTree(files, resources, tuple(sorted(by_site)))
 
 

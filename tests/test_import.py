@@ -231,3 +231,17 @@ def test_whatever_tenant_apply_made_imports_exactly(tmp_path_factory: pytest.Tem
 @pytest.fixture(autouse=True)
 def _no_real_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RECONCILER_PW_ANN", raising=False)
+
+
+def test_imported_files_name_their_editor_schema(run: Run, example_sites: Path,
+                                                 tmp_path: Path) -> None:
+    """As the example tree does: an editor checks an imported file as it is typed."""
+    assert run("apply", "--auto-approve").exit_code == 0
+    assert run("import", "--out", str(tmp_path / "imported")).exit_code == 0
+    first_lines = {path.relative_to(tmp_path / "imported").as_posix():
+                   path.read_text().splitlines()[0]
+                   for path in (tmp_path / "imported").rglob("*.yaml")}
+    assert first_lines.pop("tenant.yaml") == \
+        "# yaml-language-server: $schema=../schema/tenant-file.schema.json"
+    assert first_lines and set(first_lines.values()) == {
+        "# yaml-language-server: $schema=../../schema/site-file.schema.json"}
