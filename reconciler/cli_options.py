@@ -45,10 +45,24 @@ def tenant_url(given: str | None) -> str:
 def site_filter_options(command: F) -> F:
     command = click.option(
         "--exclude-site", "exclude_sites", multiple=True, metavar="NAME",
+        shell_complete=_site_names,
         help="Leave this site out (repeatable).")(command)
     return click.option(
-        "--site", "sites", multiple=True, metavar="NAME",
+        "--site", "sites", multiple=True, metavar="NAME", shell_complete=_site_names,
         help="Only this site (repeatable); rules still see the whole tenant.")(command)
+
+
+def _site_names(context: click.Context, param: click.Parameter, incomplete: str
+                ) -> list[str]:
+    """The site folders of the config directory being typed (default ./sites), for
+    shell completion: names only, nothing is read."""
+    folder = Path(context.params.get("config_dir") or "sites")
+    try:
+        names = [entry.name for entry in folder.iterdir()
+                 if entry.is_dir() and not entry.name.startswith(".")]
+    except OSError:
+        return []
+    return sorted(name for name in names if name.startswith(incomplete))
 
 
 # click's ParamType is generic from 8.4 on; the floor (8.1) subclasses it plain.

@@ -142,3 +142,14 @@ def test_the_version_is_written_once() -> None:
     assert 'version = "' not in (REPO / "pyproject.toml").read_text().split(
         "[project.optional-dependencies]")[0]
     assert (REPO / "CHANGELOG.md").read_text().startswith("# Changelog")
+
+
+def test_site_options_complete_the_site_folders(example_sites: Path) -> None:
+    (example_sites / "Branch").mkdir()
+    env = {**os.environ, "_RECONCILE_COMPLETE": "bash_complete"}
+    for option in ("--site", "--exclude-site"):
+        done = subprocess.run([str(RECONCILE)], capture_output=True, text=True, timeout=60,
+                              cwd=example_sites.parent,
+                              env={**env, "COMP_WORDS": f"reconcile plan {option} B",
+                                   "COMP_CWORD": "3"})
+        assert done.stdout.splitlines() == ["plain,Branch"], option
