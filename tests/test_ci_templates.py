@@ -461,3 +461,13 @@ def test_each_problem_is_annotated_once() -> None:
                 assert not matcher and "::add-matcher::" not in before, \
                     f"{job.template.name}:{job.name} annotates twice"
             matcher = matcher or "::add-matcher::" in script
+
+
+def test_the_gitlab_image_has_git_where_a_job_needs_it() -> None:
+    """python:*-slim has no git: installing the tool from a git URL, or the fork job's
+    `git worktree`, would fail on it."""
+    pipeline = yaml.safe_load(PIPELINE.read_text())
+    image = pipeline[".reconciler"]["image"]
+    uses_git = "git+" in yaml.safe_dump(pipeline["variables"]) or "git " in PIPELINE.read_text()
+    installs_git = "apt-get install" in yaml.safe_dump(pipeline[".reconciler"])
+    assert not uses_git or "slim" not in image or installs_git, image
