@@ -79,10 +79,11 @@ def command(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Run:
 
 
 def family_peak_mb(*args: str, cwd: Path) -> float | None:
-    """Peak memory of one `reconcile` process and the children it forks
-    (reconciler/forked.py), summed: proportional set sizes (shared pages counted
-    once between them), sampled every 20 ms from /proc. A separate run from the
-    timed ones, so that sampling costs them nothing. None where /proc is missing."""
+    """Peak memory of one `reconcile` process and any children it has, summed:
+    proportional set sizes (shared pages counted once between them), sampled every
+    20 ms from /proc (plans run in one process now; children still count if any). A
+    separate run from the timed ones, so that sampling costs them nothing. None where
+    /proc is missing."""
     if not Path("/proc/self/smaps_rollup").exists():
         return None
     process = subprocess.Popen([RECONCILE, *args], cwd=cwd, stdout=subprocess.DEVNULL,

@@ -43,14 +43,20 @@ def open_folder(root: Path, parts: tuple[str, ...], create: bool = True) -> int:
     descriptor = _open_refusing_links(str(root), None, root)
     for part in parts:
         try:
-            if create:
-                with contextlib.suppress(FileExistsError):
-                    os.mkdir(part, 0o700, dir_fd=descriptor)
-            below = _open_refusing_links(part, descriptor, root)
+            below = open_below(descriptor, part, root, create)
         finally:
             os.close(descriptor)
         descriptor = below
     return descriptor
+
+
+def open_below(parent: int, name: str, root: Path, create: bool = True) -> int:
+    """A descriptor of the folder `name` in the folder `parent` (below `root`, which
+    messages name), made where missing, never through a link."""
+    if create:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(name, 0o700, dir_fd=parent)
+    return _open_refusing_links(name, parent, root)
 
 
 def _open_refusing_links(name: str, parent: int | None, root: Path) -> int:

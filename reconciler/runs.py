@@ -90,7 +90,9 @@ def plan_config(config: TenantConfig, config_dir: Path, provider: Provider,
         state = provider.read_state()
         check_site_names(sites + exclude_sites,
                          site_folders(config_dir) | {key.site for key in state.resources})
-        ensure_same_tenant(config, state, provider.description, provider.exists())
+        # Whether the tenant exists is asked only of one that records no owner.
+        ensure_same_tenant(config, state, provider.description,
+                           state.identity is None and provider.exists())
         if state.visibility is not None:
             config = projected(config, state.visibility)
             owned_as_declared(config, state)
@@ -226,7 +228,7 @@ def apply_run(config_dir: Path, provider: Provider, request: ApplyRequest, *,
             if plan.unfinished is not None:
                 provider.finish_apply()  # killed after its last step: nothing left to do
             report = ApplyReport()
-            if provider.exists() and provider.pending_migration():
+            if provider.pending_migration():  # none for a tenant that does not exist
                 # Nothing to change, but an upgrade still brings the tenant up to date.
                 report.setup = provider.initialise(declared_facts(planned.config.settings),
                                                    plan.tenant)

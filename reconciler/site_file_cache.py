@@ -444,7 +444,7 @@ def open_cache(config_dir: Path, environ: Mapping[str, str] = os.environ,
     except OSError as error:
         return SiteFileCache(None, key, version, error.strerror or str(error)), ""
     try:
-        folder = cache_folder.open_folder(root, (checkout_folder(config_dir), version))
+        folder = cache_folder.open_below(parent, version, root)
     except cache_folder.FolderRefused as refused:
         os.close(parent)
         return None, f"warning: cache off for this run: {refused.strerror}"

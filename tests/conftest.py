@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import shutil
 import textwrap
 from collections.abc import Callable, Iterator
@@ -79,10 +80,13 @@ def example_sites(tmp_path: Path) -> Path:
 
 def _runner() -> CliRunner:
     """stdout and stderr apart: click 8.2 on does so by itself; 8.1 (the floor) is asked."""
-    try:
-        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]
-    except TypeError:
-        return CliRunner()
+    return CliRunner(**_RUNNER_OPTIONS)
+
+
+#: Worked out once: click 8.2 removed mix_stderr (and keeps the streams apart).
+_RUNNER_OPTIONS: dict[str, bool] = (
+    {"mix_stderr": False}
+    if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters else {})
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 from pathlib import Path
 
@@ -49,3 +50,10 @@ def mark_unmanaged_in(provider: object, *numbers: str) -> None:
     for number in numbers:
         provider_sql(provider, "UPDATE users SET managed = 0 WHERE extension = ?", number)
         provider_sql(provider, "UPDATE shared_lines SET managed = 0 WHERE number = ?", number)
+
+
+def name_tenant(sites: Path, name: str) -> None:
+    """Rewrite tenant.yaml's `tenant:` (what a pull request that renames it does)."""
+    tenant_yaml = sites / "tenant.yaml"
+    tenant_yaml.write_text(re.sub(r"(?m)^tenant: .*$", f"tenant: {name}",
+                                  tenant_yaml.read_text()))

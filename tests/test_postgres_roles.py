@@ -18,18 +18,13 @@ from tests.ci_runner import run_job
 from tests.conftest import Run
 from tests.fake_forges import FakeGitHub
 from tests.postgres_server import tenant_url
+from tests.tenant_helpers import name_tenant
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "examples" / "ci" / "github"
 
 
 def _as(url: str, role: str) -> str:
     return re.sub(r"//[^@/]*@", f"//{role}@", url, count=1)
-
-
-def _named(sites: Path, name: str) -> None:
-    tenant_yaml = sites / "tenant.yaml"
-    tenant_yaml.write_text(re.sub(r"(?m)^tenant: .*$", f"tenant: {name}",
-                                  tenant_yaml.read_text()))
 
 
 @pytest.fixture
@@ -40,9 +35,9 @@ def two_tenants(run: Run, example_sites: Path, postgres_server: str
     suffix = uuid.uuid4().hex[:8]
     acme = tenant_url(postgres_server, f"acme{suffix}")
     globex = acme.rsplit("tenant=", 1)[0] + f"tenant=globex{suffix}"
-    _named(example_sites, "Globex")
+    name_tenant(example_sites, "Globex")
     assert run("apply", "--auto-approve", "--tenant", globex).exit_code == 0
-    _named(example_sites, "Acme")
+    name_tenant(example_sites, "Acme")
     users = example_sites / "Main" / "users.yaml"
     users.write_text(users.read_text().replace(
         'name: "0997"', 'name: "0997"\n    password: {env: RECONCILER_PW_0997}', 1))
@@ -101,7 +96,7 @@ def test_the_writer_applies_its_tenant_only(run: Run, example_sites: Path, two_t
     assert applied.exit_code == 0, applied.output
     assert run("plan", "--detailed-exitcode", "--tenant", _as(acme, writer),
                env=env).exit_code == 0
-    _named(example_sites, "Globex")
+    name_tenant(example_sites, "Globex")
     other = run("apply", "--auto-approve", "--tenant", _as(globex, writer), env=env)
     assert other.exit_code == 1 and f"role {writer} may not read tenant 'globex" in \
         other.stderr
@@ -128,3 +123,11 @@ def test_the_plan_job_runs_with_the_reader_role(
                           env=env)
     assert planned.code == 0, planned.output
     assert "1 to update" in github.comments[0]["body"]  # the pull request's rename
+
+
+def test_grant_on_a_tenant_without_roles_says_so(run: Run, example_sites: Path) -> None:
+    result = run("tenant", "grant", "--reader", "someone")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "roles are PostgreSQL's; this tenant has none to grant" in result.stderr
+    neither = run("tenant", "grant")
+    assert neither.exit_code == 1 and "name a --reader, a --writer, or both" in neither.stderr

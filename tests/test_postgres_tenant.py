@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import signal
 import subprocess
 import time
@@ -15,6 +14,7 @@ from reconciler.providers import open_provider
 from tests.conftest import Run
 from tests.postgres_server import tenant_url
 from tests.processes import reconcile, start
+from tests.tenant_helpers import name_tenant
 
 
 def _stopped(process: subprocess.Popen[str]) -> None:
@@ -49,12 +49,6 @@ def _in_same_database(url: str, key: str) -> str:
     return url.rsplit("tenant=", 1)[0] + f"tenant={key}"
 
 
-def _named(example_sites: Path, name: str) -> None:
-    tenant_yaml = example_sites / "tenant.yaml"
-    tenant_yaml.write_text(re.sub(r"(?m)^tenant: .*$", f"tenant: {name}",
-                                  tenant_yaml.read_text()))
-
-
 def test_a_url_that_names_no_tenant_is_an_error_with_the_fix(
         run: Run, example_sites: Path, url: str) -> None:
     """The config's `tenant:` no longer picks the tenant: a pull request edits it."""
@@ -72,15 +66,15 @@ def test_a_pull_request_renaming_tenant_cannot_reach_another_customers_tenant(
     """Two customers in one database; the job's URL names Acme's. A pull request that
     writes `tenant: Globex` gets no plan of Globex's tenant: it still reaches Acme's,
     whose record refuses the config."""
-    _named(example_sites, "Globex")
+    name_tenant(example_sites, "Globex")
     globex = _in_same_database(url, "globex")
     assert run("apply", "--auto-approve", "--tenant", globex).exit_code == 0
-    _named(example_sites, "Acme")
+    name_tenant(example_sites, "Acme")
     users = example_sites / "Main" / "users.yaml"
     users.write_text(users.read_text().replace('name: "0997"', 'name: "Acme only"', 1))
     acme = _in_same_database(url, "acme")
     assert run("apply", "--auto-approve", "--tenant", acme).exit_code == 0
-    _named(example_sites, "Globex")  # the pull request's edit
+    name_tenant(example_sites, "Globex")  # the pull request's edit
     refused = run("plan", "--tenant", acme)
     assert refused.exit_code == 1 and refused.stdout == ""
     assert 'tenant file holds "Acme", config is for "Globex"' in refused.stderr
@@ -100,7 +94,7 @@ def test_a_rename_keeps_the_jobs_key(run: Run, example_sites: Path, url: str) ->
     assert run("apply", "--auto-approve", "--tenant", url).exit_code == 0
     renamed = run("tenant", "rename", "Example Tenant", "Example Ltd", "--tenant", url)
     assert renamed.exit_code == 0, renamed.output
-    _named(example_sites, "Example Ltd")
+    name_tenant(example_sites, "Example Ltd")
     assert run("plan", "--detailed-exitcode", "--tenant", url).exit_code == 0
 
 
@@ -249,3 +243,17 @@ def test_import_from_postgresql_round_trips(run: Run, example_sites: Path, tmp_p
     assert imported.exit_code == 0, imported.output
     assert "validates and plans no changes" in imported.stdout
     assert run("plan", "--detailed-exitcode", "imported", "--tenant", url).exit_code == 0
+
+
+def test_a_tenant_made_before_owners_were_recorded_still_blocks_a_second(
+        run: Run, example_sites: Path, url: str) -> None:
+    """A catalogue from before the owner column holds no owners: they are read from
+    each tenant's own identity before a new tenant is made."""
+    import psycopg
+
+    assert run("apply", "--auto-approve", "--tenant", url).exit_code == 0
+    with psycopg.connect(url.split("?")[0], autocommit=True) as admin:
+        admin.execute("UPDATE reconciler.tenants SET owner = NULL")
+    refused = run("apply", "--auto-approve", "--tenant", _in_same_database(url, "second"))
+    assert refused.exit_code == 1
+    assert '"Example Tenant" already has a tenant in this database' in refused.stderr

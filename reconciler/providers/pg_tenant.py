@@ -112,6 +112,7 @@ class PostgresTenant:
             tenant_writes.record_identity(db, name)
             fill(db)
             owner = tenant_writes.identity_name(db)
+            _record_unknown_owners(connection)  # tenants made before owners were recorded
             taken = connection.execute("SELECT key FROM reconciler.tenants WHERE owner = %s",
                                        (owner,)).fetchone()
             if taken is not None:
@@ -377,7 +378,6 @@ class PostgresTenant:
                 ).fetchone()
                 if current is None:
                     self._open().execute(_read("pg_catalogue.sql"))
-                _record_unknown_owners(self._open())
         except psycopg.Error as error:
             raise TenantUnreachable(
                 f"cannot prepare the tenant catalogue in {self.description}: "

@@ -124,12 +124,24 @@ def _read_xlsx(path: Path, wanted: str | None) -> Sheet:
 
 
 def _check_zip(path: Path) -> None:
+    """Sizes first (a zip bomb is refused unread), then each part a parser will read
+    for a DTD: one opening of the archive."""
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as error:
+            _refuse_bombs(path, members)
+            for member in members:
+                if member.filename.lower().endswith(_PARSED_PARTS):
+                    _refuse_doctype(path, archive, member.filename)
+    except zipfile.BadZipFile as error:
         raise SpreadsheetError(f"{path} is not an .xlsx spreadsheet (not a zip archive); "
                                "download it again from the portal") from error
+    except (OSError, RuntimeError) as error:  # RuntimeError: an encrypted part
+        raise SpreadsheetError(f"{path} is not a readable .xlsx spreadsheet ({error}); "
+                               "download it again from the portal") from error
+
+
+def _refuse_bombs(path: Path, members: list[zipfile.ZipInfo]) -> None:
     total = 0
     for member in members:
         total += member.file_size
@@ -141,14 +153,6 @@ def _check_zip(path: Path) -> None:
                 f"{member.file_size:,} bytes from {member.compress_size:,}); refusing it as "
                 f"a possible zip bomb (limits: {MAX_UNPACKED_BYTES:,} bytes in all, "
                 f"{MAX_RATIO}x per part)")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            for member in members:
-                if member.filename.lower().endswith(_PARSED_PARTS):
-                    _refuse_doctype(path, archive, member.filename)
-    except (zipfile.BadZipFile, OSError, RuntimeError) as error:  # RuntimeError: encrypted
-        raise SpreadsheetError(f"{path} is not a readable .xlsx spreadsheet ({error}); "
-                               "download it again from the portal") from error
 
 
 def _refuse_doctype(path: Path, archive: zipfile.ZipFile, part: str) -> None:
