@@ -205,7 +205,7 @@ def cli(context: click.Context, no_colour: bool) -> None:
               default="text", show_default=True, envvar="RECONCILER_VALIDATE_FORMAT",
               help="text: `path:line:col: message [rule]` lines; github: those plus "
                    "annotations on the diff lines; json; gitlab-codequality: a Code Quality "
-                   "report.")
+                   "report; sarif: a SARIF 2.1.0 log (GitHub code scanning).")
 @cache_options
 def validate(config_dir: Path, sites: tuple[str, ...], exclude_sites: tuple[str, ...],
              secret_prefix: str | None, output_format: str, no_cache: bool,

@@ -7,6 +7,8 @@
     json                  one document on stdout, for any other CI system
     gitlab-codequality    a Code Quality report on stdout (GitLab's merge-request widget),
                           and the plain lines on stderr, for the job's log
+    sarif                 a SARIF 2.1.0 log on stdout (GitHub code scanning, editors'
+                          SARIF viewers), and the plain lines on stderr
 
 Each takes the problems and warnings found and returns (stdout, stderr).
 """
@@ -15,14 +17,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os.path
 import re
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from reconciler import __version__
 from schema.printable import printable
 from schema.problems import Problem
-from schema.rulebook import RULES
+from schema.rulebook import RULES, Rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +77,38 @@ def gitlab_codequality(findings: Findings) -> tuple[str, str]:
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n", _plain(findings)
 
 
+#: where the schema is published for tools to fetch (the one GitHub's docs name)
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def sarif(findings: Findings) -> tuple[str, str]:
+    """A SARIF 2.1.0 log: one run whose driver lists every rule of the rulebook (id,
+    summary, where the rule comes from), and one located result per problem, with the
+    same stable fingerprint as the Code Quality report (GitHub keeps an alert open
+    across pushes by it). The plain lines go to stderr, for the job's log."""
+    rules = list(RULES.values())
+    index = {rule.id: number for number, rule in enumerate(rules)}
+    seen: Counter[str] = Counter()
+    results = [_sarif_result(p, "warning", index, seen) for p in findings.warnings]
+    results += [_sarif_result(p, "error", index, seen) for p in findings.problems]
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "ipecs-reconciler", "version": __version__,
+                                "rules": [_sarif_rule(rule) for rule in rules]}},
+            # PyYAML's columns count characters, not bytes or UTF-16 units
+            "columnKind": "unicodeCodePoints",
+            "originalUriBaseIds": {"%SRCROOT%": {"description": {
+                "text": "The folder reconcile ran in (a repository's root, in CI)."}}},
+            "results": results,
+        }],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n", _plain(findings)
+
+
 FORMATS: dict[str, Format] = {"text": text, "github": github, "json": json_document,
-                              "gitlab-codequality": gitlab_codequality}
+                              "gitlab-codequality": gitlab_codequality, "sarif": sarif}
 
 
 def _plain(findings: Findings) -> str:
@@ -113,15 +148,52 @@ def _as_json(problem: Problem, severity: str) -> dict[str, object]:
 _PLACE = re.compile(r"(\S+?\.ya?ml):\d+(?::\d+)?")
 
 
-def _code_quality(problem: Problem, severity: str, seen: Counter[str]) -> dict[str, object]:
-    """A fingerprint GitLab keeps while the problem stays: its rule, file and message
+def _fingerprint(problem: Problem, seen: Counter[str]) -> str:
+    """A fingerprint that stays while the problem does: its rule, file and message
     (places inside the message without their lines), and which of several identical
     ones it is in that file (three identical mistakes are three issues)."""
     same = "\0".join((problem.rule, problem.location.path,
                       _PLACE.sub(r"\1", _message(problem))))
     seen[same] += 1
-    fingerprint = hashlib.sha256(f"{same}\0{seen[same]}".encode()).hexdigest()
+    return hashlib.sha256(f"{same}\0{seen[same]}".encode()).hexdigest()
+
+
+def _code_quality(problem: Problem, severity: str, seen: Counter[str]) -> dict[str, object]:
     return {"description": f"{_message(problem)} [{problem.rule}]",
-            "check_name": problem.rule, "fingerprint": fingerprint, "severity": severity,
+            "check_name": problem.rule, "fingerprint": _fingerprint(problem, seen),
+            "severity": severity,
             "location": {"path": problem.location.path,
                          "lines": {"begin": problem.location.line}}}
+
+
+def _sarif_rule(rule: Rule) -> dict[str, object]:
+    return {"id": rule.id,
+            "shortDescription": {"text": rule.summary},
+            "help": {"text": f"{rule.summary}\nSource: {rule.source} ({rule.basis}). "
+                             "Every rule: docs/rules.md."},
+            "properties": {"basis": rule.basis, "source": rule.source}}
+
+
+def _sarif_result(problem: Problem, level: str, index: dict[str, int],
+                  seen: Counter[str]) -> dict[str, object]:
+    where = problem.location
+    result: dict[str, object] = {
+        "ruleId": problem.rule,
+        "level": level,
+        "message": {"text": _message(problem)},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": _artifact(where.path),
+            "region": {"startLine": where.line, "startColumn": where.column}}}],
+        "partialFingerprints": {"ipecsReconciler/v1": _fingerprint(problem, seen)},
+    }
+    if problem.rule in index:
+        result["ruleIndex"] = index[problem.rule]
+    return result
+
+
+def _artifact(path: str) -> dict[str, str]:
+    """A file as SARIF names it: a URI, relative to where reconcile ran (what GitHub
+    matches against the repository) unless the path given was absolute."""
+    if os.path.isabs(path):
+        return {"uri": "file://" + urllib.parse.quote(path)}
+    return {"uri": urllib.parse.quote(path.replace(os.sep, "/")), "uriBaseId": "%SRCROOT%"}

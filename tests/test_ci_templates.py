@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import click
+import jsonschema.validators
 import pytest
 import yaml
 
@@ -471,3 +472,38 @@ def test_the_gitlab_image_has_git_where_a_job_needs_it() -> None:
     uses_git = "git+" in yaml.safe_dump(pipeline["variables"]) or "git " in PIPELINE.read_text()
     installs_git = "apt-get install" in yaml.safe_dump(pipeline[".reconciler"])
     assert not uses_git or "slim" not in image or installs_git, image
+
+
+def test_code_scanning_uploads_the_sarif_log_validate_wrote(tmp_path: Path,
+                                                            example_sites: Path) -> None:
+    """The opt-in code-scanning job writes a valid SARIF log even when validate finds
+    problems (that is what it is for), uploads that file, and is the only job allowed to
+    write security events, with no tenant and no secret in reach."""
+    job = _job(GITHUB / "plan.yml", "code-scanning")
+    assert "vars.PHONES_CODE_SCANNING == 'true'" in job.definition["if"]
+    assert "== github.repository" in job.definition["if"]  # a fork's token cannot upload
+    assert job.definition["permissions"] == {"contents": "read", "security-events": "write"}
+    assert "secrets." not in yaml.safe_dump(job.definition)
+    writers = [j.name for j in ALL_JOBS if "security-events" in j.definition.get(
+        "permissions", {})]
+    assert writers == ["code-scanning"]
+    (upload,) = [s for s in job.steps if (s.uses or "").startswith(
+        "github/codeql-action/upload-sarif@")]
+    pull = _workspace(tmp_path / "pull", example_sites)
+    users = pull / "sites" / "Main" / "users.yaml"
+    users.write_text(users.read_text().replace("call_barring: common",
+                                               "call_barring: common\n    colour: red", 1))
+    outcome = run_job(job, pull, expressions={}, env={})
+    assert outcome.code == 0, outcome.output
+    log = json.loads((pull / upload.with_["sarif_file"]).read_text())
+    schema = json.loads((TEMPLATES.parent.parent / "tests/fixtures/standards/"
+                         "sarif-schema-2.1.0.json").read_text())
+    jsonschema.validators.validator_for(schema)(schema).validate(log)
+    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["schema.unknown-field"]
+    # a tool that fails (not "problems found") fails the job: no partial log uploaded
+    failing = tmp_path / "failing-bin"
+    failing.mkdir()
+    (failing / "reconcile").write_text("#!/bin/sh\necho 'error: cannot read' >&2\nexit 3\n")
+    (failing / "reconcile").chmod(0o755)
+    broken = run_job(job, pull, expressions={}, env={"PREPEND_PATH": str(failing)})
+    assert broken.code == 1 and "cannot read" in broken.output

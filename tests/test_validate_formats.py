@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 from pathlib import Path
 
+import jsonschema
+import jsonschema.protocols
+import jsonschema.validators
+
+from schema.rulebook import RULES
 from tests.conftest import REPO, Run, WriteTree
 
 BAD = 'users:\n  - {extension: "1001", name: A, package: Basic, devices: ["1030"], colour: red}\n'
@@ -106,3 +112,59 @@ def test_gitlab_fingerprints_are_one_per_mistake_and_ignore_other_places_lines(
     (sites / "Main" / "users.yaml").write_text("# moved down\nusers:\n" + same)
     again = json.loads(run("validate", "--format", "gitlab-codequality").stdout)
     assert sorted(i["fingerprint"] for i in again) == sorted(i["fingerprint"] for i in report)
+
+
+def _sarif_validator() -> jsonschema.protocols.Validator:
+    """The published SARIF 2.1.0 schema (tests/fixtures/standards/), with the draft it
+    declares: not a hand-written shape check."""
+    schema = json.loads((REPO / "tests/fixtures/standards/sarif-schema-2.1.0.json").read_text())
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+
+
+def test_sarif_is_a_valid_log_with_one_located_result_per_problem(
+        run: Run, write_tree: WriteTree) -> None:
+    write_tree({"Main/a b,é.yaml": BAD, "Main/empty.yaml": "users: []\n",
+                "Branch/users.yaml": GOOD})
+    result = run("validate", "--format", "sarif")
+    assert result.exit_code == 1
+    log = json.loads(result.stdout)
+    _sarif_validator().validate(log)
+    assert log["version"] == "2.1.0"
+    (the_run,) = log["runs"]
+    rules = the_run["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == list(RULES)
+    assert all(r["shortDescription"]["text"] == RULES[r["id"]].summary for r in rules)
+    found = []
+    for item in the_run["results"]:
+        assert rules[item["ruleIndex"]]["id"] == item["ruleId"]
+        (place,) = item["locations"]
+        where = place["physicalLocation"]
+        assert where["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+        assert " " not in where["artifactLocation"]["uri"]  # a URI: the space is escaped
+        found.append((item["level"], item["ruleId"],
+                      urllib.parse.unquote(where["artifactLocation"]["uri"]),
+                      where["region"]["startLine"], where["region"]["startColumn"]))
+    assert found == [
+        ("warning", "config.empty-file", "sites/Main/empty.yaml", 1, 1),
+        ("error", "schema.unknown-field", "sites/Main/a b,é.yaml", 2, 69)]
+    # the same place as the plain line the job's log shows
+    assert "sites/Main/a b,é.yaml:2:69: unknown field 'colour'" in result.stderr
+
+
+def test_sarif_fingerprints_survive_moved_lines_and_a_valid_tree_has_no_results(
+        run: Run, write_tree: WriteTree) -> None:
+    sites = write_tree({"Main/users.yaml": BAD})
+    first = json.loads(run("validate", "--format", "sarif").stdout)["runs"][0]["results"]
+    (sites / "Main" / "users.yaml").write_text("# a comment moves it down\n" + BAD)
+    second = json.loads(run("validate", "--format", "sarif").stdout)["runs"][0]["results"]
+    assert [r["locations"][0]["physicalLocation"]["region"]["startLine"]
+            for r in (first[0], second[0])] == [2, 3]
+    assert first[0]["partialFingerprints"] == second[0]["partialFingerprints"]
+    (sites / "Main" / "users.yaml").write_text(GOOD)
+    good = run("validate", "--format", "sarif")
+    assert good.exit_code == 0
+    log = json.loads(good.stdout)
+    _sarif_validator().validate(log)
+    assert log["runs"][0]["results"] == []
