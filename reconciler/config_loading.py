@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from reconciler import config_tree, secrets
+from reconciler import config_tree, scalar_styles, secrets
 from reconciler.config_tree import TENANT_FILE
 from reconciler.config_tree import shown as _shown
 from reconciler.errors import ConfigError, ReconcilerError
@@ -51,6 +51,7 @@ class _Reading:
         self.config_dir = config_dir
         self.cache = cache
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []  # per file, as read (`scalar_styles`)
         self.sites: dict[str, DeclaredSite] = {}
         self.unparsed_numbers: set[str] = set()
         self.settings_files: set[Path] = set()  # site files holding a `site:` mapping
@@ -100,6 +101,7 @@ def load_config(config_dir: Path, secret_prefix: str | None = None,
             warnings.append(_empty_file_warning(file))
     if settings is None or settings_source is None:
         raise ConfigError(sorted_problems(problems))
+    warnings = sorted_problems([*warnings, *reading.warnings])
     config = TenantConfig(settings, settings_source, declared, reading.sites, reading.digest(),
                           reading.unparsed_numbers, prefix, dict(files), warnings)
     problems.extend(rules.check(config))
@@ -164,6 +166,7 @@ def _load_settings(
             ))
         return None, None
     settings = _validate(TenantSettings, data, problems)
+    reading.warnings.extend(scalar_styles.tenant_file(data, result.content, shown))
     return (settings, data) if isinstance(settings, TenantSettings) else (None, None)
 
 
@@ -193,9 +196,13 @@ def _load_site_file(site: str, file: Path, reading: _Reading) -> list[Declared]:
             return _use_cached(site, file, cached, reading)
     problems_before = len(reading.problems)
     had_settings = site in reading.sites
-    found = list(_declare(site, file, reading.took(file, parse_content(content, shown)).data,
-                          reading))
-    if cache is not None and len(reading.problems) == problems_before:
+    data = reading.took(file, parse_content(content, shown)).data
+    found = list(_declare(site, file, data, reading))
+    # Kept only when clean: a warning comes from reading the file, so a file with one
+    # is read every time (until it is fixed) and never loses it to the cache.
+    styles = scalar_styles.site_file(data, content, shown)
+    reading.warnings.extend(styles)
+    if cache is not None and len(reading.problems) == problems_before and not styles:
         settings = reading.sites.get(site) if not had_settings else None
         cache.store(shown, site, content, found, settings)
     return [declared for declared, _ in found]

@@ -68,6 +68,7 @@ _ENTRY_NAME = re.compile(r"[0-9a-f]{64}")
 _VERSION_NAME = re.compile(r"[0-9a-f]{16}")
 #: The code whose behaviour an entry depends on: a change to any of it is a new version.
 _FINGERPRINTED = ("schema", "reconciler/yaml_reading.py", "reconciler/yaml_events.py",
+                  "reconciler/scalar_styles.py",
                   "reconciler/config_loading.py", "reconciler/site_file_cache.py")
 
 

@@ -158,8 +158,13 @@ Email = Annotated[str, AfterValidator(_email),
                   _shape(type="string", pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
 PortalId = Annotated[str, AfterValidator(_portal_id),
                      _shape(type="string", pattern="^[^@\\s]+@[^@\\s]+$")]
+#: No control character (what `_text` refuses), as a JSON Schema pattern.
+NO_CONTROL = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+_NAME_PATTERN = ("^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f]"
+                 "[^\\u0000-\\u001f\\u007f-\\u009f]*$")
 DisplayName = Annotated[str, AfterValidator(_name),
-                        _shape(type="string", minLength=1, maxLength=64)]
+                        _shape(type="string", minLength=1, maxLength=64,
+                               pattern=_NAME_PATTERN)]
 PlatformVersion = Annotated[str, AfterValidator(_version),
                             _shape(type="string", pattern="^[0-9]+(\\.[0-9]+)*$")]
 RingDelay = Annotated[int, AfterValidator(_ring_delay),
@@ -176,11 +181,11 @@ Count = Annotated[int, AfterValidator(_in_range("count", 0, 100_000)),
 RotationCounter = Annotated[int, AfterValidator(_in_range("password_rotation", 0, 1_000_000)),
                             _shape(type="integer", minimum=0, maximum=1_000_000)]
 ShortText = Annotated[str, AfterValidator(_text("text", 64)),
-                      _shape(type="string", maxLength=64)]
+                      _shape(type="string", maxLength=64, pattern=NO_CONTROL)]
 Description = Annotated[str, AfterValidator(_text("description", 128)),
-                        _shape(type="string", maxLength=128)]
+                        _shape(type="string", maxLength=128, pattern=NO_CONTROL)]
 TenantName = Annotated[str, AfterValidator(_text("tenant", 128)),
-                       _shape(type="string", maxLength=128)]
+                       _shape(type="string", maxLength=128, pattern=NO_CONTROL)]
 
 
 class SecretRef(BaseModel):

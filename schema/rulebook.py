@@ -55,6 +55,14 @@ EMPTY_FILE = _rule(
     "tool",
     "design: the slip the safety rails catch, said at validate",
 )
+SCALAR_TYPE = _rule(
+    "yaml.scalar-type",
+    "(warning) Text that looks like a number is quoted (\"0901\"), and a number is not: "
+    "editors and other YAML 1.2 tools read a bare 0901 as the number 901, a quoted \"1\" "
+    "as text.",
+    "tool",
+    "YAML 1.2 core schema; the editor schema (reconcile schema)",
+)
 CONFIG_LIMITS = _rule(
     "config.limits",
     "Input stays within documented limits: file size, number of files, nesting depth, "

@@ -1,0 +1,201 @@
+"""Where a value is written as a YAML type the editor schema does not expect: a warning.
+
+Our loader keeps every plain scalar as the text typed: `extension: 0901` is "0901",
+and `button: "1"` becomes 1 where the model wants a number. YAML 1.2 tools read the
+same file otherwise: the editors' language server, yq and most libraries take a bare
+0901 as the number 901 and a quoted "1" as text. The editor schema then marks the
+value, and another tool reading the file would lose the leading zero. So `validate`
+says so too, as a warning (`yaml.scalar-type`): a bare number where the schema wants
+text, a quoted number where it wants a number. The schema consulted is the committed
+editor schema itself (schema/*.schema.json), so the two cannot drift apart.
+
+Most files have nothing to say, and this runs on every file of a tenant: one regular
+expression over the text finds the few places that could be wrong (a bare number
+not under a key that holds numbers, a quoted value under one), and only a file with
+such a place is walked beside the schema, which decides.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from reconciler.yaml_reading import LocatedDict, LocatedList
+from schema import rulebook
+from schema.locations import Location
+from schema.problems import Problem
+from schema.schema_files import SITE_FILE, TENANT_FILE
+
+#: YAML 1.2 core schema's numbers (ints, octal 0o, hex 0x, floats, .inf, .nan).
+_NUMBER = re.compile(
+    r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
+    r"|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+_NUMBER_TEXT = r"[-+]?(?:[0-9][0-9a-fA-FoxX._eE+-]*|\.[0-9a-zA-Z.]+)"
+#: Where a value starts: after `key:`, `- ` or `[`/`,` in a flow list.
+_VALUE_START = r"(?:(?P<key>[^\s:{},\[\]#'\"]+)['\"]?[ \t]*:|^[ \t]*-|[\[,])[ \t]*"
+_QUOTES = "\"'|>!"  # a quoted or block scalar, or a tagged one: text to every YAML tool
+
+
+@dataclass(slots=True)
+class _Expect:
+    """What the schema allows at one place: its types, and below it."""
+
+    types: frozenset[str] = frozenset()
+    properties: dict[str, _Expect] = field(default_factory=dict)
+    additional: _Expect | None = None
+    items: _Expect | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Schema:
+    root: _Expect
+    #: keys whose values are numbers wherever they appear (`button`, `ring_delay`)
+    number_keys: frozenset[str]
+    #: a mapping of any keys to numbers (tenant.yaml's packages): always walked
+    number_maps: bool
+    bare_number: re.Pattern[str]
+    quoted_under_number_key: re.Pattern[str] | None
+
+
+def site_file(data: Any, content: bytes, shown: str) -> list[Problem]:
+    return _check(_schema(SITE_FILE), data, content, shown)
+
+
+def tenant_file(data: Any, content: bytes, shown: str) -> list[Problem]:
+    return _check(_schema(TENANT_FILE), data, content, shown)
+
+
+def _check(schema: _Schema, data: Any, content: bytes, shown: str) -> list[Problem]:
+    if not isinstance(data, LocatedDict):
+        return []
+    text = content.decode("utf-8", errors="replace")
+    if not _worth_walking(schema, text):
+        return []
+    lines = text.splitlines()
+    found: list[Problem] = []
+    _visit(schema.root, data, "", lines, shown, found)
+    return found
+
+
+def _worth_walking(schema: _Schema, text: str) -> bool:
+    if schema.number_maps:
+        return True
+    for match in schema.bare_number.finditer(text):
+        if match["key"] not in schema.number_keys:
+            return True
+    pattern = schema.quoted_under_number_key
+    return pattern is not None and pattern.search(text) is not None
+
+
+def _visit(expect: _Expect, value: Any, label: str, lines: list[str], shown: str,
+           found: list[Problem]) -> None:
+    if isinstance(value, LocatedDict):
+        for key, item in value.items():
+            below = expect.properties.get(key, expect.additional)
+            if below is not None:
+                _check_scalar(below, item, value.value_marks[key], str(key), lines, shown,
+                              found)
+                _visit(below, item, str(key), lines, shown, found)
+    elif isinstance(value, LocatedList) and expect.items is not None:
+        for item, mark in zip(value, value.item_marks, strict=True):
+            _check_scalar(expect.items, item, mark, f"a {label} item", lines, shown,
+                          found)
+            _visit(expect.items, item, label, lines, shown, found)
+
+
+def _check_scalar(expect: _Expect, value: Any, mark: tuple[int, int], label: str,
+                  lines: list[str], shown: str, found: list[Problem]) -> None:
+    if not isinstance(value, str) or not _NUMBER.fullmatch(value):
+        return
+    line, column = mark
+    quoted = line < len(lines) and lines[line][column:column + 1] in _QUOTES
+    numbers = bool(expect.types & {"integer", "number"})
+    where = Location(shown, line + 1, column + 1)
+    if not quoted and "string" in expect.types and not numbers:
+        found.append(Problem(
+            rulebook.SCALAR_TYPE.id,
+            f"warning: {label} {value} is written as a bare number; editors and other "
+            "YAML tools read it as a number (a leading zero or + is lost), not the text "
+            f'this field holds: quote it, "{value}"', where))
+    elif quoted and numbers and "string" not in expect.types:
+        found.append(Problem(
+            rulebook.SCALAR_TYPE.id,
+            f"warning: {label} is written quoted; editors and other YAML tools read it as "
+            f"text, not the number this field holds: write {value} without quotes", where))
+
+
+@cache
+def _schema(name: str) -> _Schema:
+    document = json.loads(resources.files("schema").joinpath(name).read_text("utf-8"))
+    compiled: dict[str, _Expect] = {}
+    root = _compile(document, document.get("definitions", {}), compiled)
+    number_names: set[str] = set()
+    text_names: set[str] = set()
+    number_maps = False
+    for expect in [root, *compiled.values(), *_below(root)]:
+        additional = expect.additional
+        number_maps |= additional is not None and bool(additional.types & {"integer",
+                                                                             "number"})
+        for key, below in expect.properties.items():
+            if below.types & {"integer", "number"}:
+                number_names.add(key)
+            if "string" in below.types:
+                text_names.add(key)
+    number_keys = frozenset(number_names - text_names)
+    bare = re.compile(_VALUE_START + f"(?:{_NUMBER_TEXT})[ \t]*(?=[,\\]}}#\\r\\n]|$)",
+                      re.MULTILINE)
+    quoted = (re.compile(r"(?:^|[\s{,-])['\"]?(?:" + "|".join(sorted(map(re.escape,
+                         number_keys))) + r")['\"]?[ \t]*:[ \t]*['\"]", re.MULTILINE)
+              if number_keys else None)
+    return _Schema(root, number_keys, number_maps, bare, quoted)
+
+
+def _below(expect: _Expect) -> list[_Expect]:
+    """Every node below `expect` that is not a definition (those are listed apart)."""
+    found = []
+    for below in [*expect.properties.values(), expect.additional, expect.items]:
+        if below is not None:
+            found += [below, *_below(below)]
+    return found
+
+
+def _compile(node: dict[str, Any], definitions: dict[str, Any],
+             compiled: dict[str, _Expect]) -> _Expect:
+    """The schema node as _Expect: `$ref`s followed (each definition compiled once), the
+    branches of `anyOf` and `allOf` merged (here they only add null to a type, or are
+    `if`/`then` rules, which say nothing of types)."""
+    reference = node.get("$ref")
+    if reference is not None:
+        name = reference.rsplit("/", 1)[-1]
+        if name not in compiled:
+            compiled[name] = _Expect()  # filled in place: a definition may refer to itself
+            _fill(compiled[name], definitions[name], definitions, compiled)
+        return compiled[name]
+    expect = _Expect()
+    _fill(expect, node, definitions, compiled)
+    return expect
+
+
+def _fill(expect: _Expect, node: dict[str, Any], definitions: dict[str, Any],
+          compiled: dict[str, _Expect]) -> None:
+    types = node.get("type", [])
+    expect.types = frozenset([types] if isinstance(types, str) else types)
+    for branch in [*node.get("anyOf", []), *node.get("allOf", [])]:
+        other = _compile(branch, definitions, compiled)
+        expect.types |= other.types
+        expect.properties = expect.properties or dict(other.properties)
+        expect.additional = expect.additional or other.additional
+        expect.items = expect.items or other.items
+    for key, below in node.get("properties", {}).items():
+        expect.properties[key] = _compile(below, definitions, compiled)
+    # a mapping's values: pydantic writes patternProperties where its keys are checked
+    for values in [*node.get("patternProperties", {}).values(), node.get("additionalProperties")]:
+        if isinstance(values, dict):
+            expect.additional = _compile(values, definitions, compiled)
+    if isinstance(node.get("items"), dict):
+        expect.items = _compile(node["items"], definitions, compiled)

@@ -1,0 +1,6 @@
+"""The editor schemas' file names: written by `reconcile schema --write`, committed in
+this package, and read by `validate` (`reconciler.scalar_styles`) without importing
+the code that generates them."""
+
+SITE_FILE = "site-file.schema.json"
+TENANT_FILE = "tenant-file.schema.json"
