@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from reconciler import config_tree, scalar_styles, secrets
+from reconciler import config_tree, scalar_styles, secrets, yaml_events
 from reconciler.config_tree import TENANT_FILE
 from reconciler.config_tree import shown as _shown
 from reconciler.errors import ConfigError, ReconcilerError
@@ -196,11 +196,12 @@ def _load_site_file(site: str, file: Path, reading: _Reading) -> list[Declared]:
             return _use_cached(site, file, cached, reading)
     problems_before = len(reading.problems)
     had_settings = site in reading.sites
-    data = reading.took(file, parse_content(content, shown)).data
+    watch = yaml_events.StyleWatch(scalar_styles.number_keys())
+    data = reading.took(file, parse_content(content, shown, watch)).data
     found = list(_declare(site, file, data, reading))
     # Kept only when clean: a warning comes from reading the file, so a file with one
     # is read every time (until it is fixed) and never loses it to the cache.
-    styles = scalar_styles.site_file(data, content, shown)
+    styles = scalar_styles.site_file(data, content, shown) if watch.seen else []
     reading.warnings.extend(styles)
     if cache is not None and len(reading.problems) == problems_before and not styles:
         settings = reading.sites.get(site) if not had_settings else None

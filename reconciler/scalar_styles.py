@@ -9,35 +9,28 @@ says so too, as a warning (`yaml.scalar-type`): a bare number where the schema w
 text, a quoted number where it wants a number. The schema consulted is the committed
 editor schema itself (schema/*.schema.json), so the two cannot drift apart.
 
-Most files have nothing to say, and this runs on every file of a tenant: one regular
-expression over the text finds the few places that could be wrong (a bare number
-not under a key that holds numbers, a quoted value under one), and only a file with
-such a place is walked beside the schema, which decides.
+Most files have nothing to say, and reading runs over every value of a tenant: the
+fast YAML path notes, as it goes, a number that could be written as the wrong type
+(`yaml_events.StyleWatch`, given `number_keys()`), and only a site file where it
+noted one (or that the exact loader read) is walked beside the schema, which decides.
+tenant.yaml is small, and its packages map any name to a number: it is always walked.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from reconciler.yaml_events import YAML12_NUMBER
 from reconciler.yaml_reading import LocatedDict, LocatedList
 from schema import rulebook
 from schema.locations import Location
 from schema.problems import Problem
 from schema.schema_files import SITE_FILE, TENANT_FILE
 
-#: YAML 1.2 core schema's numbers (ints, octal 0o, hex 0x, floats, .inf, .nan).
-_NUMBER = re.compile(
-    r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
-    r"|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
-_NUMBER_TEXT = r"[-+]?(?:[0-9][0-9a-fA-FoxX._eE+-]*|\.[0-9a-zA-Z.]+)"
-#: Where a value starts: after `key:`, `- ` or `[`/`,` in a flow list.
-_VALUE_START = r"(?:(?P<key>[^\s:{},\[\]#'\"]+)['\"]?[ \t]*:|^[ \t]*-|[\[,])[ \t]*"
 _QUOTES = "\"'|>!"  # a quoted or block scalar, or a tagged one: text to every YAML tool
 
 
@@ -56,13 +49,15 @@ class _Schema:
     root: _Expect
     #: keys whose values are numbers wherever they appear (`button`, `ring_delay`)
     number_keys: frozenset[str]
-    #: a mapping of any keys to numbers (tenant.yaml's packages): always walked
-    number_maps: bool
-    bare_number: re.Pattern[str]
-    quoted_under_number_key: re.Pattern[str] | None
+
+
+def number_keys() -> frozenset[str]:
+    """The keys of a site file whose values are numbers (for `yaml_events.StyleWatch`)."""
+    return _schema(SITE_FILE).number_keys
 
 
 def site_file(data: Any, content: bytes, shown: str) -> list[Problem]:
+    """The warnings of a site file; call it where the StyleWatch saw something."""
     return _check(_schema(SITE_FILE), data, content, shown)
 
 
@@ -73,23 +68,10 @@ def tenant_file(data: Any, content: bytes, shown: str) -> list[Problem]:
 def _check(schema: _Schema, data: Any, content: bytes, shown: str) -> list[Problem]:
     if not isinstance(data, LocatedDict):
         return []
-    text = content.decode("utf-8", errors="replace")
-    if not _worth_walking(schema, text):
-        return []
-    lines = text.splitlines()
+    lines = content.decode("utf-8", errors="replace").splitlines()
     found: list[Problem] = []
     _visit(schema.root, data, "", lines, shown, found)
     return found
-
-
-def _worth_walking(schema: _Schema, text: str) -> bool:
-    if schema.number_maps:
-        return True
-    for match in schema.bare_number.finditer(text):
-        if match["key"] not in schema.number_keys:
-            return True
-    pattern = schema.quoted_under_number_key
-    return pattern is not None and pattern.search(text) is not None
 
 
 def _visit(expect: _Expect, value: Any, label: str, lines: list[str], shown: str,
@@ -110,7 +92,7 @@ def _visit(expect: _Expect, value: Any, label: str, lines: list[str], shown: str
 
 def _check_scalar(expect: _Expect, value: Any, mark: tuple[int, int], label: str,
                   lines: list[str], shown: str, found: list[Problem]) -> None:
-    if not isinstance(value, str) or not _NUMBER.fullmatch(value):
+    if not isinstance(value, str) or not YAML12_NUMBER.fullmatch(value):
         return
     line, column = mark
     quoted = line < len(lines) and lines[line][column:column + 1] in _QUOTES
@@ -136,23 +118,13 @@ def _schema(name: str) -> _Schema:
     root = _compile(document, document.get("definitions", {}), compiled)
     number_names: set[str] = set()
     text_names: set[str] = set()
-    number_maps = False
     for expect in [root, *compiled.values(), *_below(root)]:
-        additional = expect.additional
-        number_maps |= additional is not None and bool(additional.types & {"integer",
-                                                                             "number"})
         for key, below in expect.properties.items():
             if below.types & {"integer", "number"}:
                 number_names.add(key)
             if "string" in below.types:
                 text_names.add(key)
-    number_keys = frozenset(number_names - text_names)
-    bare = re.compile(_VALUE_START + f"(?:{_NUMBER_TEXT})[ \t]*(?=[,\\]}}#\\r\\n]|$)",
-                      re.MULTILINE)
-    quoted = (re.compile(r"(?:^|[\s{,-])['\"]?(?:" + "|".join(sorted(map(re.escape,
-                         number_keys))) + r")['\"]?[ \t]*:[ \t]*['\"]", re.MULTILINE)
-              if number_keys else None)
-    return _Schema(root, number_keys, number_maps, bare, quoted)
+    return _Schema(root, frozenset(number_names - text_names))
 
 
 def _below(expect: _Expect) -> list[_Expect]:

@@ -12,6 +12,7 @@ as before, problems and all. A property test holds the two to the same result.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -38,6 +39,28 @@ _PLAIN: dict[str, Any] = {"true": True, "True": True, "TRUE": True,
 _SPECIAL = {"=", "<<"}
 
 
+#: YAML 1.2 core schema's numbers (ints, octal 0o, hex 0x, floats, .inf, .nan): what
+#: editors and most YAML tools read a plain scalar as, where our loaders keep text.
+YAML12_NUMBER = re.compile(
+    r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
+    r"|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+_NUMBER_START = "0123456789+-."
+
+
+class StyleWatch:
+    """Asks the fast path to note, on its way, a number whose YAML type may differ from
+    the schema's (`reconciler.scalar_styles` then walks the file and decides): a bare one
+    not under a key of `number_keys`, or a quoted one under such a key. `seen` is also
+    set when the exact loader read the file, which notes nothing."""
+
+    __slots__ = ("number_keys", "seen")
+
+    def __init__(self, number_keys: frozenset[str]) -> None:
+        self.number_keys = number_keys
+        self.seen = False
+
+
 class GiveUp(Exception):
     """Outside the fast path's subset: read the file with the exact loader."""
 
@@ -46,20 +69,21 @@ def available() -> bool:
     return _Parser is not None
 
 
-def load(text: str, file: str, max_depth: int, dict_type: Any, list_type: Any) -> Any:
+def load(text: str, file: str, max_depth: int, dict_type: Any, list_type: Any,
+         watch: StyleWatch | None = None) -> Any:
     """The document's located data, or GiveUp. `dict_type(file, mark)` and
     `list_type(file, mark)` make the located containers (yaml_reading's)."""
     loader = _Parser(text)
     try:
-        return _build(loader.get_event, file, max_depth, dict_type, list_type)
+        return _build(loader.get_event, file, max_depth, dict_type, list_type, watch)
     except yaml.YAMLError as error:
         raise GiveUp from error
     finally:
         loader.dispose()
 
 
-def _build(next_event: Any, file: str, max_depth: int, dict_type: Any, list_type: Any
-           ) -> Any:
+def _build(next_event: Any, file: str, max_depth: int, dict_type: Any, list_type: Any,
+           watch: StyleWatch | None) -> Any:
     """One pass over the events. The open container and its pending key live in local
     variables (the enclosing ones on `saved`): this loop runs for every scalar of a
     tenant, so it does as little per event as it can."""
@@ -82,6 +106,9 @@ def _build(next_event: Any, file: str, max_depth: int, dict_type: Any, list_type
     value_marks: Any = None
     item_marks: Any = None
     root: Any = None
+    number_keys = watch.number_keys if watch is not None else None
+    number_start, number = _NUMBER_START, YAML12_NUMBER.fullmatch
+    suspect = False
     while True:
         event = next_event()
         kind = type(event)
@@ -101,11 +128,19 @@ def _build(next_event: Any, file: str, max_depth: int, dict_type: Any, list_type
                         raise GiveUp  # a null or repeated key
                     key, key_position = value, (mark.line, mark.column)
                 else:
+                    if number_keys is not None and value.__class__ is str \
+                            and value[:1] in number_start and number(value) \
+                            and (key in number_keys) != bool(event.implicit[0]):
+                        suspect = True  # bare where text belongs, or quoted where a number
                     container[key] = value
                     key_marks[key] = key_position
                     value_marks[key] = (mark.line, mark.column)
                     key = no_key
             elif container is not None:
+                if number_keys is not None and event.implicit[0] \
+                        and value.__class__ is str and value[:1] in number_start \
+                        and number(value):
+                    suspect = True  # no list holds numbers
                 container.append(value)
                 item_marks.append((mark.line, mark.column))
             else:
@@ -147,6 +182,8 @@ def _build(next_event: Any, file: str, max_depth: int, dict_type: Any, list_type
                 raise GiveUp
             if type(next_event()) is not StreamEndEvent:
                 raise GiveUp  # several documents
+            if watch is not None:
+                watch.seen = watch.seen or suspect
             return root
         else:  # an alias, or anything unexpected
             raise GiveUp
@@ -158,4 +195,4 @@ class _NoKey:
 
 _NO_KEY = _NoKey()
 
-__all__ = ["GiveUp", "available", "load"]
+__all__ = ["YAML12_NUMBER", "GiveUp", "StyleWatch", "available", "load"]

@@ -282,27 +282,31 @@ def read_content(path: FilePath, shown_as: str) -> bytes | ReadResult:
                                          Location(shown_as))])
 
 
-def parse_content(content: bytes, shown_as: str) -> ReadResult:
+def parse_content(content: bytes, shown_as: str,
+                  watch: yaml_events.StyleWatch | None = None) -> ReadResult:
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as error:
         message = f"file is not UTF-8 text ({error.reason}); save it as UTF-8"
         return ReadResult(None, [Problem(rulebook.YAML_SYNTAX.id, message, Location(shown_as))])
-    return parse_text(text, shown_as, content)
+    return parse_text(text, shown_as, content, watch=watch)
 
 
-def parse_text(text: str, shown_as: str, content: bytes = b"", fast: bool = True
-               ) -> ReadResult:
+def parse_text(text: str, shown_as: str, content: bytes = b"", fast: bool = True,
+               watch: yaml_events.StyleWatch | None = None) -> ReadResult:
     """Located data from YAML text: libyaml's events for the common subset (fast),
     else the exact loader. `fast=False` forces the exact loader (the property test
-    holds both to one result)."""
+    holds both to one result). `watch`: see `yaml_events.StyleWatch`."""
     if fast and yaml_events.available():
         try:
-            fast = yaml_events.load(text, shown_as, MAX_DEPTH, LocatedDict, LocatedList)
+            fast = yaml_events.load(text, shown_as, MAX_DEPTH, LocatedDict, LocatedList,
+                                    watch)
         except yaml_events.GiveUp:
             pass  # outside the common subset: the exact loader says what it is
         else:
             return ReadResult(fast, [], content)
+    if watch is not None:
+        watch.seen = True  # the exact loader notes nothing: let the walk decide
     loader = LocatedLoader(text, shown_as)
     try:
         data = loader.get_single_data()
