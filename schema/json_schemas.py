@@ -101,6 +101,8 @@ def _nullable_as_type(node: Any) -> Any:
     any of the given schemas"."""
     if isinstance(node, list):
         return [_nullable_as_type(item) for item in node]
+    if isinstance(node, float) and node.is_integer():
+        return int(node)  # 100, not 100.0: pydantic versions differ, the value does not
     if not isinstance(node, dict):
         return node
     node = {key: _nullable_as_type(value) for key, value in node.items()}

@@ -97,9 +97,22 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
 
     def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None
                ) -> Result:
-        return _runner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+        result = _runner().invoke(cli, list(args), input=input, env=env,
+                                  catch_exceptions=False)
+        if _RUNNER_OPTIONS:
+            result.__class__ = _BothStreams
+        return result
 
     return invoke
+
+
+class _BothStreams(Result):
+    """click 8.1's Result with `output` as 8.2 gives it, what the user saw on either
+    stream (8.1, asked to keep them apart, gives stdout only)."""
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
 
 
 @pytest.fixture(scope="session")
