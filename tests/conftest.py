@@ -78,7 +78,7 @@ def example_sites(tmp_path: Path) -> Path:
     return target
 
 
-def _runner() -> CliRunner:
+def cli_runner() -> CliRunner:
     """stdout and stderr apart: click 8.2 on does so by itself; 8.1 (the floor) is asked."""
     return CliRunner(**_RUNNER_OPTIONS)
 
@@ -97,7 +97,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
 
     def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None
                ) -> Result:
-        result = _runner().invoke(cli, list(args), input=input, env=env,
+        result = cli_runner().invoke(cli, list(args), input=input, env=env,
                                   catch_exceptions=False)
         if _RUNNER_OPTIONS:
             result.__class__ = _BothStreams

@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from reconciler.cli import cli
 from reconciler.providers import SqliteTenant
 from schema.state import ResourceKey, TenantState
+from tests.conftest import cli_runner
 from tests.processes import reconcile
 from tests.tenant_helpers import copy_tenant, portal_edit
 
@@ -119,7 +119,7 @@ def _write(sites: Path, files: dict[str, str]) -> None:
 
 
 def _cli(*args: str, tenant: Path, sites: Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, [*args, str(sites)], catch_exceptions=False,
+    result = cli_runner().invoke(cli, [*args, str(sites)], catch_exceptions=False,
                                 env={"RECONCILER_TENANT": f"sqlite:///{tenant}",
                                      "RECONCILER_FAILPOINT": None})
     return result.exit_code, result.stdout, result.stderr

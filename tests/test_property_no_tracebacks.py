@@ -119,7 +119,7 @@ def test_plan_and_apply_of_any_config_never_crash(first: object, second: object)
         for data in (first, second):
             (sites / "Main" / "x.yaml").write_text(yaml.safe_dump(data))
             for args in (["plan", "--detailed-exitcode"], ["apply", "--auto-approve", "--force"]):
-                result = _runner().invoke(cli, [*args, str(sites), "--tenant", tenant])
+                result = cli_runner().invoke(cli, [*args, str(sites), "--tenant", tenant])
                 assert result.exit_code in (0, 1, 2), result.output
                 assert "internal error" not in result.output, result.output
                 assert "Traceback" not in result.output
