@@ -109,7 +109,7 @@ def test_plan_and_apply_of_any_config_never_crash(first: object, second: object)
     """Through the CLI, as a user runs it: apply one config, then plan and apply another.
     Exit codes stay in the contract and no internal error ever shows."""
     from reconciler.cli import cli
-    from tests.conftest import _runner
+    from tests.conftest import cli_runner
 
     with tempfile.TemporaryDirectory() as tmp:
         sites = Path(tmp) / "sites"
