@@ -48,7 +48,7 @@ def _free_port() -> int:
         return port
 
 
-def cli_runner() -> tuple[list[str], int | None]:
+def _server_user() -> tuple[list[str], int | None]:
     """The command prefix and uid to run the server as: root may not run it."""
     if os.geteuid() != 0:
         return [], None
@@ -72,7 +72,7 @@ def running_server() -> Iterator[str]:
         raise RuntimeError("no PostgreSQL server binaries (initdb, pg_ctl) found; install "
                            "Debian's postgresql package, set RECONCILER_POSTGRES_BIN, or set "
                            f"{URL_VARIABLE} to an existing server")
-    prefix, uid = cli_runner()
+    prefix, uid = _server_user()
     folder = Path(tempfile.mkdtemp(prefix="reconciler-pg-"))
     if uid is not None:
         os.chown(folder, uid, -1)
