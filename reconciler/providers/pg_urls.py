@@ -15,7 +15,7 @@ every message shows the URL with the password masked.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus
 
 from reconciler.redaction import redact_url
 
@@ -30,9 +30,18 @@ class PgUrl:
 
 
 def parse(url: str) -> PgUrl:
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    tenant = next((value for name, value in query if name == "tenant"), None)
-    kept = urlencode([(name, value) for name, value in query if name != "tenant"])
-    conninfo = urlunsplit((parts.scheme, parts.netloc, parts.path, kept, parts.fragment))
+    """Our `tenant` parameter taken out, every other byte left as written: urllib's
+    split and join would turn `postgresql:///DB` into `postgresql:/DB` and
+    `postgresql://?service=ci` into `postgresql:?service=ci`, which libpq refuses."""
+    base, _, rest = url.partition("?")
+    query, hash_mark, fragment = rest.partition("#")
+    tenant: str | None = None
+    kept = []
+    for piece in filter(None, query.split("&")):
+        name, _, value = piece.partition("=")
+        if unquote_plus(name) != "tenant":
+            kept.append(piece)
+        elif tenant is None:
+            tenant = unquote_plus(value)
+    conninfo = base + ("?" + "&".join(kept) if kept else "") + hash_mark + fragment
     return PgUrl(conninfo, tenant or None, redact_url(url))
