@@ -23,6 +23,7 @@ import urllib.parse
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from reconciler import __version__
 from schema.printable import printable
@@ -192,8 +193,8 @@ def _sarif_result(problem: Problem, level: str, index: dict[str, int],
 
 
 def _artifact(path: str) -> dict[str, str]:
-    """A file as SARIF names it: a URI, relative to where reconcile ran (what GitHub
-    matches against the repository) unless the path given was absolute."""
-    if os.path.isabs(path):
-        return {"uri": "file://" + urllib.parse.quote(path)}
+    """A file as SARIF names it: a URI relative to where reconcile ran (what GitHub
+    matches against the repository), or a file: URI for a file outside that folder."""
+    if os.path.isabs(path) or path.split(os.sep, 1)[0] == os.pardir:
+        return {"uri": Path(os.path.abspath(path)).as_uri()}
     return {"uri": urllib.parse.quote(path.replace(os.sep, "/")), "uriBaseId": "%SRCROOT%"}

@@ -118,7 +118,7 @@ def _schema(name: str) -> _Schema:
     root = _compile(document, document.get("definitions", {}), compiled)
     number_names: set[str] = set()
     text_names: set[str] = set()
-    for expect in [root, *compiled.values(), *_below(root)]:
+    for expect in _every_node(root):
         for key, below in expect.properties.items():
             if below.types & {"integer", "number"}:
                 number_names.add(key)
@@ -127,12 +127,19 @@ def _schema(name: str) -> _Schema:
     return _Schema(root, frozenset(number_names - text_names))
 
 
-def _below(expect: _Expect) -> list[_Expect]:
-    """Every node below `expect` that is not a definition (those are listed apart)."""
-    found = []
-    for below in [*expect.properties.values(), expect.additional, expect.items]:
-        if below is not None:
-            found += [below, *_below(below)]
+def _every_node(root: _Expect) -> list[_Expect]:
+    """`root` and every node below it, each once (definitions are shared, and may refer
+    to themselves)."""
+    found: list[_Expect] = []
+    seen: set[int] = set()
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            found.append(node)
+            pending += [below for below in (*node.properties.values(), node.additional,
+                                             node.items) if below is not None]
     return found
 
 

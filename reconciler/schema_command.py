@@ -42,15 +42,18 @@ def schema_command(which: str, write_dir: Path | None, secret_prefix: str | None
       reconcile schema tenant > tenant-file.schema.json
     """
     prefix = secrets.allowed_prefix(secret_prefix)
-    made = {"site": site_file_schema(prefix), "tenant": tenant_file_schema()}
+
+    def made(which: str) -> dict[str, Any]:
+        return site_file_schema(prefix) if which == "site" else tenant_file_schema()
+
     if write_dir is None:
-        click.echo(schema_text(made[which]), nl=False)
+        click.echo(schema_text(made(which)), nl=False)
         return 0
     write_dir.mkdir(parents=True, exist_ok=True)
     for which_file, (name, _) in SCHEMAS.items():
         target = write_dir / name
         temporary = target.with_name(f".{name}.tmp")
-        temporary.write_text(schema_text(made[which_file]), encoding="utf-8")
+        temporary.write_text(schema_text(made(which_file)), encoding="utf-8")
         os.replace(temporary, target)
         click.echo(f"wrote {target}")
     return 0

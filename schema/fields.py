@@ -158,10 +158,11 @@ Email = Annotated[str, AfterValidator(_email),
                   _shape(type="string", pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
 PortalId = Annotated[str, AfterValidator(_portal_id),
                      _shape(type="string", pattern="^[^@\\s]+@[^@\\s]+$")]
-#: No control character (what `_text` refuses), as a JSON Schema pattern.
-NO_CONTROL = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
-_NAME_PATTERN = ("^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f]"
-                 "[^\\u0000-\\u001f\\u007f-\\u009f]*$")
+#: The control characters `_text` refuses (Unicode's Cc), as JSON Schema patterns:
+#: text without them, and a name with something besides spaces too.
+_CONTROLS = "\\u0000-\\u001f\\u007f-\\u009f"
+NO_CONTROL = f"^[^{_CONTROLS}]*$"
+_NAME_PATTERN = f"^[^{_CONTROLS}]*[^\\s{_CONTROLS}][^{_CONTROLS}]*$"
 DisplayName = Annotated[str, AfterValidator(_name),
                         _shape(type="string", minLength=1, maxLength=64,
                                pattern=_NAME_PATTERN)]

@@ -107,3 +107,17 @@ def test_the_example_files_point_their_editor_at_the_schema() -> None:
         assert (path.parent / match[1]).resolve() == (
             REPO / "schema" / ("tenant-file.schema.json" if path.name == "tenant.yaml"
                                else "site-file.schema.json"))
+
+
+def test_the_schema_follows_the_secret_prefix_validate_is_given(run: Run) -> None:
+    printed = run("schema", "--secret-prefix", "ACME_PW_")
+    assert printed.exit_code == 0
+    schema = json.loads(printed.stdout)
+    user = {"extension": "0901", "name": "A", "package": "P", "devices": ["1030"]}
+    for env, accepted in (("ACME_PW_0901", True), ("RECONCILER_PW_0901", False)):
+        errors = list(Draft7Validator(schema).iter_errors(
+            {"users": [user | {"password": {"env": env}}]}))
+        assert (errors == []) is accepted, (env, errors)
+    empty = run("schema", "--secret-prefix", " ")
+    assert empty.exit_code == 1 and "the secret prefix is empty" in empty.stderr
+    assert "Traceback" not in empty.output

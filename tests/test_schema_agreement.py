@@ -19,7 +19,7 @@ import ruamel.yaml
 from jsonschema import Draft7Validator
 
 from reconciler import scalar_styles, yaml_events
-from reconciler.yaml_reading import parse_content
+from reconciler.yaml_reading import LocatedDict, LocatedList, parse_content
 from schema.rulebook import RULES
 from tests.conftest import REPO, Run, WriteTree
 
@@ -40,7 +40,9 @@ def _editor_errors(which: str, text: str) -> list[str]:
     return [error.message for error in SCHEMAS[which].iter_errors(document)]
 
 
-def _validate(run: Run, write_tree: WriteTree, which: str, text: str) -> tuple[int, list[str]]:
+def _validate(run: Run, write_tree: WriteTree, which: str, text: str
+              ) -> tuple[int, list[str], str]:
+    """validate's exit code, its lines about this file, and all it wrote on stderr."""
     if which == "site":
         write_tree({"Main/case.yaml": text})
         shown = "sites/Main/case.yaml"
@@ -49,7 +51,7 @@ def _validate(run: Run, write_tree: WriteTree, which: str, text: str) -> tuple[i
         shown = "sites/tenant.yaml"
     result = run("validate", "--no-cache")
     return result.exit_code, [line for line in result.stderr.splitlines()
-                              if line.startswith(shown + ":")]
+                              if line.startswith(shown + ":")], result.stderr
 
 
 def test_the_corpus_has_every_kind_of_case() -> None:
@@ -62,7 +64,7 @@ def test_the_editor_schema_and_validate_agree(case: Path, run: Run,
                                               write_tree: WriteTree) -> None:
     which, expected, text = case.parent.parent.name, case.parent.name, case.read_text()
     marked = _editor_errors(which, text)
-    code, lines = _validate(run, write_tree, which, text)
+    code, lines, _ = _validate(run, write_tree, which, text)
     warnings = [line for line in lines if "warning:" in line]
     problems = [line for line in lines if "warning:" not in line]
     if expected == "accepted":
@@ -96,9 +98,8 @@ def test_every_single_file_rule_is_in_the_corpus(run: Run, write_tree: WriteTree
     broken: set[str] = set()
     for case in CASES:
         if case.parent.name != "accepted":
-            _validate(run, write_tree, case.parent.parent.name, case.read_text())
-            result = run("validate", "--no-cache")
-            broken |= {rule for rule in RULES if f"[{rule}]" in result.stderr}
+            *_, stderr = _validate(run, write_tree, case.parent.parent.name, case.read_text())
+            broken |= {rule for rule in RULES if f"[{rule}]" in stderr}
     missing = sorted(single_file - broken)
     assert missing == [], f"no case breaks {missing}"
 
@@ -114,8 +115,16 @@ def test_the_fast_path_notes_every_file_the_walk_would_warn_about(case: Path) ->
     data = parse_content(content, "case.yaml", watch).data
     walked = scalar_styles.site_file(data, content, "case.yaml")
     assert watch.seen or not walked
-    if case.parent.name == "accepted":  # read by the fast path, nothing to say
+    if case.parent.name == "accepted" and _fast_path_reads(content):  # nothing to say
         assert not watch.seen
+
+
+def _fast_path_reads(content: bytes) -> bool:
+    try:
+        yaml_events.load(content.decode(), "case.yaml", 32, LocatedDict, LocatedList)
+    except yaml_events.GiveUp:
+        return False
+    return True
 
 
 def test_a_warned_file_warns_on_every_run_with_the_cache(run: Run, write_tree: WriteTree

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import urllib.parse
 from pathlib import Path
 
-import jsonschema
-import jsonschema.protocols
-import jsonschema.validators
+import pytest
 
 from schema.rulebook import RULES
 from tests.conftest import REPO, Run, WriteTree
+from tests.standards import sarif_validator
 
 BAD = 'users:\n  - {extension: "1001", name: A, package: Basic, devices: ["1030"], colour: red}\n'
 GOOD = 'users:\n  - {extension: "1002", name: B, package: Basic, devices: ["1030"]}\n'
@@ -114,15 +114,6 @@ def test_gitlab_fingerprints_are_one_per_mistake_and_ignore_other_places_lines(
     assert sorted(i["fingerprint"] for i in again) == sorted(i["fingerprint"] for i in report)
 
 
-def _sarif_validator() -> jsonschema.protocols.Validator:
-    """The published SARIF 2.1.0 schema (tests/fixtures/standards/), with the draft it
-    declares: not a hand-written shape check."""
-    schema = json.loads((REPO / "tests/fixtures/standards/sarif-schema-2.1.0.json").read_text())
-    validator_class = jsonschema.validators.validator_for(schema)
-    validator_class.check_schema(schema)
-    return validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
-
-
 def test_sarif_is_a_valid_log_with_one_located_result_per_problem(
         run: Run, write_tree: WriteTree) -> None:
     write_tree({"Main/a b,é.yaml": BAD, "Main/empty.yaml": "users: []\n",
@@ -130,7 +121,7 @@ def test_sarif_is_a_valid_log_with_one_located_result_per_problem(
     result = run("validate", "--format", "sarif")
     assert result.exit_code == 1
     log = json.loads(result.stdout)
-    _sarif_validator().validate(log)
+    sarif_validator().validate(log)
     assert log["version"] == "2.1.0"
     (the_run,) = log["runs"]
     rules = the_run["tool"]["driver"]["rules"]
@@ -166,5 +157,16 @@ def test_sarif_fingerprints_survive_moved_lines_and_a_valid_tree_has_no_results(
     good = run("validate", "--format", "sarif")
     assert good.exit_code == 0
     log = json.loads(good.stdout)
-    _sarif_validator().validate(log)
+    sarif_validator().validate(log)
     assert log["runs"][0]["results"] == []
+
+
+def test_sarif_names_a_tree_outside_the_working_folder_by_a_file_uri(
+        run: Run, write_tree: WriteTree, tmp_path_factory: pytest.TempPathFactory) -> None:
+    sites = tmp_path_factory.mktemp("elsewhere") / "sites"
+    shutil.move(write_tree({"Main/users.yaml": BAD}), sites)
+    log = json.loads(run("validate", "--format", "sarif", str(sites)).stdout)
+    sarif_validator().validate(log)
+    (result,) = log["runs"][0]["results"]
+    artifact = result["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert artifact == {"uri": (sites / "Main" / "users.yaml").as_uri()}
