@@ -5,8 +5,10 @@ secret is read up front). Then, in order:
 
     1. set up the tenant if it does not exist yet (whole, or not at all)
     2. open the apply's journal in the tenant (the plan's checksum, its steps)
-    3. each step: one transaction that also moves the journal on
-    4. close the journal
+    3. record what tenant.yaml says was bought (seats, licences), in one transaction,
+       so the steps that need it find it
+    4. each step: one transaction that also moves the journal on
+    5. close the journal
 
 If a step fails, the steps before it stand, nothing of the failed step is
 written, and a new plan continues from there. Ctrl-C, SIGTERM and a closed
@@ -26,7 +28,7 @@ from reconciler.errors import ApplyError, ApplyStopped, TenantError
 from reconciler.password_prehashing import prehashing
 from reconciler.plans import Action, Change, Plan
 from reconciler.plans.serializing import checksum
-from reconciler.providers.base import Provider
+from reconciler.providers.base import Provider, RecordsFacts
 from reconciler.providers.lock_holders import LockHolder
 from schema.state import NewPassword, TenantFacts
 
@@ -39,6 +41,8 @@ class ApplyReport:
     applied: list[Change] = field(default_factory=list)
     #: What setting up the tenant did first ("created ...", "migrated ..."), if anything.
     setup: str | None = None
+    #: The facts recorded as bought before the first step, if any ("packages.Basic").
+    recorded: tuple[str, ...] = ()
 
 
 def apply_plan(plan: Plan, provider: Provider, facts: TenantFacts, *,
@@ -67,6 +71,7 @@ def apply_plan(plan: Plan, provider: Provider, facts: TenantFacts, *,
         _stop_if_asked(stop, report, total)
         provider.begin_apply(plan_checksum or checksum(plan), total,
                              started_by or LockHolder.current().who())
+        _record_purchase(provider, plan, report, total)
         for index, change in enumerate(plan.changes, start=1):
             _step(provider, change, hashes.for_step(index, change), index, total, report)
             failpoints.reach(f"step-{index}-done")
@@ -114,6 +119,24 @@ def _step(provider: Provider, change: Change, password: NewPassword | None, inde
         ) from interrupt
     report.applied.append(change)
     stopping.record_written(len(report.applied), report.setup)
+
+
+def _record_purchase(provider: Provider, plan: Plan, report: ApplyReport, total: int) -> None:
+    """Seats and licences bought, recorded before the steps that need them. A kill after
+    this leaves them recorded: the next plan no longer shows them, and goes on."""
+    if plan.purchase is None:
+        return
+    if not isinstance(provider, RecordsFacts):
+        raise ApplyError(f"tenant.yaml says seats or licences were bought, and this tenant "
+                         f"cannot record them; no step of {total} was applied")
+    try:
+        provider.set_facts(plan.purchase.after)
+    except TenantError as error:
+        raise ApplyError(f"recording what tenant.yaml says was bought failed: {error}. No "
+                         f"step of {total} was applied. Fix the cause and run apply "
+                         "again") from error
+    report.recorded = tuple(change.name for change in plan.purchase.changes)
+    failpoints.reach("purchase-done")
 
 
 def _stop_if_asked(stop: stopping.StopRequest, report: ApplyReport, total: int) -> None:

@@ -405,10 +405,12 @@ def apply(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
 
 
 def _finished(report: ApplyReport) -> None:
+    recorded = (f" Recorded as bought: {', '.join(printable(name) for name in report.recorded)}."
+                if report.recorded else "")
     if report.setup is not None and not report.applied:
-        click.echo(f"Apply complete: no change to apply; {report.setup}.")
+        click.echo(f"Apply complete: no change to apply; {report.setup}.{recorded}")
         return
-    click.echo(f"Apply complete: {len(report.applied)} change(s) applied.")
+    click.echo(f"Apply complete: {len(report.applied)} change(s) applied.{recorded}")
 
 
 @cli.command()
@@ -442,7 +444,9 @@ def _filters_of(saved: dict[str, Any], sites: tuple[str, ...], exclude_sites: tu
 
 def _confirm(plan: Plan) -> None:
     answer = click.prompt(
-        f"Apply these {len(plan.changes)} changes? Only 'yes' will be accepted",
+        f"Apply these {len(plan.changes)} changes"
+        f"{' and record what was bought' if plan.purchase is not None else ''}? Only 'yes' "
+        "will be accepted",
         default="", show_default=False,
     )
     if answer != "yes":

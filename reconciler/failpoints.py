@@ -4,6 +4,8 @@
 that point, for real:
 
     points   setup            inside the transaction that creates a new tenant
+             purchase-done    after the seats and licences bought were recorded, before
+                              step 1
              step-N-write     inside step N's transaction, before it commits
              step-N-done      after step N has committed
     actions  kill             SIGKILL this process (nothing runs after it)

@@ -64,7 +64,7 @@ def test_json_format_is_the_saved_plan_document(run: Run, example_sites: Path,
     assert printed == saved
     assert set(printed) == {"format_version", "tool", "tenant", "config_digest", "sites",
                             "excluded_sites", "summary", "changes", "unmanaged", "ignored",
-                            "needs_force", "compared", "checksum"}
+                            "needs_force", "compared", "checksum", "purchase"}
     assert set(printed["changes"][0]) == {"step", "action", "label", "site", "kind", "number",
                                           "fields", "diffs", "password_from", "replaces",
                                           "adopt", "reason", "reason_args", "note", "origin"}

@@ -38,23 +38,38 @@ def test_package_upgrade_is_planned(run: Run, write_tree: WriteTree) -> None:
 def test_facts_must_match_the_tenant(run: Run, write_tree: WriteTree) -> None:
     write_tree({"Main/u.yaml": USERS})
     run("apply", "--auto-approve")
-    write_tree({}, tenant=TENANT_YAML.replace("shared_lines: 5", "shared_lines: 9")
-               .replace("Basic: 10", "Basic: 12"))
+    write_tree({}, tenant=TENANT_YAML.replace("shared_lines: 5", "shared_lines: 3")
+               .replace("Basic: 10", "Basic: 8").replace('"6.0"', '"6.1"'))
     result = run("plan")
     assert result.exit_code == 1
-    fix = ("make tenant.yaml match the tenant (the rules depend on it); for the embedded "
-           "local tenant, `reconcile local-tenant set-facts` records what was bought "
-           "[tenant.facts-mismatch]")
-    assert result.stderr.splitlines()[:2] == [
-        "sites/tenant.yaml:4:17: tenant.yaml says licences.shared_lines is 9 but the tenant "
+    fix = ("make tenant.yaml match the tenant (the rules depend on it). Only a purchase (more "
+           "seats, a new package, more licences, Shared licensing on) is planned and recorded "
+           "by the apply; for anything else on the embedded local tenant, `reconcile "
+           "local-tenant set-facts` records it [tenant.facts-mismatch]")
+    assert result.stderr.splitlines()[:3] == [
+        "sites/tenant.yaml:2:19: tenant.yaml says platform_version is 6.1 but the tenant "
+        f"reports 6.0; {fix}",
+        "sites/tenant.yaml:4:17: tenant.yaml says licences.shared_lines is 3 but the tenant "
         f"reports 5; {fix}",
-        f"sites/tenant.yaml:7:10: tenant.yaml says packages.Basic is 12 but the tenant reports "
+        f"sites/tenant.yaml:7:10: tenant.yaml says packages.Basic is 8 but the tenant reports "
         f"10; {fix}",
     ]
-    # Buying them, as far as the embedded tenant is concerned:
+    # The embedded tenant told what the portal now shows:
     bought = run("local-tenant", "set-facts")
     assert bought.exit_code == 0, bought.stderr
     assert run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_reordered_upgrade_path_is_refused_even_with_a_new_package(
+        run: Run, write_tree: WriteTree) -> None:
+    write_tree({"Main/u.yaml": USERS})
+    run("apply", "--auto-approve")
+    write_tree({}, tenant=TENANT_YAML.replace("  Basic: 10\n  Premium: 10\n",
+                                              "  Premium: 10\n  Gold: 2\n  Basic: 10\n"))
+    result = run("plan")
+    assert result.exit_code == 1
+    assert "tenant.yaml says packages (upgrade order) is ['Premium', 'Basic'] but the tenant " \
+        "reports ['Basic', 'Premium']" in result.stderr
 
 
 def test_type_change_is_a_replace_with_a_warning(run: Run, write_tree: WriteTree) -> None:

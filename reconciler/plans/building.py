@@ -22,8 +22,10 @@ from reconciler.plans.site_filtering import SiteFilter, kept_changes
 from reconciler.plans.transition import Transition
 from schema.declarations import TenantConfig
 from schema.ownership import sort_leftovers
+from schema.purchases import purchase
 from schema.renumbering import plan_renumbering
 from schema.rules.live import check_against_live
+from schema.settings import declared_facts
 from schema.state import TenantState
 
 
@@ -55,4 +57,5 @@ def build_plan(config: TenantConfig, live: TenantState, sites: Iterable[str] = (
         needs_force=tuple(reasons_to_force(changes, config, live)),
         sites=tuple(sorted(set(sites))), excluded_sites=tuple(sorted(set(exclude_sites))),
         unfinished=live.unfinished, compared=live.visibility,
+        purchase=purchase(declared_facts(config.settings), live.facts),
     )

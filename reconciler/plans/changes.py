@@ -11,6 +11,7 @@ from reconciler.diffs import DiffItem
 from reconciler.plans.reasons import ChangeReason, spell
 from schema.fields import SecretRef
 from schema.locations import Location
+from schema.purchases import Purchase
 from schema.state import Fields, ResourceKey, UnfinishedApply, Visibility
 
 
@@ -90,10 +91,12 @@ class Plan:
     unfinished: UnfinishedApply | None = None
     #: What a read-only view of the tenant showed (None: everything was compared).
     compared: Visibility | None = None
+    #: Seats or licences tenant.yaml says were bought: recorded before the first step.
+    purchase: Purchase | None = None
 
     @property
     def is_empty(self) -> bool:
-        return not self.changes
+        return not self.changes and self.purchase is None
 
     def counts(self) -> Counter[str]:
         """Changes per label; a replace counts once."""

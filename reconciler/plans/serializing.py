@@ -16,6 +16,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.plans.changes import Change, Plan
+from schema.purchases import Purchase
 from schema.visibility import compared
 
 FORMAT_VERSION = 1
@@ -48,21 +49,37 @@ def _key(key: Any) -> dict[str, str] | None:
     return {"site": key.site, "kind": key.kind.value, "number": key.number}
 
 
+def purchase_data(purchase: Purchase | None) -> dict[str, Any] | None:
+    """The facts a plan records before its first step, and each that changes."""
+    if purchase is None:
+        return None
+    after = purchase.after
+    return {"changes": [{"fact": c.name, "old": c.old, "new": c.new} for c in purchase.changes],
+            "after": {"platform_version": after.platform_version,
+                      "shared_line_licences": after.shared_line_licences,
+                      "shared_licensing": after.shared_licensing,
+                      "packages": dict(after.packages)}}
+
+
 def reviewed_content(document: dict[str, Any]) -> dict[str, Any]:
     """What the checksum covers, taken from a plan document: everything apply would
-    do, without where the YAML asked for it."""
-    return {"tenant": document["tenant"], "sites": list(document["sites"]),
-            "excluded_sites": list(document["excluded_sites"]),
-            "changes": [{k: v for k, v in change.items() if k != "origin"}
-                        for change in document["changes"]],
-            "needs_force": list(document["needs_force"])}
+    do, without where the YAML asked for it. A purchase counts where there is one (a
+    plan without, saved by an earlier version, keeps its checksum)."""
+    content = {"tenant": document["tenant"], "sites": list(document["sites"]),
+               "excluded_sites": list(document["excluded_sites"]),
+               "changes": [{k: v for k, v in change.items() if k != "origin"}
+                           for change in document["changes"]],
+               "needs_force": list(document["needs_force"])}
+    if document.get("purchase") is not None:
+        content["purchase"] = document["purchase"]
+    return content
 
 
 def checksum(plan: Plan) -> str:
     return document_checksum({
         "tenant": plan.tenant, "sites": plan.sites, "excluded_sites": plan.excluded_sites,
         "changes": [change_data(c, step) for step, c in enumerate(plan.changes, start=1)],
-        "needs_force": plan.needs_force})
+        "needs_force": plan.needs_force, "purchase": purchase_data(plan.purchase)})
 
 
 def document_checksum(document: dict[str, Any]) -> str:
@@ -85,6 +102,7 @@ def plan_document(plan: Plan, config_digest: str, plan_checksum: str) -> dict[st
         "excluded_sites": list(plan.excluded_sites),
         "summary": {label: counts[label] for label in
                     ("create", "update", "adopt", "renumber", "replace", "delete")},
+        "purchase": purchase_data(plan.purchase),
         "changes": [change_data(c, step) for step, c in enumerate(plan.changes, start=1)],
         "unmanaged": [_key(key) for key in plan.unmanaged],
         "ignored": [_key(key) for key in plan.ignored],
@@ -116,7 +134,8 @@ def document_lines(document: dict[str, Any]) -> Iterator[str]:
 
 def change_titles(document: dict[str, Any]) -> list[str]:
     """One comparable line per change of a plan document, for saying what moved."""
-    return [
+    bought = document.get("purchase") or {"changes": []}
+    return [f"record {json.dumps(c, sort_keys=True)}" for c in bought["changes"]] + [
         f"{c['label']} {c['kind']} {c['number']} ({c['site']}) "
         + json.dumps({"fields": c["fields"], "diffs": c["diffs"]}, sort_keys=True)
         for c in document["changes"]

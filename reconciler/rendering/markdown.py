@@ -17,7 +17,7 @@ from dataclasses import replace
 from reconciler.plans import LABELS
 from reconciler.plans.safety import is_emptied_site
 from reconciler.rendering import text
-from reconciler.rendering.values import compared_lines, summary
+from reconciler.rendering.values import BOUGHT, bought_lines, compared_lines, summary
 from reconciler.rendering.view import PlanView
 from schema.printable import printable
 
@@ -36,8 +36,10 @@ def render(plan: PlanView, limit: int = GITHUB_COMMENT_LIMIT) -> str:
         head += [f"> {code(line.strip())}  " for line in compared_lines(plan)] + [""]
     if plan.is_empty:
         head.append("**No changes.** The tenant matches the configuration.")
-    else:
+    elif plan.changes:
         head += [*_table(plan), "", f"**{summary(plan)}**"]
+    if plan.bought:
+        head += ["", BOUGHT, *(f"- {code(line)}" for line in bought_lines(plan))]
     if plan.needs_force:
         head.append("")
     shown, more = plan.needs_force[:_SHOWN_REASONS], len(plan.needs_force) - _SHOWN_REASONS

@@ -15,7 +15,7 @@ from typing import Any, assert_never
 
 from reconciler.diffs import Operation
 from reconciler.plans import Action
-from reconciler.rendering.values import compared_lines
+from reconciler.rendering.values import bought_lines, compared_lines
 from reconciler.rendering.view import ChangeView, PlanView
 from schema import devices
 from schema.kinds import describe
@@ -45,6 +45,10 @@ def render(plan: PlanView) -> str:
     else:
         lines += ["Carry out these steps in order; each is one change of the plan. Stop at "
                   "the first the portal refuses, and plan again.", ""]
+        if plan.bought:
+            lines += ["Before step 1: tenant.yaml says these were bought; check the portal "
+                      "shows them (Licence menu) before going on:",
+                      *(f"   - {line}" for line in bought_lines(plan)), ""]
         for step, change in enumerate(plan.changes, start=1):
             lines += [*_step(step, change), ""]
     lines.append(f"Plan checksum: {plan.checksum}")

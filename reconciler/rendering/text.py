@@ -23,6 +23,8 @@ import click
 from reconciler.plans import Action
 from reconciler.plans.safety import is_emptied_site
 from reconciler.rendering.values import (
+    BOUGHT,
+    bought_lines,
     compared_lines,
     create_values,
     detail_lines,
@@ -47,6 +49,8 @@ def render(plan: PlanView) -> str:
     if plan.sites or plan.excluded_sites:
         lines.append(_plain(_filters(plan)))
     lines.append("")
+    if plan.bought:
+        lines += [BOUGHT, *(paint("+", f"  + {line}") for line in bought_lines(plan)), ""]
     by_site: dict[str, list[ChangeView]] = defaultdict(list)
     for change in plan.changes:
         by_site[change.key.site].append(change)

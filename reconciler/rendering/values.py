@@ -134,11 +134,26 @@ def compared_lines(plan: PlanView) -> list[str]:
     return [printable(line) for line in lines]
 
 
+#: The heading of the facts a plan records as bought.
+BOUGHT = "Bought, per tenant.yaml (the apply records it before its first step):"
+
+
+def bought_lines(plan: PlanView) -> list[str]:
+    """'packages.Basic: 10 -> 12', one a fact tenant.yaml says was bought."""
+    return [printable(f"{fact['fact']}: {_fact(fact['old'])} -> {_fact(fact['new'])}")
+            for fact in plan.bought]
+
+
+def _fact(value: Any) -> str:
+    return "not listed" if value is None else show(value)
+
+
 def described_changes(document: Mapping[str, Any]) -> list[str]:
     """One line per change of a plan document, in the plan's own words: 'update user
     0997 (Main): mac: "020000000997" -> null'. For saying what moved between two plans."""
-    lines = []
-    for change in PlanView(document, "").changes:
+    view = PlanView(document, "")
+    lines = [f"record {line}" for line in bought_lines(view)]
+    for change in view.changes:
         details = (create_values(change) if change.action is Action.CREATE
                    else detail_lines(change))
         head = f"{title(change)} ({change.key.site})"

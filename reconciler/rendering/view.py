@@ -141,8 +141,15 @@ class PlanView:
         return _keys(self.document.get("ignored", ()))
 
     @property
+    def bought(self) -> tuple[Mapping[str, Any], ...]:
+        """The facts tenant.yaml says were bought ({fact, old, new}), recorded by the apply
+        before its first step; none in a plan saved by an earlier version."""
+        purchase = self.document.get("purchase")
+        return tuple(purchase["changes"]) if purchase else ()
+
+    @property
     def is_empty(self) -> bool:
-        return not self.changes
+        return not self.changes and not self.bought
 
     @property
     def compared(self) -> Mapping[str, Any] | None:

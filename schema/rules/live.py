@@ -11,6 +11,7 @@ from schema.locations import Location
 from schema.numbering_plan import NumberSet
 from schema.ownership import Leftovers
 from schema.problems import Problem, sorted_problems
+from schema.purchases import fact_changes
 from schema.renumbering import Renumbering
 from schema.rules import capacity, renumbers
 from schema.settings import declared_facts
@@ -64,31 +65,13 @@ def _conflict(where: Location, what: str, holder: ResourceKey, relation: str) ->
 
 
 def facts_agree(config: TenantConfig, live: TenantState) -> Iterator[Problem]:
-    """tenant.yaml's facts drive the rules, so they must be the tenant's real ones."""
+    """tenant.yaml's facts drive the rules, so they must be the tenant's real ones, or
+    more of them: a purchase, which the plan records (`schema.purchases`)."""
     if live.facts is None:
         return
-    declared = declared_facts(config.settings)
-    comparisons = (
-        ("platform_version", ("platform_version",), declared.platform_version,
-         live.facts.platform_version),
-        ("licences.shared_lines", ("licences", "shared_lines"), declared.shared_line_licences,
-         live.facts.shared_line_licences),
-        ("licences.shared_licensing", ("licences", "shared_licensing"),
-         declared.shared_licensing, live.facts.shared_licensing),
-    )
-    for name, path, ours, theirs in comparisons:
-        if ours != theirs:
-            yield _mismatch(config, name, path, ours, theirs)
-    for package in sorted(set(declared.packages) | set(live.facts.packages)):
-        ours_seats = declared.packages.get(package)
-        theirs_seats = live.facts.packages.get(package)
-        if ours_seats != theirs_seats:
-            yield _mismatch(config, f"packages.{package}", ("packages", package),
-                            ours_seats, theirs_seats)
-    if list(declared.packages) != list(live.facts.packages) and \
-            set(declared.packages) == set(live.facts.packages):
-        yield _mismatch(config, "packages (upgrade order)", ("packages",),
-                        list(declared.packages), list(live.facts.packages))
+    for change in fact_changes(declared_facts(config.settings), live.facts):
+        if not change.bought:
+            yield _mismatch(config, change.name, change.path, change.new, change.old)
 
 
 def _mismatch(config: TenantConfig, name: str, path: tuple[str, ...], ours: object,
@@ -96,8 +79,10 @@ def _mismatch(config: TenantConfig, name: str, path: tuple[str, ...], ours: obje
     return Problem(
         rulebook.FACTS_MISMATCH.id,
         f"tenant.yaml says {name} is {_spell(ours)} but the tenant reports {_spell(theirs)}; "
-        "make tenant.yaml match the tenant (the rules depend on it); for the embedded "
-        "local tenant, `reconcile local-tenant set-facts` records what was bought",
+        "make tenant.yaml match the tenant (the rules depend on it). Only a purchase (more "
+        "seats, a new package, more licences, Shared licensing on) is planned and recorded "
+        "by the apply; for anything else on the embedded local tenant, `reconcile "
+        "local-tenant set-facts` records it",
         config.settings_source.locate(path),
     )
 
