@@ -115,6 +115,14 @@ class _BothStreams(Result):
         return self.stdout + self.stderr
 
 
+@pytest.fixture(params=["calamine", "openpyxl"])
+def xlsx_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each List Download test on both .xlsx readers (workbook.READERS), in process."""
+    reader: str = request.param
+    monkeypatch.setenv("RECONCILER_XLSX_READER", reader)
+    return reader
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A real PostgreSQL server for the whole session (see tests/postgres_server.py)."""

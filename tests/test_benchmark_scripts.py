@@ -54,3 +54,14 @@ def test_speed_targets_print_every_ratio() -> None:
                    "peak memory of plan --out", "reconcile plan of the example",
                    "click, PyYAML, pydantic imported, one model", "linear growth"):
         assert target in result.stdout, target
+
+
+def test_list_download_plan_runs_on_both_readers() -> None:
+    result = subprocess.run(
+        [sys.executable, "benchmarks/list_download_plan.py", "--users", "180", "--sites", "3",
+         "--rounds", "1", "--read-rows", "270"], cwd=REPO, capture_output=True, text=True,
+        timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    for line in ("embedded tenant", "download, openpyxl", "download, calamine",
+                 "reading 270 rows, calamine", "calamine reads in"):
+        assert line in result.stdout, line

@@ -12,6 +12,9 @@ import pytest
 from tests.conftest import Run
 from tests.list_download_files import EXAMPLE_ROWS, HEADERS, cells, csv_file, workbook
 
+#: every test here on both .xlsx readers (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("xlsx_reader")
+
 
 def _url(path: Path, tenant: str | None = None) -> str:
     return f"list-download:///{path}" + (f"?tenant={tenant}" if tenant else "")
@@ -277,3 +280,26 @@ def test_a_download_that_never_shows_passwords_stops_planning_the_same_one(
     _edit(tenant_yaml, "passwords_shown: false", "passwords_shown: true")
     lifted = run("plan", str(example_sites), "--tenant", _url(download))
     assert "password: (sensitive, will be set)" in lifted.stdout
+
+
+def test_an_unknown_reader_is_named_with_the_choices(run: Run, example_sites: Path,
+                                                    download: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECONCILER_XLSX_READER", "xlrd")
+    result = run("plan", str(example_sites), "--tenant", f"list-download:///{download}")
+    assert result.exit_code == 1
+    assert "RECONCILER_XLSX_READER is 'xlrd'; use one of calamine, openpyxl" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_both_readers_give_the_same_cells(download: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from reconciler.providers.list_download.workbook import read_sheet
+
+    seen = {}
+    for reader in ("calamine", "openpyxl"):
+        monkeypatch.setenv("RECONCILER_XLSX_READER", reader)
+        sheet = read_sheet(download, None)
+        seen[reader] = [[(cell.value, cell.ref, cell.formula) for cell in row]
+                        for row in (sheet.header, *sheet.rows)]
+    assert seen["calamine"] == seen["openpyxl"]

@@ -13,6 +13,9 @@ from openpyxl import Workbook
 from tests.conftest import Run
 from tests.list_download_files import EXAMPLE_ROWS, HEADERS, workbook
 
+#: every test here on both .xlsx readers (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("xlsx_reader")
+
 
 def _not_a_spreadsheet(path: Path) -> Path:
     path.write_text("Extension,Name\n")

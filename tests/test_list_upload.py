@@ -20,6 +20,9 @@ from tests.list_download_files import (
     workbook,
 )
 
+#: every test here on both .xlsx readers (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("xlsx_reader")
+
 SECRET = "Pa55-word-0997"
 
 

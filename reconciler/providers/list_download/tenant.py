@@ -143,7 +143,8 @@ class ListDownloadTenant:
         for number, row in enumerate(sheet.rows, start=2):
             if all(cell.value is None or str(cell.value).strip() == "" for cell in row):
                 continue
-            key, fields, password_set = self._resource(row, columns, sheet, visibility)
+            key, fields, password_set = self._resource(row, number, columns, sheet,
+                                                       visibility)
             if key.number in where:
                 raise SpreadsheetError(f"{row[columns.by_field['extension']].ref}: extension "
                                        f"{key.number} is also at {where[key.number]}; the "
@@ -156,11 +157,12 @@ class ListDownloadTenant:
         self._layout = Layout(sheet.name, columns, rows, stamp)
         return state
 
-    def _resource(self, row: tuple[Cell, ...], columns: ColumnMap, sheet: Sheet,
+    def _resource(self, row: tuple[Cell, ...], row_number: int, columns: ColumnMap,
+                  sheet: Sheet,
                   visibility: Visibility) -> tuple[ResourceKey, Fields, bool]:
         def cell(name: str) -> Cell:
             index = columns.by_field[name]
-            return row[index] if index < len(row) else Cell(None, f"{sheet.name}!?")
+            return row[index] if index < len(row) else Cell(None, sheet.name, row_number, index)
 
         number = cells.digits(cell("extension"), "extension",
                               self._settings.extension_digits, "extension_digits")
