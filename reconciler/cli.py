@@ -68,6 +68,7 @@ class ReconcileGroup(click.Group):
 
     #: command name -> "module:attribute"
     LAZY_COMMANDS: ClassVar[dict[str, str]] = {
+        "fmt": "reconciler.fmt_command:fmt_command",
         "import": "reconciler.import_command:import_command",
         "list-download": "reconciler.list_download_command:list_download_group",
         "local-tenant": "reconciler.local_tenant_commands:local_tenant_group",

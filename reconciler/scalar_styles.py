@@ -35,20 +35,29 @@ _QUOTES = "\"'|>!"  # a quoted or block scalar, or a tagged one: text to every Y
 
 
 @dataclass(slots=True)
-class _Expect:
+class Expectation:
     """What the schema allows at one place: its types, and below it."""
 
     types: frozenset[str] = frozenset()
-    properties: dict[str, _Expect] = field(default_factory=dict)
-    additional: _Expect | None = None
-    items: _Expect | None = None
+    properties: dict[str, Expectation] = field(default_factory=dict)
+    additional: Expectation | None = None
+    items: Expectation | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class _Schema:
-    root: _Expect
+    root: Expectation
     #: keys whose values are numbers wherever they appear (`button`, `ring_delay`)
     number_keys: frozenset[str]
+
+
+def site_file_expectation() -> Expectation:
+    """What the editor schema allows in a site file (`formatting` follows it too)."""
+    return _schema(SITE_FILE).root
+
+
+def tenant_file_expectation() -> Expectation:
+    return _schema(TENANT_FILE).root
 
 
 def number_keys() -> frozenset[str]:
@@ -74,7 +83,7 @@ def _check(schema: _Schema, data: Any, content: bytes, shown: str) -> list[Probl
     return found
 
 
-def _visit(expect: _Expect, value: Any, label: str, lines: list[str], shown: str,
+def _visit(expect: Expectation, value: Any, label: str, lines: list[str], shown: str,
            found: list[Problem]) -> None:
     if isinstance(value, LocatedDict):
         for key, item in value.items():
@@ -90,7 +99,7 @@ def _visit(expect: _Expect, value: Any, label: str, lines: list[str], shown: str
             _visit(expect.items, item, label, lines, shown, found)
 
 
-def _check_scalar(expect: _Expect, value: Any, mark: tuple[int, int], label: str,
+def _check_scalar(expect: Expectation, value: Any, mark: tuple[int, int], label: str,
                   lines: list[str], shown: str, found: list[Problem]) -> None:
     if not isinstance(value, str) or not YAML12_NUMBER.fullmatch(value):
         return
@@ -114,7 +123,7 @@ def _check_scalar(expect: _Expect, value: Any, mark: tuple[int, int], label: str
 @cache
 def _schema(name: str) -> _Schema:
     document = json.loads(resources.files("schema").joinpath(name).read_text("utf-8"))
-    compiled: dict[str, _Expect] = {}
+    compiled: dict[str, Expectation] = {}
     root = _compile(document, document.get("definitions", {}), compiled)
     number_names: set[str] = set()
     text_names: set[str] = set()
@@ -127,10 +136,10 @@ def _schema(name: str) -> _Schema:
     return _Schema(root, frozenset(number_names - text_names))
 
 
-def _every_node(root: _Expect) -> list[_Expect]:
+def _every_node(root: Expectation) -> list[Expectation]:
     """`root` and every node below it, each once (definitions are shared, and may refer
     to themselves)."""
-    found: list[_Expect] = []
+    found: list[Expectation] = []
     seen: set[int] = set()
     pending = [root]
     while pending:
@@ -144,24 +153,24 @@ def _every_node(root: _Expect) -> list[_Expect]:
 
 
 def _compile(node: dict[str, Any], definitions: dict[str, Any],
-             compiled: dict[str, _Expect]) -> _Expect:
-    """The schema node as _Expect: `$ref`s followed (each definition compiled once), the
+             compiled: dict[str, Expectation]) -> Expectation:
+    """The schema node as Expectation: `$ref`s followed (each definition compiled once), the
     branches of `anyOf` and `allOf` merged (here they only add null to a type, or are
     `if`/`then` rules, which say nothing of types)."""
     reference = node.get("$ref")
     if reference is not None:
         name = reference.rsplit("/", 1)[-1]
         if name not in compiled:
-            compiled[name] = _Expect()  # filled in place: a definition may refer to itself
+            compiled[name] = Expectation()  # filled in place: a definition may refer to itself
             _fill(compiled[name], definitions[name], definitions, compiled)
         return compiled[name]
-    expect = _Expect()
+    expect = Expectation()
     _fill(expect, node, definitions, compiled)
     return expect
 
 
-def _fill(expect: _Expect, node: dict[str, Any], definitions: dict[str, Any],
-          compiled: dict[str, _Expect]) -> None:
+def _fill(expect: Expectation, node: dict[str, Any], definitions: dict[str, Any],
+          compiled: dict[str, Expectation]) -> None:
     types = node.get("type", [])
     expect.types = frozenset([types] if isinstance(types, str) else types)
     for branch in [*node.get("anyOf", []), *node.get("allOf", [])]:
