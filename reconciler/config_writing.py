@@ -145,6 +145,22 @@ def _list_download_settings(settings: ListDownloadSettings | None) -> str:
                                                  allow_unicode=True).splitlines())
 
 
+def resource_entry(description: kinds.KindDescription, key: ResourceKey, fields: Fields,
+                   state: TenantState, secret_prefix: str) -> str:
+    """One resource as an item of its kind's list, as `import` writes it."""
+    return _resource(description, key, fields, state, secret_prefix)
+
+
+def value_text(name: str, value: object) -> str:
+    """A field's value as YAML on one line, quoted as `import` quotes it; None is null."""
+    if value is None:
+        return "null"
+    if name == "members" and isinstance(value, dict):
+        return "[" + ", ".join(line.strip().removeprefix("- ") for line in
+                               _members(value)[1:]) + "]"
+    return _value(value)
+
+
 def _resource(description: kinds.KindDescription, key: ResourceKey, fields: Fields,
               state: TenantState, secret_prefix: str) -> str:
     lines = [f"  - {description.number_field}: {_scalar(key.number)}"]

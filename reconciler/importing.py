@@ -29,6 +29,7 @@ from reconciler.providers.base import ReadOnlyView
 from reconciler.providers.list_download import ListDownloadTenant
 from reconciler.runs import ApplyRequest, Planned, apply_run, check_site_names, plan_run
 from reconciler.secrets import allowed_prefix
+from schema.state import TenantState
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,44 @@ class Imported:
 
 def import_run(provider: Provider, request: ImportRequest,
                show: Callable[[Planned], None] | None = None) -> Imported:
+    state = readable_state(provider, request)
+
+    def chosen(site: str) -> bool:
+        return (not request.sites or site in request.sites) \
+            and site not in request.exclude_sites
+
+    try:
+        tree = config_writing.write_tree(
+            state, state.identity.name if state.identity else "", chosen,
+            allowed_prefix(request.secret_prefix),
+            provider.settings if isinstance(provider, ListDownloadTenant) else None)
+    except ValueError as error:
+        raise ReconcilerError(f"cannot import {provider.description}: {error}") from error
+    _write_in_place(request.out, tree.files, chosen, request.force)
+    planned = plan_run(request.out, provider, request.sites, request.exclude_sites,
+                       request.secret_prefix)
+    ensure_only_adoptions(planned.plan, "the imported tree")
+    adopted = adopt_if_asked(provider, request, planned, show)
+    return Imported(tuple(sorted(tree.files)), len(tree.resources), tree.sites,
+                    len(planned.plan.changes), adopted)
+
+
+def adopt_if_asked(provider: Provider, request: ImportRequest, planned: Planned,
+                   show: Callable[[Planned], None] | None = None) -> int:
+    """With --adopt, apply the plan of a tree that only adopts; how many were adopted."""
+    if not request.adopt or planned.plan.is_empty:
+        return 0
+    _, report = apply_run(request.out, provider,
+                          ApplyRequest(request.sites, request.exclude_sites,
+                                       expected_checksum=planned.checksum,
+                                       lock_timeout=request.lock_timeout,
+                                       secret_prefix=request.secret_prefix),
+                          show=show or (lambda planned: None), confirm=lambda plan: None)
+    return len(report.applied)
+
+
+def readable_state(provider: Provider, request: ImportRequest) -> TenantState:
+    """The tenant as one snapshot, refused where a tree could not be written from it."""
     if not provider.exists():
         raise ReconcilerError(f"{provider.description} holds no tenant to import")
     if isinstance(provider, ReadOnlyView) and (request.out / TENANT_FILE).is_file():
@@ -74,42 +113,17 @@ def import_run(provider: Provider, request: ImportRequest,
                               "run `reconcile tenant migrate` with a config naming it first")
     check_site_names(request.sites + request.exclude_sites,
                      {key.site for key in state.resources})
-
-    def chosen(site: str) -> bool:
-        return (not request.sites or site in request.sites) \
-            and site not in request.exclude_sites
-
-    try:
-        tree = config_writing.write_tree(
-            state, state.identity.name, chosen, allowed_prefix(request.secret_prefix),
-            provider.settings if isinstance(provider, ListDownloadTenant) else None)
-    except ValueError as error:
-        raise ReconcilerError(f"cannot import {provider.description}: {error}") from error
-    _write_in_place(request.out, tree.files, chosen, request.force)
-    planned = plan_run(request.out, provider, request.sites, request.exclude_sites,
-                       request.secret_prefix)
-    _ensure_only_adoptions(planned.plan)
-    adopted = 0
-    if request.adopt and not planned.plan.is_empty:
-        _, report = apply_run(request.out, provider,
-                              ApplyRequest(request.sites, request.exclude_sites,
-                                           expected_checksum=planned.checksum,
-                                           lock_timeout=request.lock_timeout,
-                                           secret_prefix=request.secret_prefix),
-                              show=show or (lambda planned: None), confirm=lambda plan: None)
-        adopted = len(report.applied)
-    return Imported(tuple(sorted(tree.files)), len(tree.resources), tree.sites,
-                    len(planned.plan.changes), adopted)
+    return state
 
 
-def _ensure_only_adoptions(plan: Plan) -> None:
+def ensure_only_adoptions(plan: Plan, what: str, written: str = "") -> None:
     """The tree declares what the tenant holds: planning it may only adopt."""
     other = [change for change in plan.changes
              if change.action is not Action.UPDATE or not change.adopt or change.diffs]
     if other:
         listed = ", ".join(f"{change.label} {change.key}" for change in other[:5])
         raise ReconcilerError(
-            f"the imported tree does not plan empty against the tenant ({listed}); this is "
+            f"{what} does not plan empty against the tenant ({listed}); {written}this is "
             "a bug in import: please report it with the tenant's `reconcile tenant show`")
 
 
