@@ -177,8 +177,12 @@ def _expanded(values: dict[str, Any], expressions: dict[str, str]) -> dict[str, 
 
 
 def _holds(condition: str, outputs: dict[str, dict[str, str]], event: str) -> bool:
-    if match := re.fullmatch(r"steps\.([\w-]+)\.outputs\.([\w-]+) == '(.*)'", condition):
-        return outputs.get(match[1], {}).get(match[2]) == match[3]
+    if " && " in condition:
+        return all(_holds(part, outputs, event) for part in condition.split(" && "))
+    if match := re.fullmatch(r"steps\.([\w-]+)\.outputs\.([\w-]+) ([!=]=) '(.*)'",
+                             condition):
+        found = outputs.get(match[1], {}).get(match[2]) == match[4]
+        return found if match[3] == "==" else not found
     if match := re.fullmatch(r"github\.event_name == '(.*)'", condition):
         return event == match[1]
     raise AssertionError(f"the test runner cannot evaluate `if: {condition}`")

@@ -135,6 +135,7 @@ class FakeGitLab(FakeForge):
         self.username = username  # who the token writes as
         self.notes: list[dict[str, Any]] = []
         self.issues: list[dict[str, Any]] = []
+        self.merge_requests: list[dict[str, Any]] = []
         self.merged: dict[str, list[dict[str, Any]]] = {}  # commit sha -> merge requests
         self.pipelines: dict[int, list[dict[str, Any]]] = {}  # MR iid -> newest first
         self.jobs: dict[int, list[dict[str, Any]]] = {}  # pipeline id -> jobs
@@ -149,6 +150,9 @@ class FakeGitLab(FakeForge):
         self.route("POST", base + r"/issues", self._open_issue)
         self.route("PUT", base + r"/issues/(?P<iid>\d+)", self._edit_issue)
         self.route("POST", base + r"/issues/(?P<iid>\d+)/notes", self._issue_note)
+        self.route("GET", base + r"/merge_requests", self._list_merge_requests)
+        self.route("POST", base + r"/merge_requests", self._open_merge_request)
+        self.route("PUT", base + r"/merge_requests/(?P<iid>\d+)", self._edit_merge_request)
         self.route("GET", base + r"/repository/commits/(?P<sha>\w+)/merge_requests",
                    lambda m, q, b: (200, self.merged.get(m["sha"], [])))
         self.route("GET", base + r"/merge_requests/(?P<iid>\d+)/pipelines",
@@ -191,6 +195,28 @@ class FakeGitLab(FakeForge):
         if "description" in body:
             issue["description"] = body["description"]
         return 200, issue
+
+    def _list_merge_requests(self, match: re.Match[str], query: dict[str, list[str]],
+                             body: Any) -> tuple[int, Any]:
+        found = [r for r in self.merge_requests if r["state"] == query["state"][0]
+                 and r["source_branch"] == query["source_branch"][0]]
+        return 200, _page(found, query)
+
+    def _open_merge_request(self, match: re.Match[str], query: Any, body: dict[str, Any]
+                            ) -> tuple[int, Any]:
+        request = {"iid": len(self.merge_requests) + 1, "state": "opened",
+                   "author": {"username": self.username}, **body}
+        self.merge_requests.append(request)
+        return 201, request
+
+    def _edit_merge_request(self, match: re.Match[str], query: Any, body: dict[str, Any]
+                            ) -> tuple[int, Any]:
+        request = self.merge_requests[int(match["iid"]) - 1]
+        if body.get("state_event") == "close":
+            request["state"] = "closed"
+        if "description" in body:
+            request["description"] = body["description"]
+        return 200, request
 
     def _issue_note(self, match: re.Match[str], query: Any, body: dict[str, Any]
                     ) -> tuple[int, Any]:

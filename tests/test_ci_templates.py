@@ -205,7 +205,8 @@ def _expressions(tenant: Path) -> dict[str, str]:
             "secrets.PHONES_DB_READ_PASSWORD": "", "secrets.PHONES_DB_WRITE_PASSWORD": "",
             "vars.PHONES_DB_READ_USER": "", "vars.PHONES_DB_WRITE_USER": "",
             "secrets.RECONCILER_PW_0997": "Pa55word-0997",
-            "secrets.RECONCILER_CACHE_KEY": "a-cache-key"}
+            "secrets.RECONCILER_CACHE_KEY": "a-cache-key",
+            "secrets.DRIFT_TOKEN || github.token": "t0ken"}
 
 
 def _workspace(root: Path, sites: Path, rename: bool = True) -> Path:
@@ -280,52 +281,109 @@ def test_a_forked_pull_request_is_planned_against_a_labelled_fixture(
 FAKE_GH = """#!/usr/bin/env bash
 echo "$*" >> "$FAKE_GH_LOG"
 if [ "$1 $2" = "issue list" ]; then cat "$FAKE_GH_OPEN"; fi
+if [ "$1 $2" = "pr list" ]; then cat "$FAKE_GH_PR"; fi
 """
 
 
-def test_the_nightly_drift_job_opens_updates_and_closes_one_issue(
+def _git(*args: str, cwd: Path) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True).stdout
+
+
+def _repository(workspace: Path, remote: Path) -> None:
+    """The checkout the job runs in: main's tree, committed, with a remote to push to."""
+    _git("init", "--quiet", "--bare", str(remote), cwd=workspace.parent)
+    _git("init", "--quiet", "-b", "main", cwd=workspace)
+    _git("add", "sites", cwd=workspace)
+    _git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m",
+         "main", cwd=workspace)
+    _git("remote", "add", "origin", str(remote), cwd=workspace)
+    _git("push", "--quiet", "origin", "main", cwd=workspace)
+
+
+def test_the_nightly_drift_job_opens_a_pull_request_with_the_portal_s_changes(
         example_sites: Path, tmp_path: Path) -> None:
-    """`gh` is GitHub's own CLI, which needs GitHub: a stand-in records what the job
-    asks of it, and answers `issue list` with the open drift issue's number."""
+    """`gh` is GitHub's own CLI, which needs GitHub: a stand-in records what the job asks
+    of it, and answers `pr list` and `issue list` with the open ones' numbers. git is
+    real: the edit is committed and pushed to a bare remote."""
     tenant = tmp_path / "tenant.db"
     main = _workspace(tmp_path / "main", example_sites, rename=False)
     portal = _workspace(tmp_path / "portal", example_sites)  # someone edits by hand
+    remote = tmp_path / "remote.git"
+    _repository(main, remote)
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()
     (fake_bin / "gh").write_text(FAKE_GH)
     (fake_bin / "gh").chmod(0o755)
-    log, open_issue = tmp_path / "gh.log", tmp_path / "open"
+    log, open_issue, open_pr = tmp_path / "gh.log", tmp_path / "issue", tmp_path / "pr"
     env = {"PREPEND_PATH": str(fake_bin), "FAKE_GH_LOG": str(log),
-           "FAKE_GH_OPEN": str(open_issue), "GITHUB_STEP_SUMMARY": str(tmp_path / "s.md")}
+           "FAKE_GH_OPEN": str(open_issue), "FAKE_GH_PR": str(open_pr),
+           "GITHUB_STEP_SUMMARY": str(tmp_path / "s.md")}
     drift = _job(GITHUB / "drift.yml", "drift")
 
-    def night(answer: str) -> tuple[int, list[str]]:
-        open_issue.write_text(answer)
+    def night(pr: str = "", issue: str = "") -> tuple[int, list[str]]:
+        open_issue.write_text(issue)
+        open_pr.write_text(pr)
         log.write_text("")
+        _git("checkout", "--quiet", "main", cwd=main)
         outcome = run_job(drift, main, expressions=_expressions(tenant), env=env,
                           event="schedule")
+        assert outcome.code in (0, 1), outcome.output
         return outcome.code, [line for line in log.read_text().splitlines()
-                              if line.startswith("issue")]
+                              if line.startswith(("issue", "pr"))]
 
     assert reconcile("apply", "--auto-approve", str(portal / "sites"), cwd=tmp_path,
                      tenant=tenant).returncode == 0
-    code, asked = night("")
-    assert code == 0 and len(asked) == 2 and asked[1].startswith("issue create")
-    assert "--body-file drift.md" in asked[1]
+    code, asked = night()
+    assert code == 0, asked
+    assert [line.split(" --")[0] for line in asked] == ["pr list", "pr create"]
+    assert "--body-file drift.md" in asked[1] and "--head ipecs-drift" in asked[1]
     assert "1 to update" in (main / "drift.md").read_text()
-    code, asked = night("12")
-    assert asked[1:] == ["issue edit 12 --body-file drift.md", asked[2]]
-    assert asked[2].startswith("issue comment 12 --body Still drifted")
+    pushed = _git("show", "ipecs-drift:sites/Main/users.yaml", cwd=remote)
+    assert 'name: "test vqm 2"' in pushed
+    assert _git("diff", "--stat", "main", "ipecs-drift", cwd=remote).count("|") == 1
+    code, asked = night(pr="7")
+    assert asked == ["pr list --head ipecs-drift --state open --limit 1 --json number --jq "
+                     ".[0].number // empty", "pr edit 7 --body-file drift.md"]
+    # the pull request closed instead, and main applied: no drift, all closed
+    _git("checkout", "--quiet", "main", cwd=main)
     assert reconcile("apply", "--auto-approve", str(main / "sites"), cwd=tmp_path,
                      tenant=tenant).returncode == 0
-    code, asked = night("12")
-    assert code == 0 and asked[1].startswith("issue close 12")
-    env["PREPEND_PATH"] = str(fake_bin)
+    code, asked = night(pr="7", issue="12")
+    assert code == 0 and asked[1].startswith("issue close 12") \
+        and asked[3].startswith("pr close 7 --delete-branch")
     broken = {**_expressions(tenant), "vars.RECONCILER_TENANT": "nosuch://tenant"}
-    open_issue.write_text("12")
     log.write_text("")
     failed = run_job(drift, main, expressions=broken, env=env, event="schedule")
-    assert failed.code == 1 and "issue" not in log.read_text()
+    assert failed.code == 1 and "issue" not in log.read_text() and "pr " not in log.read_text()
+
+
+def test_a_drift_the_tree_cannot_take_opens_an_issue(example_sites: Path,
+                                                    tmp_path: Path) -> None:
+    """An apply killed half way leaves its journal: the tree cannot say that, so the
+    drift job opens the issue holding the plan (which continues the apply)."""
+    tenant = tmp_path / "tenant.db"
+    main = _workspace(tmp_path / "main", example_sites, rename=False)
+    _repository(main, tmp_path / "remote.git")
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "gh").write_text(FAKE_GH)
+    (fake_bin / "gh").chmod(0o755)
+    log = tmp_path / "gh.log"
+    (tmp_path / "none").write_text("")
+    env = {"PREPEND_PATH": str(fake_bin), "FAKE_GH_LOG": str(log),
+           "FAKE_GH_OPEN": str(tmp_path / "none"), "FAKE_GH_PR": str(tmp_path / "none"),
+           "GITHUB_STEP_SUMMARY": str(tmp_path / "s.md")}
+    killed = reconcile("apply", "--auto-approve", str(main / "sites"), cwd=tmp_path,
+                       tenant=tenant, failpoint="step-2-done:kill")
+    assert killed.returncode == -9
+    outcome = run_job(_job(GITHUB / "drift.yml", "drift"), main,
+                      expressions=_expressions(tenant), env=env, event="schedule")
+    assert outcome.code == 0, outcome.output
+    asked = log.read_text().splitlines()
+    assert any(line.startswith("issue create") for line in asked)
+    assert not any(line.startswith("pr ") for line in asked)
+    assert "an apply stopped half way" in outcome.output
 
 
 # --- GitLab -------------------------------------------------------------------------------
@@ -408,34 +466,58 @@ def test_a_gitlab_fork_is_planned_against_a_labelled_fixture(tmp_path: Path,
     assert "0 to create, 1 to update" in shown and "FIXTURE" in outcome.output
 
 
-def test_the_gitlab_drift_job_opens_updates_and_closes_one_issue(
+def test_the_gitlab_drift_job_opens_updates_and_closes_one_merge_request(
         tmp_path: Path, example_sites: Path) -> None:
     tenant = tmp_path / "tenant.db"
     main = _workspace(tmp_path / "main", example_sites, rename=False)
     portal = _workspace(tmp_path / "portal", example_sites)
+    remote = tmp_path / "remote.git"
+    _repository(main, remote)
     assert reconcile("apply", "--auto-approve", str(portal / "sites"), cwd=tmp_path,
                      tenant=tenant).returncode == 0
     gitlab = FakeGitLab()
-    gitlab.issues = [{"iid": 1, "title": "other", "state": "opened", "labels": ["ipecs-drift"],
-                      "description": "someone else's", "notes": []}]
+    gitlab.merge_requests = [{"iid": 1, "state": "opened", "source_branch": "ipecs-drift",
+                              "description": "someone else's", "author": {"username": "x"}}]
     drift = _job(PIPELINE, "drift")
     with gitlab.serving() as api:
-        env = _gitlab_env(api, tenant)
+        env = _gitlab_env(api, tenant, DRIFT_PUSH_URL=str(remote), CI_DEFAULT_BRANCH="main")
         for _night in range(2):
+            _git("checkout", "--quiet", "main", cwd=main)
             outcome = run_job(drift, main, expressions={}, env=env)
             assert outcome.code == 0, outcome.output
-        ours = gitlab.issues[1]
-        assert len(gitlab.issues) == 2 and ours["state"] == "opened"
-        assert "<!-- ipecs-reconciler-drift:sites -->" in ours["description"]
-        assert "1 to update" in ours["description"] and len(ours["notes"]) == 1
+        assert len(gitlab.merge_requests) == 2 and gitlab.issues == []
+        ours = gitlab.merge_requests[1]
+        assert ours["state"] == "opened" and ours["target_branch"] == "main"
+        assert "<!-- ipecs-reconciler-drift-mr:sites -->" in ours["description"]
+        assert "1 to update" in ours["description"]
+        pushed = _git("show", "ipecs-drift:sites/Main/users.yaml", cwd=remote)
+        assert 'name: "test vqm 2"' in pushed
+        _git("checkout", "--quiet", "main", cwd=main)
         assert reconcile("apply", "--auto-approve", str(main / "sites"), cwd=tmp_path,
                          tenant=tenant).returncode == 0
         assert run_job(drift, main, expressions={}, env=env).code == 0
-        assert ours["state"] == "closed" and gitlab.issues[0]["state"] == "opened"
+        assert ours["state"] == "closed" and gitlab.merge_requests[0]["state"] == "opened"
         broken = {**env, "RECONCILER_TENANT": "nosuch://tenant"}
         failed = run_job(drift, main, expressions={}, env=broken)
         assert failed.code == 1 and "an error, not a drift" in failed.output
-        assert len(gitlab.issues) == 2
+        assert len(gitlab.merge_requests) == 2 and gitlab.issues == []
+
+
+def test_the_gitlab_drift_job_opens_an_issue_for_a_drift_the_tree_cannot_take(
+        tmp_path: Path, example_sites: Path) -> None:
+    tenant = tmp_path / "tenant.db"
+    main = _workspace(tmp_path / "main", example_sites, rename=False)
+    _repository(main, tmp_path / "remote.git")
+    killed = reconcile("apply", "--auto-approve", str(main / "sites"), cwd=tmp_path,
+                       tenant=tenant, failpoint="step-2-done:kill")
+    assert killed.returncode == -9
+    gitlab = FakeGitLab()
+    with gitlab.serving() as api:
+        outcome = run_job(_job(PIPELINE, "drift"), main, expressions={},
+                          env=_gitlab_env(api, tenant, DRIFT_PUSH_URL=str(tmp_path / "no")))
+    assert outcome.code == 0, outcome.output
+    assert gitlab.merge_requests == [] and len(gitlab.issues) == 1
+    assert "an apply stopped half way" in outcome.output
 
 
 def test_the_gitlab_script_says_what_is_missing(tmp_path: Path) -> None:

@@ -3,6 +3,10 @@
 
     gitlab_notes.py mr-comment plan.md            keep one plan note on the merge request,
                                                   edited in place (found by a hidden marker)
+    gitlab_notes.py drift-mr drift.md --exit-code N [--branch ipecs-drift]
+                                                  N=2: open the drift merge request (its
+                                                  branch pushed), or update it; N=0:
+                                                  close it
     gitlab_notes.py drift-issue drift.md --exit-code N
                                                   N=2: open the drift issue, or update it;
                                                   N=0: close it; anything else: exit 1
@@ -54,6 +58,15 @@ def arguments() -> argparse.ArgumentParser:
     drift.add_argument("--exit-code", type=int, required=True,
                        help="reconcile plan --detailed-exitcode's exit code")
     drift.add_argument("--name", default="sites", help="which drift issue (default: sites)")
+    request = commands.add_parser("drift-mr", help="open, update or close the drift merge "
+                                                   "request (its branch pushed already)")
+    request.add_argument("markdown", help="the plan that found the drift, as markdown")
+    request.add_argument("--exit-code", type=int, required=True,
+                         help="reconcile plan --detailed-exitcode's exit code")
+    request.add_argument("--branch", default="ipecs-drift", help="its source branch")
+    request.add_argument("--target", default=os.environ.get("CI_DEFAULT_BRANCH", "main"),
+                         help="the branch it merges into (default: $CI_DEFAULT_BRANCH)")
+    request.add_argument("--name", default="sites", help="which drift (default: sites)")
     reviewed = commands.add_parser("reviewed-plan", help="fetch the merge request's plan file")
     reviewed.add_argument("--out", required=True, help="where to write the plan file")
     reviewed.add_argument("--job", default="plan", help="the job that saved it (default: plan)")
@@ -73,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "drift-issue":
             said = drift_issue(api, _read(args.markdown), args.exit_code, args.name,
                                args.author or api.whoami())
+        elif args.command == "drift-mr":
+            said = drift_mr(api, _read(args.markdown), args.exit_code, args.branch,
+                            args.target, args.name, args.author or api.whoami())
         else:
             said = reviewed_plan(api, os.environ["CI_COMMIT_SHA"], args.job, args.file,
                                  args.out)
@@ -127,6 +143,32 @@ def drift_issue(api: Api, markdown: str, exit_code: int, name: str, author: str)
         "title": f"The phone tenant has drifted from the default branch ({name})",
         "description": description, "labels": LABEL})
     return f"opened drift issue #{created['iid']}"
+
+
+def drift_mr(api: Api, markdown: str, exit_code: int, branch: str, target: str, name: str,
+             author: str) -> str:
+    """The merge request carrying `reconcile import --update`'s edit: opened or updated on
+    a drift (2), closed when the tenant matches again (0)."""
+    hidden = f"<!-- ipecs-reconciler-drift-mr:{name} -->"
+    if exit_code not in (0, 2):
+        raise ValueError(f"the plan exited {exit_code}: an error, not a drift; see its log")
+    query = urllib.parse.urlencode({"state": "opened", "source_branch": branch})
+    request = next((m for m in api.pages(f"/merge_requests?{query}")
+                    if ours(m, "description", hidden, author)), None)
+    if exit_code == 0:
+        if request is None:
+            return "no drift, and no drift merge request open"
+        api.call("PUT", f"/merge_requests/{request['iid']}", {"state_event": "close"})
+        return f"closed drift merge request !{request['iid']}"
+    description = f"{hidden}\n{markdown}"
+    if request is not None:
+        api.call("PUT", f"/merge_requests/{request['iid']}", {"description": description})
+        return f"updated drift merge request !{request['iid']}"
+    created = api.call("POST", "/merge_requests", {
+        "source_branch": branch, "target_branch": target, "labels": LABEL,
+        "title": f"The phone tenant changed outside git: bring it back ({name})",
+        "description": description, "remove_source_branch": True})
+    return f"opened drift merge request !{created['iid']}"
 
 
 def reviewed_plan(api: Api, sha: str, job_name: str, file: str, out: str) -> str:
