@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler import config_tree, config_writing
+from reconciler.config_loading import load_config
 from reconciler.config_tree import TENANT_FILE
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.importing import ensure_only_adoptions
@@ -58,6 +59,7 @@ def update_run(provider: Provider, state: TenantState, out: Path, sites: tuple[s
     if not (out / TENANT_FILE).is_file():
         raise ReconcilerError(f"{out} holds no {TENANT_FILE}: --update edits an existing tree; "
                               "import without it to write a new one")
+    load_config(out)  # the tree's own problems first, said of its own files
     with tempfile.TemporaryDirectory(prefix=".reconciler-update-",
                                      dir=out.resolve().parent) as scratch:
         staging = Path(scratch) / "sites"

@@ -242,3 +242,48 @@ def test_a_value_the_tree_must_now_say_is_asked_for(run: Run,
     assert "the tree would not validate; nothing was written" in result.stderr
     assert "sites/Main/people.yaml:" in result.stderr and "[user.mac-required]" in result.stderr
     assert (sites / "Main" / "people.yaml").read_text() == MIXED
+
+
+def test_a_list_download_s_changes_come_back_too(run: Run, example_sites: Path,
+                                                 tmp_path: Path) -> None:
+    """The portal's own export: a name changed there, and a user made there."""
+    from tests.list_download_files import EXAMPLE_ROWS, workbook
+
+    rows = [list(row) for row in EXAMPLE_ROWS]
+    rows[2][2] = "test 1401 renamed"
+    rows.append(["Main", "0955", "Made in portal", "Empty User Pack", "", "common",
+                 "IP-DECT 110", "", "", "", "", "", "", "2022-01-01 00:00:00"])
+    download = workbook(tmp_path / "list.xlsx", rows)
+    users = example_sites / "Main" / "users.yaml"
+    before = users.read_text()
+    result = run("import", "--update", "--out", str(example_sites), "--tenant",
+                 f"list-download:///{download}?tenant=Example Tenant")
+    assert result.exit_code == 0, result.output
+    changed = _changed_lines(before, users.read_text())
+    assert changed[:2] == ["-    name: test 1401", '+    name: "test 1401 renamed"']
+    assert '+  - extension: "0955"' in changed and '+    name: "Made in portal"' in changed
+    assert all(line.startswith("+") for line in changed[2:])
+
+
+def test_a_renumber_waiting_for_its_apply_is_refused(run: Run, applied: tuple[Path, Path]
+                                                     ) -> None:
+    sites, tenant = applied
+    people = sites / "Main" / "people.yaml"
+    renumbering = MIXED.replace('  - extension: "1002"\n',
+                                '  - extension: "1012"\n    previous_extension: "1002"\n', 1
+                                ).replace('      - extension: "1002"', '      - extension: "1012"')
+    people.write_text(renumbering)
+    result = run("import", "--update", "--out", "sites", "--tenant", f"sqlite:///{tenant}")
+    assert result.exit_code == 1
+    assert "apply the renumber, or take it out, before --update" in result.stderr
+    assert people.read_text() == renumbering
+
+
+def test_a_tree_with_problems_of_its_own_is_said_as_it_is(run: Run,
+                                                          applied: tuple[Path, Path]) -> None:
+    sites, tenant = applied
+    (sites / "Main" / "more.yaml").write_text("users:\n  - {extension: '1', name: X}\n")
+    result = run("import", "--update", "--out", "sites", "--tenant", f"sqlite:///{tenant}")
+    assert result.exit_code == 1
+    assert "sites/Main/more.yaml:2:" in result.stderr and "[numbering.format]" in result.stderr
+    assert "with the tenant's values" not in result.stderr
