@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler import config_tree, config_writing
-from reconciler.config_loading import load_config
+from reconciler.config_loading import load_config, load_tenant_settings
 from reconciler.config_tree import TENANT_FILE
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.importing import ensure_only_adoptions
@@ -111,8 +111,6 @@ class _Editing:
             return
         path = self.root / TENANT_FILE
         data = self._data(path)
-        from reconciler.config_loading import load_tenant_settings
-
         declared = declared_facts(load_tenant_settings(self.root))
         for change in fact_changes(declared, live):
             if change.path == ("packages",):

@@ -135,26 +135,11 @@ class TextEdits:
         """Where the node starting at (line, column) ends (exclusive)."""
         text = self._line(line)
         first = text[column:column + 1]
-        if first == '"':
-            at = column + 1
-            while at < len(text):
-                if text[at] == "\\":
-                    at += 2
-                elif text[at] == '"':
-                    return line, at + 1
-                else:
-                    at += 1
-            raise EditRefused(f"line {line + 1}: a quoted value over several lines")
-        if first == "'":
-            at = column + 1
-            while at < len(text):
-                if text[at] == "'" and text[at + 1:at + 2] == "'":
-                    at += 2
-                elif text[at] == "'":
-                    return line, at + 1
-                else:
-                    at += 1
-            raise EditRefused(f"line {line + 1}: a quoted value over several lines")
+        if first in ("\"", "'"):
+            closed = _closing_quote(text, column, first)
+            if closed is None:
+                raise EditRefused(f"line {line + 1}: a quoted value over several lines")
+            return line, closed
         if first in ("[", "{"):
             return self._bracket_end(line, column)
         end = len(text.rstrip("\r\n"))
@@ -225,3 +210,19 @@ class TextEdits:
 
     def _blank(self, number: int) -> bool:
         return 0 <= number < len(self.lines) and not self.lines[number].strip()
+
+
+def _closing_quote(text: str, start: int, quote: str) -> int | None:
+    """Just past the quote closing the one at `start`: in double quotes a backslash
+    escapes, in single quotes a quote is doubled."""
+    at = start + 1
+    while at < len(text):
+        escaped = (text[at] == "\\" if quote == '"'
+                   else text[at] == "'" and text[at + 1:at + 2] == "'")
+        if escaped:
+            at += 2
+        elif text[at] == quote:
+            return at + 1
+        else:
+            at += 1
+    return None
