@@ -19,20 +19,21 @@ from typing import Any, ClassVar, TypeVar
 
 import click
 
-from reconciler import __version__, bulk, standard_output, stopping
+from reconciler import __version__, bulk, customers, standard_output, stopping
 from reconciler.applying import ApplyReport
 from reconciler.bulk import bulk_phase
 from reconciler.cli_options import (
+    TENANT_VARIABLE,
     UPLOAD_FORMAT,
     cache_options,
-    config_dir_argument,
+    config_dirs_argument,
     lock_timeout_option,
     secret_prefix_option,
     site_filter_options,
     tenant_option,
     tenant_url,
 )
-from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.errors import ApplyStopped, ConfigError, ReconcilerError
 from reconciler.job_summaries import append_summary, summary_path
 from reconciler.plans import Change, Plan
 from reconciler.plans.serializing import FORMAT_VERSION as PLAN_FORMAT
@@ -51,6 +52,7 @@ from reconciler.runs import (
     plan_run,
 )
 from reconciler.saved_plans import read_plan_file, write_plan_file
+from reconciler.secrets import PREFIX_VARIABLE
 from reconciler.site_file_cache import SiteFileCache, open_cache
 from schema.declarations import TenantConfig
 from schema.printable import printable
@@ -101,17 +103,8 @@ class ReconcileGroup(click.Group):
         except stopping.Terminated as stop:
             click.echo(f"{stop.why}; {stopping.what_stands()}.", err=True)
             code = EXIT_ERROR
-        except click.ClickException as error:
-            error.show()
-            code = EXIT_ERROR
-        except ConfigError as error:
-            for problem in error.problems:
-                click.echo(str(problem), err=True)
-            _note_rules_ran_on_part(error)
-            click.echo(f"error: {error}", err=True)
-            code = EXIT_ERROR
-        except ReconcilerError as error:
-            click.echo(f"error: {printable(str(error), keep_newlines=True)}", err=True)
+        except (click.ClickException, ReconcilerError) as error:
+            _report(error)
             code = EXIT_ERROR
         except Exception as error:  # a bug of ours: still no traceback unless asked for
             if os.environ.get("RECONCILER_DEBUG"):
@@ -134,6 +127,19 @@ class ReconcileGroup(click.Group):
         except BrokenPipeError as error:
             raise ReconcilerError(f"{standard_output.describe(error)} before the output was "
                                   "complete; nothing was changed.") from error
+
+
+def _report(error: click.ClickException | ReconcilerError) -> None:
+    """What the user sees of an error a command ends in (or one customer's, of several)."""
+    if isinstance(error, click.ClickException):
+        error.show()
+    elif isinstance(error, ConfigError):
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        _note_rules_ran_on_part(error)
+        click.echo(f"error: {error}", err=True)
+    else:
+        click.echo(f"error: {printable(str(error), keep_newlines=True)}", err=True)
 
 
 #: Problems that keep a file or an item from loading: the rules across files (numbers,
@@ -199,7 +205,7 @@ def cli(context: click.Context, no_colour: bool) -> None:
 
 
 @cli.command()
-@config_dir_argument
+@config_dirs_argument
 @site_filter_options
 @secret_prefix_option
 @click.option("--format", "output_format", type=click.Choice(tuple(PROBLEM_FORMATS)),
@@ -208,15 +214,21 @@ def cli(context: click.Context, no_colour: bool) -> None:
                    "annotations on the diff lines; json; gitlab-codequality: a Code Quality "
                    "report; sarif: a SARIF 2.1.0 log (GitHub code scanning).")
 @cache_options
-def validate(config_dir: Path, sites: tuple[str, ...], exclude_sites: tuple[str, ...],
-             secret_prefix: str | None, output_format: str, no_cache: bool,
-             verbose: bool) -> int:
+def validate(config_dirs: tuple[Path, ...], sites: tuple[str, ...],
+             exclude_sites: tuple[str, ...], secret_prefix: str | None, output_format: str,
+             no_cache: bool, verbose: bool) -> int:
     """Check CONFIG_DIR (default ./sites) against every rule; no tenant needed.
+    Several CONFIG_DIRs (customers/*) are checked one customer at a time.
 
     \b
     Example:
       reconcile validate sites --format github
+      reconcile validate customers/*
     """
+    if len(config_dirs) > 1:
+        _one_document_each(output_format, ("text", "github"))
+        return _each_customer(validate, config_dirs, detailed=False)
+    config_dir = config_dirs[0] if config_dirs else Path("sites")
     cache, note = open_cache(config_dir, enabled=not no_cache)
     try:
         with bulk_phase():
@@ -306,7 +318,7 @@ def _colour() -> bool:
 
 
 @cli.command()
-@config_dir_argument
+@config_dirs_argument
 @tenant_option
 @site_filter_options
 @click.option("--detailed-exitcode", is_flag=True,
@@ -324,17 +336,25 @@ def _colour() -> bool:
                    "Cut to fit GitHub's 1 MiB limit.")
 @secret_prefix_option
 @cache_options
-def plan(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
+def plan(config_dirs: tuple[Path, ...], tenant: str | None, sites: tuple[str, ...],
          exclude_sites: tuple[str, ...], detailed_exitcode: bool, out_file: Path | None,
          output_format: str, summary_file: str | None, secret_prefix: str | None,
          no_cache: bool, verbose: bool) -> int:
     """Show the changes that would make the tenant match CONFIG_DIR; writes nothing to it.
+    Several CONFIG_DIRs (customers/*) are planned each against its own tenant, with
+    {dir} in --tenant and --out (docs/commands.md, "Many customers").
 
     \b
     Example:
       reconcile plan --out plan.json --detailed-exitcode
       reconcile plan --tenant 'postgresql://ci@db/phones' --format markdown
+      reconcile plan customers/* --tenant 'sqlite:///.reconciler/{dir}.db'
     """
+    if len(config_dirs) > 1:
+        _one_document_each(output_format, ("text", "markdown", "runbook"))
+        return _each_customer(plan, config_dirs, detailed=detailed_exitcode,
+                              markdown=output_format == "markdown")
+    config_dir = config_dirs[0] if config_dirs else Path("sites")
     provider = open_provider(tenant_url(tenant))
     cache, note = open_cache(config_dir, enabled=not no_cache)
     try:
@@ -359,6 +379,7 @@ def plan(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
             if append_summary(summary, markdown, len(planned.plan.changes)):
                 click.echo(f"note: the plan was cut to fit the job summary {summary}",
                            err=True)
+        click.get_current_context().meta[_PLANNED] = planned
     finally:
         provider.close()
     if detailed_exitcode and not planned.plan.is_empty:
@@ -367,7 +388,7 @@ def plan(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
 
 
 @cli.command()
-@config_dir_argument
+@config_dirs_argument
 @tenant_option
 @site_filter_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
@@ -379,16 +400,25 @@ def plan(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
               help="Apply only if a fresh plan has this checksum (printed by `plan`).")
 @lock_timeout_option
 @secret_prefix_option
-def apply(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
+def apply(config_dirs: tuple[Path, ...], tenant: str | None, sites: tuple[str, ...],
           exclude_sites: tuple[str, ...], auto_approve: bool, force: bool,
           plan_file: Path | None, expected_checksum: str | None, lock_timeout: float,
           secret_prefix: str | None) -> int:
-    """Plan against the tenant, confirm, and apply the changes in order.
+    """Plan against the tenant, confirm, and apply the changes in order. Several
+    CONFIG_DIRs (customers/*) are applied one customer at a time, each to its own
+    tenant under its own lock, with {dir} in --tenant and --plan.
 
     \b
     Example:
       reconcile apply --plan plan.json --auto-approve --lock-timeout 10m
+      reconcile apply customers/* --plan 'plans/{dir}.json' --auto-approve
     """
+    if len(config_dirs) > 1:
+        if expected_checksum is not None:
+            raise click.UsageError("--checksum names one plan; with several config "
+                                   "directories, give --plan 'plans/{dir}.json'")
+        return _each_customer(apply, config_dirs, detailed=False)
+    config_dir = config_dirs[0] if config_dirs else Path("sites")
     saved = read_plan_file(plan_file) if plan_file is not None else None
     if saved is not None:
         sites, exclude_sites = _filters_of(saved, sites, exclude_sites)
@@ -396,13 +426,71 @@ def apply(config_dir: Path, tenant: str | None, sites: tuple[str, ...],
                            secret_prefix)
     provider = open_provider(tenant_url(tenant))
     try:
-        apply_run(config_dir, provider, request,
-                  show=lambda planned: click.echo(_render(planned, provider, "text"), nl=False),
-                  confirm=lambda plan: None if auto_approve else _confirm(plan),
-                  progress=_progress, finished=_finished)
+        planned, _ = apply_run(
+            config_dir, provider, request,
+            show=lambda planned: click.echo(_render(planned, provider, "text"), nl=False),
+            confirm=lambda plan: None if auto_approve else _confirm(plan),
+            progress=_progress, finished=_finished)
+        click.get_current_context().meta[_PLANNED] = planned
     finally:
         provider.close()
     return EXIT_OK
+
+
+#: Where a command leaves what it planned, for `_each_customer`'s summary.
+_PLANNED = "reconciler.planned"
+
+
+def _one_document_each(output_format: str, allowed: tuple[str, ...]) -> None:
+    if output_format not in allowed:
+        raise click.UsageError(f"--format {output_format} writes one document per customer; "
+                               "with several config directories use "
+                               f"{', '.join(allowed)}, or one command per customer")
+
+
+def _each_customer(command: click.Command, config_dirs: tuple[Path, ...],
+                   detailed: bool, markdown: bool = False) -> int:
+    """`command` for each customer's config directory alone, its values with {dir}
+    filled in; each one's error said under its name; then one summary."""
+    context = click.get_current_context()
+    params = dict(context.params)
+    found = customers.customers_of(config_dirs)
+    if "tenant" in params:
+        given = params["tenant"] if params["tenant"] is not None else os.environ.get(
+            TENANT_VARIABLE)
+        params["tenant"] = customers.templated(given, "--tenant", True) if given is not None \
+            else customers.DEFAULT_TENANTS
+    for option, name in (("out_file", "--out"), ("plan_file", "--plan")):
+        if params.get(option) is not None:
+            customers.templated(str(params[option]), name, True)
+    prefix = params.get("secret_prefix")
+    prefix = prefix if prefix is not None else os.environ.get(PREFIX_VARIABLE)
+    outcomes = []
+    for customer in found:
+        click.echo(f"## Customer `{customer.name}`\n" if markdown else
+                   f"== customer {customer.name} ({customer.config_dir}) ==")
+        values = {**params, "config_dirs": (customer.config_dir,),
+                  "secret_prefix": customer.fill_prefix(prefix)}
+        if "tenant" in values:
+            values["tenant"] = customer.fill(params["tenant"])
+        for option in ("out_file", "plan_file"):
+            if values.get(option) is not None:
+                values[option] = Path(str(customer.fill(str(values[option]))))
+        context.meta.pop(_PLANNED, None)
+        try:
+            code = context.invoke(command, **values)
+        except (stopping.Terminated, ApplyStopped):
+            raise  # a stop asked for stops every customer
+        except (click.ClickException, ReconcilerError) as error:
+            click.echo(f"customer {customer.name}:", err=True)
+            _report(error)
+            code = EXIT_ERROR
+        planned = context.meta.get(_PLANNED)
+        outcomes.append(customers.Outcome(customer, code if isinstance(code, int) else 0,
+                                          planned.plan.counts() if planned else None))
+        click.echo("")
+    click.echo(customers.summary(outcomes, markdown), nl=False)
+    return customers.exit_code(outcomes, detailed)
 
 
 def _finished(report: ApplyReport) -> None:

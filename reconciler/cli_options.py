@@ -25,6 +25,13 @@ def config_dir_argument(command: F) -> F:
     )(command)
 
 
+def config_dirs_argument(command: F) -> F:
+    """CONFIG_DIR..., for the commands one customer or several can run (`customers`)."""
+    return click.argument(
+        "config_dirs", nargs=-1, type=click.Path(path_type=Path), metavar="[CONFIG_DIR]..."
+    )(command)
+
+
 def tenant_option(command: F) -> F:
     # No click envvar: click reads an empty variable as unset and would fall back to
     # the default tenant in silence; `tenant_url` tells the two apart.
@@ -56,7 +63,8 @@ def _site_names(context: click.Context, param: click.Parameter, incomplete: str
                 ) -> list[str]:
     """The site folders of the config directory being typed (default ./sites), for
     shell completion: names only, nothing is read."""
-    folder = Path(context.params.get("config_dir") or "sites")
+    given = context.params.get("config_dir") or (context.params.get("config_dirs") or [None])[0]
+    folder = Path(given or "sites")
     try:
         names = [entry.name for entry in folder.iterdir()
                  if entry.is_dir() and not entry.name.startswith(".")]

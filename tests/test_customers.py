@@ -1,0 +1,112 @@
+"""Many customers from one repository: `reconcile validate|plan|apply DIR DIR...`, each
+customer alone against its own tenant, one summary, exit codes that add up."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLE_SITES, Run
+from tests.postgres_server import tenant_url
+from tests.tenant_helpers import name_tenant
+
+
+@pytest.fixture
+def customers(tmp_path: Path) -> Path:
+    """customers/acme and customers/globex: the example tree, each its own tenant."""
+    root = tmp_path / "customers"
+    for name in ("acme", "globex"):
+        shutil.copytree(EXAMPLE_SITES, root / name)
+        name_tenant(root / name, name.capitalize())
+    return root
+
+
+def _table(stdout: str) -> list[list[str]]:
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(r"\d+ customer\(s\):", line))
+    return [line.split() for line in lines[start + 2:]]
+
+
+def test_each_customer_is_planned_alone_and_summed_up(run: Run, customers: Path) -> None:
+    (customers / "broken").mkdir()
+    shutil.copytree(EXAMPLE_SITES, customers / "broken", dirs_exist_ok=True)
+    (customers / "broken" / "Main" / "bad.yaml").write_text("users: [\n")
+    dirs = [str(customers / name) for name in ("acme", "broken", "globex")]
+    result = run("plan", *dirs, "--detailed-exitcode")
+    assert result.exit_code == 1  # one failed: the others were still planned
+    assert "== customer acme (" in result.stdout and "== customer globex (" in result.stdout
+    assert _table(result.stdout) == [["acme", "8", "0", "0", "0", "changes"],
+                                     ["broken", "-", "-", "-", "-", "failed"],
+                                     ["globex", "8", "0", "0", "0", "changes"]]
+    assert "customer broken:" in result.stderr
+    assert re.search(r"customers/broken/Main/bad\.yaml:2:1: .*\[yaml\.syntax\]", result.stderr)
+    shutil.rmtree(customers / "broken")
+    healthy = run("plan", *dirs[::2], "--detailed-exitcode")
+    assert healthy.exit_code == 2
+
+
+def test_applied_each_to_its_own_tenant_and_then_nothing_to_do(run: Run, customers: Path,
+                                                               tmp_path: Path) -> None:
+    dirs = [str(customers / "acme"), str(customers / "globex")]
+    applied = run("apply", *dirs, "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert sorted(p.name for p in (tmp_path / ".reconciler").glob("*.db")) == [
+        "acme.db", "globex.db"]
+    (tmp_path / "plans").mkdir()
+    planned = run("plan", *dirs, "--detailed-exitcode", "--out", "plans/{dir}.json")
+    assert planned.exit_code == 0, planned.output
+    assert _table(planned.stdout) == [["acme", "0", "0", "0", "0", "no", "changes"],
+                                      ["globex", "0", "0", "0", "0", "no", "changes"]]
+    assert sorted(p.name for p in (tmp_path / "plans").iterdir()) == ["acme.json",
+                                                                      "globex.json"]
+    reviewed = run("apply", *dirs, "--plan", "plans/{dir}.json", "--auto-approve")
+    assert reviewed.exit_code == 0, reviewed.output
+    # each tenant is its customer's: acme's tree against globex's tenant is refused
+    crossed = run("plan", dirs[0], "--tenant", f"sqlite:///{tmp_path}/.reconciler/globex.db")
+    assert crossed.exit_code == 1 and "Globex" in crossed.stderr
+
+
+def test_a_shared_url_or_file_needs_dir(run: Run, customers: Path) -> None:
+    dirs = [str(customers / "acme"), str(customers / "globex")]
+    shared = run("plan", *dirs, "--tenant", "sqlite:///one.db")
+    assert shared.exit_code == 1 and "need --tenant holding {dir}" in shared.output
+    out = run("plan", *dirs, "--out", "plan.json")
+    assert out.exit_code == 1 and "need --out holding {dir}" in out.output
+    json = run("plan", *dirs, "--format", "json")
+    assert json.exit_code == 1 and "one document per customer" in json.output
+
+
+def test_a_folder_name_that_is_not_plain_is_refused(run: Run, customers: Path) -> None:
+    odd = customers / "acme&tenant=globex"
+    shutil.copytree(customers / "acme", odd)
+    result = run("plan", str(customers / "globex"), str(odd))
+    assert result.exit_code == 1
+    assert "letters, digits, '.', '_' and '-' only" in result.stderr
+
+
+def test_each_customer_reads_only_its_own_passwords(run: Run, customers: Path) -> None:
+    for name in ("acme", "globex"):
+        users = customers / name / "Main" / "users.yaml"
+        users.write_text(users.read_text().replace(
+            'name: "0997"', 'name: "0997"\n    password: {env: RECONCILER_PW_acme_0997}', 1))
+    result = run("validate", str(customers / "acme"), str(customers / "globex"),
+                 "--secret-prefix", "RECONCILER_PW_{dir}_")
+    assert result.exit_code == 1
+    assert _table(result.stdout) == [["acme", "-", "-", "-", "-", "ok"],
+                                     ["globex", "-", "-", "-", "-", "failed"]]
+    assert "password variable RECONCILER_PW_acme_0997 does not start with " \
+        "RECONCILER_PW_globex_" in result.stderr
+
+
+def test_one_database_holds_a_tenant_per_customer(run: Run, customers: Path,
+                                                  postgres_server: str) -> None:
+    base = tenant_url(postgres_server, f"many{uuid.uuid4().hex[:8]}").split("?")[0]
+    dirs = [str(customers / "acme"), str(customers / "globex")]
+    applied = run("apply", *dirs, "--auto-approve", "--tenant", base + "?tenant={dir}")
+    assert applied.exit_code == 0, applied.output
+    again = run("plan", *dirs, "--detailed-exitcode", "--tenant", base + "?tenant={dir}")
+    assert again.exit_code == 0, again.output
