@@ -23,7 +23,6 @@ from reconciler import __version__, bulk, customers, standard_output, stopping
 from reconciler.applying import ApplyReport
 from reconciler.bulk import bulk_phase
 from reconciler.cli_options import (
-    TENANT_VARIABLE,
     UPLOAD_FORMAT,
     cache_options,
     config_dirs_argument,
@@ -33,7 +32,7 @@ from reconciler.cli_options import (
     tenant_option,
     tenant_url,
 )
-from reconciler.errors import ApplyStopped, ConfigError, ReconcilerError
+from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.job_summaries import append_summary, summary_path
 from reconciler.plans import Change, Plan
 from reconciler.plans.serializing import FORMAT_VERSION as PLAN_FORMAT
@@ -52,7 +51,6 @@ from reconciler.runs import (
     plan_run,
 )
 from reconciler.saved_plans import read_plan_file, write_plan_file
-from reconciler.secrets import PREFIX_VARIABLE
 from reconciler.site_file_cache import SiteFileCache, open_cache
 from schema.declarations import TenantConfig
 from schema.printable import printable
@@ -450,47 +448,9 @@ def _one_document_each(output_format: str, allowed: tuple[str, ...]) -> None:
 
 def _each_customer(command: click.Command, config_dirs: tuple[Path, ...],
                    detailed: bool, markdown: bool = False) -> int:
-    """`command` for each customer's config directory alone, its values with {dir}
-    filled in; each one's error said under its name; then one summary."""
-    context = click.get_current_context()
-    params = dict(context.params)
-    found = customers.customers_of(config_dirs)
-    if "tenant" in params:
-        given = params["tenant"] if params["tenant"] is not None else os.environ.get(
-            TENANT_VARIABLE)
-        params["tenant"] = customers.templated(given, "--tenant", True) if given is not None \
-            else customers.DEFAULT_TENANTS
-    for option, name in (("out_file", "--out"), ("plan_file", "--plan")):
-        if params.get(option) is not None:
-            customers.templated(str(params[option]), name, True)
-    prefix = params.get("secret_prefix")
-    prefix = prefix if prefix is not None else os.environ.get(PREFIX_VARIABLE)
-    outcomes = []
-    for customer in found:
-        click.echo(f"## Customer `{customer.name}`\n" if markdown else
-                   f"== customer {customer.name} ({customer.config_dir}) ==")
-        values = {**params, "config_dirs": (customer.config_dir,),
-                  "secret_prefix": customer.fill_prefix(prefix)}
-        if "tenant" in values:
-            values["tenant"] = customer.fill(params["tenant"])
-        for option in ("out_file", "plan_file"):
-            if values.get(option) is not None:
-                values[option] = Path(str(customer.fill(str(values[option]))))
-        context.meta.pop(_PLANNED, None)
-        try:
-            code = context.invoke(command, **values)
-        except (stopping.Terminated, ApplyStopped):
-            raise  # a stop asked for stops every customer
-        except (click.ClickException, ReconcilerError) as error:
-            click.echo(f"customer {customer.name}:", err=True)
-            _report(error)
-            code = EXIT_ERROR
-        planned = context.meta.get(_PLANNED)
-        outcomes.append(customers.Outcome(customer, code if isinstance(code, int) else 0,
-                                          planned.plan.counts() if planned else None))
-        click.echo("")
-    click.echo(customers.summary(outcomes, markdown), nl=False)
-    return customers.exit_code(outcomes, detailed)
+    """`command` for each customer's config directory alone (`customers.run_each`)."""
+    return customers.run_each(command, config_dirs, detailed, markdown, report=_report,
+                              planned_key=_PLANNED)
 
 
 def _finished(report: ApplyReport) -> None:

@@ -15,21 +15,29 @@ changes (with --detailed-exitcode), else 0.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from reconciler.errors import ReconcilerError
+from reconciler import stopping
+from reconciler.cli_options import TENANT_VARIABLE
+from reconciler.errors import ApplyStopped, ReconcilerError
+from reconciler.secrets import PREFIX_VARIABLE
 
 PLACEHOLDER = "{dir}"
 #: where each customer's embedded tenant is, when no tenant URL is given
 DEFAULT_TENANTS = "sqlite:///.reconciler/{dir}.db"
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _COLUMNS = ("create", "update", "replace", "delete")
+#: GitHub's limit for one comment: the table, then as many folded plans as fit
+COMMENT_LIMIT = 65_535
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +127,84 @@ def summary(outcomes: Sequence[Outcome], markdown: bool = False) -> str:
                        else str(cell).rjust(widths[i]) for i, cell in enumerate(row)).rstrip()
              for row in (head, *rows)]
     return f"{len(outcomes)} customer(s):\n" + "\n".join(f"  {line}" for line in lines) + "\n"
+
+
+def run_each(command: click.Command, config_dirs: Sequence[Path], detailed: bool,
+             markdown: bool, report: Callable[[click.ClickException | ReconcilerError], None],
+             planned_key: str) -> int:
+    """`command` for each customer's config directory alone, its values with {dir}
+    filled in; each one's error said (`report`) under its name; then one summary. In
+    markdown the summary comes first and each plan is folded under it, within one
+    comment's limit. The command leaves what it planned in its context's meta, under
+    `planned_key`."""
+    context = click.get_current_context()
+    params = _filled_params(dict(context.params))
+    given_prefix = params.get("secret_prefix")
+    prefix = str(given_prefix) if given_prefix is not None else os.environ.get(PREFIX_VARIABLE)
+    outcomes, folded = [], []
+    for customer in customers_of(config_dirs):
+        values = {**params, "config_dirs": (customer.config_dir,),
+                  "secret_prefix": customer.fill_prefix(prefix)}
+        if "tenant" in values:
+            values["tenant"] = customer.fill(str(params["tenant"]))
+        for option in ("out_file", "plan_file"):
+            if values.get(option) is not None:
+                values[option] = Path(str(customer.fill(str(values[option]))))
+        if not markdown:
+            click.echo(f"== customer {customer.name} ({customer.config_dir}) ==")
+        context.meta.pop(planned_key, None)
+        captured = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(captured) if markdown else \
+                    contextlib.nullcontext():
+                code = context.invoke(command, **values)
+        except (stopping.Terminated, ApplyStopped):
+            raise  # a stop asked for stops every customer
+        except (click.ClickException, ReconcilerError) as error:
+            click.echo(f"customer {customer.name}:", err=True)
+            report(error)
+            code = 1
+        planned = context.meta.get(planned_key)
+        outcome = Outcome(customer, code if isinstance(code, int) else 0,
+                          planned.plan.counts() if planned else None)
+        outcomes.append(outcome)
+        folded.append((outcome, captured.getvalue()))
+        if not markdown:
+            click.echo("")
+    if markdown:
+        click.echo(_comment(outcomes, folded), nl=False)
+    else:
+        click.echo(summary(outcomes), nl=False)
+    return exit_code(outcomes, detailed)
+
+
+def _filled_params(params: dict[str, object]) -> dict[str, object]:
+    """The values every customer fills in, checked to hold {dir} where they must."""
+    if "tenant" in params:
+        given = params["tenant"] if params["tenant"] is not None else os.environ.get(
+            TENANT_VARIABLE)
+        params["tenant"] = templated(str(given), "--tenant", True) if given is not None \
+            else DEFAULT_TENANTS
+    for option, name in (("out_file", "--out"), ("plan_file", "--plan")):
+        if params.get(option) is not None:
+            templated(str(params[option]), name, True)
+    return params
+
+
+def _comment(outcomes: Sequence[Outcome], folded: Sequence[tuple[Outcome, str]]) -> str:
+    """The table, then each customer's plan folded: those that fit in one comment, the
+    longest left out first, each named as left out (the CI log has them all)."""
+    head = (f"### iPECS Cloud plans for {len(outcomes)} customer(s)\n\n"
+            + summary(outcomes, markdown=True) + "\n")
+    blocks = {outcome.customer.name: (f"<details><summary>Customer `{outcome.customer.name}`"
+                                      f"</summary>\n\n{text.rstrip()}\n\n</details>\n")
+              for outcome, text in folded if text.strip()}
+    left_out: list[str] = []
+    while blocks and len(head) + sum(map(len, blocks.values())) + 200 * (
+            len(left_out) + 1) > COMMENT_LIMIT:
+        longest = max(blocks, key=lambda name: len(blocks[name]))
+        del blocks[longest]
+        left_out.append(longest)
+    notes = [f"> Customer `{name}`: its plan is too long for this comment; see the CI log "
+             "or its saved plan.\n" for name in sorted(left_out)]
+    return head + "".join(blocks.values()) + ("\n" + "".join(notes) if notes else "")

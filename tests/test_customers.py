@@ -110,3 +110,21 @@ def test_one_database_holds_a_tenant_per_customer(run: Run, customers: Path,
     assert applied.exit_code == 0, applied.output
     again = run("plan", *dirs, "--detailed-exitcode", "--tenant", base + "?tenant={dir}")
     assert again.exit_code == 0, again.output
+
+
+def test_markdown_puts_the_table_first_and_folds_each_plan_within_one_comment(
+        run: Run, customers: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reconciler import customers as module
+
+    dirs = [str(customers / "acme"), str(customers / "globex")]
+    full = run("plan", *dirs, "--format", "markdown")
+    assert full.exit_code == 0, full.output
+    text = full.stdout
+    assert text.startswith("### iPECS Cloud plans for 2 customer(s)\n\n| customer |")
+    assert text.index("| `globex` | 8 |") < text.index("<details><summary>Customer `acme`")
+    assert text.count("<details><summary>Customer") == 2
+    monkeypatch.setattr(module, "COMMENT_LIMIT", len(text) - 100)
+    cut = run("plan", *dirs, "--format", "markdown").stdout
+    assert len(cut) <= len(text) - 100
+    assert cut.count("<details><summary>Customer") == 1
+    assert "its plan is too long for this comment; see the CI log" in cut
