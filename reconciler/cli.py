@@ -25,6 +25,7 @@ from reconciler.bulk import bulk_phase
 from reconciler.cli_options import (
     UPLOAD_FORMAT,
     cache_options,
+    changed_since_option,
     config_dirs_argument,
     lock_timeout_option,
     secret_prefix_option,
@@ -68,6 +69,7 @@ class ReconcileGroup(click.Group):
 
     #: command name -> "module:attribute"
     LAZY_COMMANDS: ClassVar[dict[str, str]] = {
+        "customers": "reconciler.customers_command:customers_group",
         "fmt": "reconciler.fmt_command:fmt_command",
         "import": "reconciler.import_command:import_command",
         "list-download": "reconciler.list_download_command:list_download_group",
@@ -204,6 +206,7 @@ def cli(context: click.Context, no_colour: bool) -> None:
 
 @cli.command()
 @config_dirs_argument
+@changed_since_option
 @site_filter_options
 @secret_prefix_option
 @click.option("--format", "output_format", type=click.Choice(tuple(PROBLEM_FORMATS)),
@@ -212,9 +215,10 @@ def cli(context: click.Context, no_colour: bool) -> None:
                    "annotations on the diff lines; json; gitlab-codequality: a Code Quality "
                    "report; sarif: a SARIF 2.1.0 log (GitHub code scanning).")
 @cache_options
-def validate(config_dirs: tuple[Path, ...], sites: tuple[str, ...],
-             exclude_sites: tuple[str, ...], secret_prefix: str | None, output_format: str,
-             no_cache: bool, verbose: bool) -> int:
+def validate(config_dirs: tuple[Path, ...], changed_since: str | None,
+             sites: tuple[str, ...], exclude_sites: tuple[str, ...],
+             secret_prefix: str | None, output_format: str, no_cache: bool,
+             verbose: bool) -> int:
     """Check CONFIG_DIR (default ./sites) against every rule; no tenant needed.
     Several CONFIG_DIRs (customers/*) are checked one customer at a time.
 
@@ -223,6 +227,10 @@ def validate(config_dirs: tuple[Path, ...], sites: tuple[str, ...],
       reconcile validate sites --format github
       reconcile validate customers/*
     """
+    kept = _only_changed(config_dirs, changed_since)
+    if kept is None:
+        return EXIT_OK
+    config_dirs = kept
     if len(config_dirs) > 1:
         _one_document_each(output_format, ("text", "github"))
         return _each_customer(validate, config_dirs, detailed=False)
@@ -317,6 +325,7 @@ def _colour() -> bool:
 
 @cli.command()
 @config_dirs_argument
+@changed_since_option
 @tenant_option
 @site_filter_options
 @click.option("--detailed-exitcode", is_flag=True,
@@ -334,7 +343,8 @@ def _colour() -> bool:
                    "Cut to fit GitHub's 1 MiB limit.")
 @secret_prefix_option
 @cache_options
-def plan(config_dirs: tuple[Path, ...], tenant: str | None, sites: tuple[str, ...],
+def plan(config_dirs: tuple[Path, ...], changed_since: str | None, tenant: str | None,
+         sites: tuple[str, ...],
          exclude_sites: tuple[str, ...], detailed_exitcode: bool, out_file: Path | None,
          output_format: str, summary_file: str | None, secret_prefix: str | None,
          no_cache: bool, verbose: bool) -> int:
@@ -348,6 +358,10 @@ def plan(config_dirs: tuple[Path, ...], tenant: str | None, sites: tuple[str, ..
       reconcile plan --tenant 'postgresql://ci@db/phones' --format markdown
       reconcile plan customers/* --tenant 'sqlite:///.reconciler/{dir}.db'
     """
+    kept = _only_changed(config_dirs, changed_since)
+    if kept is None:
+        return EXIT_OK
+    config_dirs = kept
     if len(config_dirs) > 1:
         _one_document_each(output_format, ("text", "markdown", "runbook"))
         return _each_customer(plan, config_dirs, detailed=detailed_exitcode,
@@ -387,6 +401,7 @@ def plan(config_dirs: tuple[Path, ...], tenant: str | None, sites: tuple[str, ..
 
 @cli.command()
 @config_dirs_argument
+@changed_since_option
 @tenant_option
 @site_filter_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
@@ -398,7 +413,8 @@ def plan(config_dirs: tuple[Path, ...], tenant: str | None, sites: tuple[str, ..
               help="Apply only if a fresh plan has this checksum (printed by `plan`).")
 @lock_timeout_option
 @secret_prefix_option
-def apply(config_dirs: tuple[Path, ...], tenant: str | None, sites: tuple[str, ...],
+def apply(config_dirs: tuple[Path, ...], changed_since: str | None, tenant: str | None,
+          sites: tuple[str, ...],
           exclude_sites: tuple[str, ...], auto_approve: bool, force: bool,
           plan_file: Path | None, expected_checksum: str | None, lock_timeout: float,
           secret_prefix: str | None) -> int:
@@ -411,6 +427,10 @@ def apply(config_dirs: tuple[Path, ...], tenant: str | None, sites: tuple[str, .
       reconcile apply --plan plan.json --auto-approve --lock-timeout 10m
       reconcile apply customers/* --plan 'plans/{dir}.json' --auto-approve
     """
+    kept = _only_changed(config_dirs, changed_since)
+    if kept is None:
+        return EXIT_OK
+    config_dirs = kept
     if len(config_dirs) > 1:
         if expected_checksum is not None:
             raise click.UsageError("--checksum names one plan; with several config "
@@ -437,6 +457,20 @@ def apply(config_dirs: tuple[Path, ...], tenant: str | None, sites: tuple[str, .
 
 #: Where a command leaves what it planned, for `_each_customer`'s summary.
 _PLANNED = "reconciler.planned"
+
+
+def _only_changed(config_dirs: tuple[Path, ...], changed_since: str | None
+                  ) -> tuple[Path, ...] | None:
+    """The config directories changed since the ref; None (said) when none did."""
+    if changed_since is None:
+        return config_dirs
+    from reconciler.changed_customers import changed
+
+    kept = tuple(changed(config_dirs or (Path("sites"),), changed_since))
+    if not kept:
+        click.echo(f"no config directory changed since {changed_since}: nothing to do")
+        return None
+    return kept
 
 
 def _one_document_each(output_format: str, allowed: tuple[str, ...]) -> None:

@@ -32,6 +32,13 @@ def config_dirs_argument(command: F) -> F:
     )(command)
 
 
+def changed_since_option(command: F) -> F:
+    return click.option(
+        "--changed-since", "changed_since", metavar="REF",
+        help="Only the config directories with a file changed since this git ref "
+             "(docs/commands.md, \"Many customers\").")(command)
+
+
 def tenant_option(command: F) -> F:
     # No click envvar: click reads an empty variable as unset and would fall back to
     # the default tenant in silence; `tenant_url` tells the two apart.

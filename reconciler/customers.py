@@ -143,7 +143,7 @@ def run_each(command: click.Command, config_dirs: Sequence[Path], detailed: bool
     prefix = str(given_prefix) if given_prefix is not None else os.environ.get(PREFIX_VARIABLE)
     outcomes, folded = [], []
     for customer in customers_of(config_dirs):
-        values = {**params, "config_dirs": (customer.config_dir,),
+        values = {**params, "config_dirs": (customer.config_dir,), "changed_since": None,
                   "secret_prefix": customer.fill_prefix(prefix)}
         if "tenant" in values:
             values["tenant"] = customer.fill(str(params["tenant"]))

@@ -3,6 +3,7 @@ customer alone against its own tenant, one summary, exit codes that add up."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import uuid
@@ -128,3 +129,39 @@ def test_markdown_puts_the_table_first_and_folds_each_plan_within_one_comment(
     assert len(cut) <= len(text) - 100
     assert cut.count("<details><summary>Customer") == 1
     assert "its plan is too long for this comment; see the CI log" in cut
+
+
+def _git(*args: str, cwd: Path) -> None:
+    import subprocess
+
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+                   cwd=cwd, check=True, capture_output=True)
+
+
+def test_only_the_customers_a_change_touched(run: Run, customers: Path,
+                                             tmp_path: Path) -> None:
+    """A file changed, added or removed under a customer's folder since the ref is a
+    change of that customer; nothing else is."""
+    (customers / "initech").mkdir()
+    shutil.copytree(EXAMPLE_SITES, customers / "initech", dirs_exist_ok=True)
+    _git("init", "--quiet", "-b", "main", cwd=tmp_path)
+    _git("add", "customers", cwd=tmp_path)
+    _git("commit", "--quiet", "-m", "base", cwd=tmp_path)
+    users = customers / "acme" / "Main" / "users.yaml"
+    users.write_text(users.read_text().replace("test vqm", "test vqm 2"))
+    _git("commit", "--quiet", "-am", "acme renames", cwd=tmp_path)
+    (customers / "globex" / "Main" / "new.yaml").write_text("users: []\n")  # not committed
+    dirs = [str(customers / name) for name in ("acme", "globex", "initech")]
+    listed = run("customers", "changed", *dirs, "--since", "HEAD~1")
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout) == [
+        {"name": "acme", "dir": str(customers / "acme")},
+        {"name": "globex", "dir": str(customers / "globex")}]
+    planned = run("plan", *dirs, "--changed-since", "HEAD~1")
+    assert [row[0] for row in _table(planned.stdout)] == ["acme", "globex"]
+    assert "initech" not in planned.stdout
+    (customers / "globex" / "Main" / "new.yaml").unlink()
+    one = run("plan", *dirs, "--changed-since", "HEAD")
+    assert one.exit_code == 0 and "no config directory changed since HEAD" in one.stdout
+    bad = run("plan", *dirs, "--changed-since", "no-such-ref")
+    assert bad.exit_code == 1 and "--changed-since takes a ref of this repository" in bad.stderr
