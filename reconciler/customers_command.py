@@ -13,7 +13,12 @@ from reconciler.customers import customers_of
 
 @click.group("customers")
 def customers_group() -> None:
-    """Many customers' config directories in one repository."""
+    """Many customers' config directories in one repository.
+
+    \b
+    Example:
+      reconcile customers changed customers/* --since origin/main
+    """
 
 
 @customers_group.command("changed")
@@ -25,7 +30,7 @@ def changed_command(config_dirs: tuple[Path, ...], since: str) -> int:
     """Print, as one line of JSON, the config directories with a file changed since REF:
     [{"name": "acme", "dir": "customers/acme"}, ...], for a CI matrix.
 
-    \\b
+    \b
     Example:
       reconcile customers changed customers/* --since origin/main
     """
