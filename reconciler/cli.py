@@ -235,6 +235,7 @@ def validate(config_dirs: tuple[Path, ...], changed_since: str | None,
         _one_document_each(output_format, ("text", "github"))
         return _each_customer(validate, config_dirs, detailed=False)
     config_dir = config_dirs[0] if config_dirs else Path("sites")
+    secret_prefix = customers.prefix_for_one(config_dir, secret_prefix)
     cache, note = open_cache(config_dir, enabled=not no_cache)
     try:
         with bulk_phase():
@@ -367,6 +368,10 @@ def plan(config_dirs: tuple[Path, ...], changed_since: str | None, tenant: str |
         return _each_customer(plan, config_dirs, detailed=detailed_exitcode,
                               markdown=output_format == "markdown")
     config_dir = config_dirs[0] if config_dirs else Path("sites")
+    tenant, secret_prefix = (customers.for_one(config_dir, tenant_url(tenant)),
+                             customers.prefix_for_one(config_dir, secret_prefix))
+    if out_file is not None:
+        out_file = Path(str(customers.for_one(config_dir, str(out_file))))
     provider = open_provider(tenant_url(tenant))
     cache, note = open_cache(config_dir, enabled=not no_cache)
     try:
@@ -437,6 +442,10 @@ def apply(config_dirs: tuple[Path, ...], changed_since: str | None, tenant: str 
                                    "directories, give --plan 'plans/{dir}.json'")
         return _each_customer(apply, config_dirs, detailed=False)
     config_dir = config_dirs[0] if config_dirs else Path("sites")
+    tenant, secret_prefix = (customers.for_one(config_dir, tenant_url(tenant)),
+                             customers.prefix_for_one(config_dir, secret_prefix))
+    if plan_file is not None:
+        plan_file = Path(str(customers.for_one(config_dir, str(plan_file))))
     saved = read_plan_file(plan_file) if plan_file is not None else None
     if saved is not None:
         sites, exclude_sites = _filters_of(saved, sites, exclude_sites)

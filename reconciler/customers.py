@@ -83,6 +83,22 @@ def customers_of(config_dirs: Sequence[Path]) -> list[Customer]:
     return found
 
 
+def for_one(config_dir: Path, value: str | None) -> str | None:
+    """A value for one config directory: {dir} filled in, where it is written (so one
+    template serves a command for all customers and one for each, as a CI matrix
+    runs it)."""
+    if value is None or PLACEHOLDER not in value:
+        return value
+    return customers_of([config_dir])[0].fill(value)
+
+
+def prefix_for_one(config_dir: Path, prefix: str | None) -> str | None:
+    prefix = prefix if prefix is not None else os.environ.get(PREFIX_VARIABLE)
+    if prefix is None or PLACEHOLDER not in prefix:
+        return prefix
+    return customers_of([config_dir])[0].fill_prefix(prefix)
+
+
 def templated(value: str | None, what: str, given: bool) -> str | None:
     """A value each customer fills in: a URL or path given for several customers must
     hold {dir}, or every customer would share one tenant or one file."""

@@ -165,3 +165,23 @@ def test_only_the_customers_a_change_touched(run: Run, customers: Path,
     assert one.exit_code == 0 and "no config directory changed since HEAD" in one.stdout
     bad = run("plan", *dirs, "--changed-since", "no-such-ref")
     assert bad.exit_code == 1 and "--changed-since takes a ref of this repository" in bad.stderr
+
+
+def test_one_directory_fills_dir_too_as_a_ci_matrix_runs_it(run: Run, customers: Path,
+                                                            tmp_path: Path) -> None:
+    """One template for every job: `{dir}` in the URL, --out and the password prefix is
+    filled for a single config directory as for several."""
+    users = customers / "acme" / "Main" / "users.yaml"
+    users.write_text(users.read_text().replace(
+        'name: "0997"', 'name: "0997"\n    password: {env: RECONCILER_PW_acme_0997}', 1))
+    (tmp_path / "plans").mkdir()
+    env = {"RECONCILER_TENANT": "sqlite:///tenants-{dir}.db",
+           "RECONCILER_SECRET_PREFIX": "RECONCILER_PW_{dir}_",
+           "RECONCILER_PW_acme_0997": "Secret-0997x"}
+    planned = run("plan", str(customers / "acme"), "--out", "plans/{dir}.json", env=env)
+    assert planned.exit_code == 0, planned.output
+    assert (tmp_path / "plans" / "acme.json").is_file()
+    applied = run("apply", str(customers / "acme"), "--plan", "plans/{dir}.json",
+                  "--auto-approve", env=env)
+    assert applied.exit_code == 0, applied.output
+    assert (tmp_path / "tenants-acme.db").is_file()
