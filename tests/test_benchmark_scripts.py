@@ -65,3 +65,11 @@ def test_list_download_plan_runs_on_both_readers() -> None:
     for line in ("embedded tenant", "download, openpyxl", "download, calamine",
                  "reading 270 rows, calamine", "calamine reads in"):
         assert line in result.stdout, line
+
+
+def test_many_customers_runs_both_ways() -> None:
+    result = subprocess.run(
+        [sys.executable, "benchmarks/many_customers.py", "--customers", "3", "--users", "10",
+         "--rounds", "1"], cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "one command / separate" in result.stdout

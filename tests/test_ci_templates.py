@@ -38,17 +38,26 @@ from tests.conftest import subcommands
 from tests.fake_forges import FakeGitHub, FakeGitLab
 from tests.processes import reconcile
 from tests.standards import sarif_validator
+from tests.tenant_helpers import name_tenant
 
 GITHUB = TEMPLATES / "github"
 GITLAB = TEMPLATES / "gitlab"
 GITHUB_TEMPLATES = sorted(GITHUB.glob("*.yml"))
 GITLAB_TEMPLATES = sorted(GITLAB.glob("*.yml"))
-ALL_JOBS = ([job for path in GITHUB_TEMPLATES for job in github_jobs(path)]
-            + [job for path in GITLAB_TEMPLATES for job in gitlab_jobs(path)])
+#: the many-customer layout: one folder per customer under customers/
+GITHUB_MANY = sorted((TEMPLATES / "github-many").glob("*.yml"))
+GITLAB_MANY = sorted((TEMPLATES / "gitlab-many").glob("*.yml"))
+ALL_JOBS = ([job for path in [*GITHUB_TEMPLATES, *GITHUB_MANY] for job in github_jobs(path)]
+            + [job for path in [*GITLAB_TEMPLATES, *GITLAB_MANY] for job in gitlab_jobs(path)])
+
+
+def _forge(path: Path) -> Path:
+    """The folder of a template's forge, where its scripts are (github/, gitlab/)."""
+    return GITHUB if path.parent.name.startswith("github") else GITLAB
 
 
 def _job(path: Path, name: str) -> Job:
-    jobs = github_jobs(path) if path.parent == GITHUB else gitlab_jobs(path)
+    jobs = github_jobs(path) if _forge(path) == GITHUB else gitlab_jobs(path)
     return next(job for job in jobs if job.name == name)
 
 
@@ -93,13 +102,13 @@ def _check_script(folder: Path, words: list[str]) -> None:
 
 @pytest.mark.parametrize("job", ALL_JOBS, ids=[f"{j.template.name}:{j.name}" for j in ALL_JOBS])
 def test_every_command_a_job_runs_exists_with_its_options(job: Job) -> None:
-    workflows = {path.name for path in GITHUB_TEMPLATES}
+    workflows = {path.name for path in [*GITHUB_TEMPLATES, *GITHUB_MANY]}
     for step in job.steps:
         for words in commands(step.script or ""):
             if words[0] == "reconcile":
                 _check_reconcile(words[1:])
             elif words[0].startswith("python") and words[1].endswith(".py"):
-                _check_script(job.template.parent, words[1:])
+                _check_script(_forge(job.template), words[1:])
             elif words[:3] == ["gh", "run", "list"]:
                 assert words[words.index("--workflow") + 1] in workflows
 
@@ -167,7 +176,7 @@ def test_only_a_protected_job_can_write() -> None:
         text = yaml.safe_dump(job.definition)
         if "PHONES_DB_WRITE_PASSWORD" in text or "secrets.RECONCILER_PW_" in text:
             assert "environment" in job.definition, f"{job.template.name}:{job.name}"
-            if job.template.parent == GITLAB:
+            if _forge(job.template) == GITLAB:
                 assert all("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in rule["if"]
                            for rule in job.definition["rules"])
 
@@ -534,7 +543,7 @@ def test_each_problem_is_annotated_once() -> None:
     """`validate --format github` annotates each problem itself; a problem matcher added
     before it in the same job would annotate every problem a second time."""
     for job in ALL_JOBS:
-        if job.template.parent != GITHUB:
+        if _forge(job.template) != GITHUB:
             continue
         matcher = False
         for step in job.steps:
@@ -587,3 +596,84 @@ def test_code_scanning_uploads_the_sarif_log_validate_wrote(tmp_path: Path,
     (failing / "reconcile").chmod(0o755)
     broken = run_job(job, pull, expressions={}, env={"PREPEND_PATH": str(failing)})
     assert broken.code == 1 and "cannot read" in broken.output
+
+
+# --- many customers -------------------------------------------------------------------
+
+def _customers_repository(root: Path, example_sites: Path) -> str:
+    """customers/acme and customers/globex committed; then acme changed in a second
+    commit (a renamed user, a password of its own). The first commit's sha."""
+    root.mkdir()
+    for name in ("acme", "globex"):
+        shutil.copytree(example_sites, root / "customers" / name)
+        name_tenant(root / "customers" / name, name.capitalize())
+    _git("init", "--quiet", "-b", "main", cwd=root)
+    _git("add", "customers", cwd=root)
+    _git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m",
+         "base", cwd=root)
+    base = _git("rev-parse", "HEAD", cwd=root).strip()
+    users = root / "customers" / "acme" / "Main" / "users.yaml"
+    users.write_text(users.read_text().replace("name: test vqm", 'name: "test vqm 2"').replace(
+        'name: "0997"', 'name: "0997"\n    password: {env: RECONCILER_PW_acme_0997}', 1))
+    _git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-am",
+         "acme", cwd=root)
+    return base
+
+
+def test_many_customers_each_planned_and_applied_in_a_job_of_its_own(
+        example_sites: Path, tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    base = _customers_repository(root, example_sites)
+    tenants = f"sqlite:///{tmp_path}/tenants/{{dir}}.db"
+    (tmp_path / "tenants").mkdir()
+    plan_file = TEMPLATES / "github-many" / "plan-many.yml"
+    changed = run_job(_job(plan_file, "changed"), root, event="pull_request",
+                      expressions={"github.event.pull_request.base.sha": base}, env={})
+    assert changed.code == 0, changed.output
+    customers = json.loads(changed.outputs["changed"]["customers"])
+    assert customers == [{"name": "acme", "dir": "customers/acme"}]  # globex is untouched
+    (root / "event.json").write_text(json.dumps({"pull_request": {"number": 7}}))
+    matrix = {"matrix.customer.name": "acme", "matrix.customer.dir": "customers/acme",
+              "vars.RECONCILER_TENANT": tenants, "vars.PHONES_DB_READ_USER": "",
+              "secrets.PHONES_DB_READ_PASSWORD": "", "github.token": "t0ken"}
+    github = FakeGitHub()
+    with github.serving() as api:
+        planned = run_job(_job(plan_file, "plan"), root, expressions=matrix, env={
+            "GITHUB_API_URL": api, "GITHUB_REPOSITORY": "acme/phones",
+            "GITHUB_EVENT_PATH": str(root / "event.json"), "CI_SCRIPTS": str(GITHUB)})
+    assert planned.code == 0, planned.output
+    (comment,) = github.comments
+    assert "<!-- ipecs-reconciler-plan:acme -->" in comment["body"]
+    assert "8 to create" in comment["body"]
+    apply_file = TEMPLATES / "github-many" / "apply-many.yml"
+    secrets = {**matrix, "vars.PHONES_DB_WRITE_USER": "", "secrets.PHONES_DB_WRITE_PASSWORD": "",
+               "secrets.PHONES_PASSWORDS": "RECONCILER_PW_acme_0997=Secret-0997x\n"
+                                           "RECONCILER_PW_globex_0997=not-for-acme"}
+    applied = run_job(_job(apply_file, "apply"), root, expressions=secrets, env={},
+                      event="push")
+    assert applied.code == 0, applied.output
+    assert (tmp_path / "tenants" / "acme.db").is_file()
+    assert not (tmp_path / "tenants" / "globex.db").exists()
+    again = reconcile("plan", "--detailed-exitcode", "customers/acme", cwd=root,
+                      RECONCILER_TENANT=tenants)
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_gitlab_plans_each_changed_customer_in_its_matrix_job(
+        example_sites: Path, tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    _customers_repository(root, example_sites)
+    pipeline = GITLAB_MANY[0]
+    job = _job(pipeline, "plan-customer")
+    assert job.definition["parallel"]["matrix"] == [{"CUSTOMER": ["acme", "globex"]}]
+    assert job.definition["rules"][0]["changes"] == ["customers/$CUSTOMER/**/*"]
+    gitlab = FakeGitLab()
+    with gitlab.serving() as api:
+        env = _gitlab_env(api, tmp_path / "unused.db", CUSTOMER="acme",
+                          CI_MERGE_REQUEST_IID="3",
+                          RECONCILER_TENANT=f"sqlite:///{tmp_path}/{{dir}}.db")
+        outcome = run_job(job, root, expressions={}, env=env)
+    assert outcome.code == 0, outcome.output
+    (note,) = gitlab.notes
+    assert note["body"].startswith("<!-- ipecs-reconciler-plan:acme -->")
+    assert "8 to create" in note["body"]
