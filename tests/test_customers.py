@@ -185,3 +185,15 @@ def test_one_directory_fills_dir_too_as_a_ci_matrix_runs_it(run: Run, customers:
                   "--auto-approve", env=env)
     assert applied.exit_code == 0, applied.output
     assert (tmp_path / "tenants-acme.db").is_file()
+
+
+def test_an_unreachable_tenant_is_said_under_its_customer(run: Run, customers: Path,
+                                                          tmp_path: Path) -> None:
+    (tmp_path / "tenants").mkdir()
+    (tmp_path / "tenants" / "acme.db").mkdir()  # not a database: acme's tenant fails
+    result = run("plan", str(customers / "acme"), str(customers / "globex"),
+                 "--tenant", f"sqlite:///{tmp_path}/tenants/{{dir}}.db")
+    assert result.exit_code == 1
+    assert _table(result.stdout) == [["acme", "-", "-", "-", "-", "failed"],
+                                     ["globex", "8", "0", "0", "0", "changes"]]
+    assert result.stderr.startswith("customer acme:\nerror:")
