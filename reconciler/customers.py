@@ -154,18 +154,11 @@ def run_each(command: click.Command, config_dirs: Sequence[Path], detailed: bool
     comment's limit. The command leaves what it planned in its context's meta, under
     `planned_key`."""
     context = click.get_current_context()
-    params = _filled_params(dict(context.params))
-    given_prefix = params.get("secret_prefix")
-    prefix = str(given_prefix) if given_prefix is not None else os.environ.get(PREFIX_VARIABLE)
+    params = _checked_params(dict(context.params))
     outcomes, folded = [], []
     for customer in customers_of(config_dirs):
-        values = {**params, "config_dirs": (customer.config_dir,), "changed_since": None,
-                  "secret_prefix": customer.fill_prefix(prefix)}
-        if "tenant" in values:
-            values["tenant"] = customer.fill(str(params["tenant"]))
-        for option in ("out_file", "plan_file"):
-            if values.get(option) is not None:
-                values[option] = Path(str(customer.fill(str(values[option]))))
+        # The command, given one directory, fills {dir} itself (`for_one`).
+        values = {**params, "config_dirs": (customer.config_dir,), "changed_since": None}
         if not markdown:
             click.echo(f"== customer {customer.name} ({customer.config_dir}) ==")
         context.meta.pop(planned_key, None)
@@ -194,8 +187,9 @@ def run_each(command: click.Command, config_dirs: Sequence[Path], detailed: bool
     return exit_code(outcomes, detailed)
 
 
-def _filled_params(params: dict[str, object]) -> dict[str, object]:
-    """The values every customer fills in, checked to hold {dir} where they must."""
+def _checked_params(params: dict[str, object]) -> dict[str, object]:
+    """The values every customer fills in, checked to hold {dir} where they must; with
+    no tenant given, each customer's embedded one."""
     if "tenant" in params:
         given = params["tenant"] if params["tenant"] is not None else os.environ.get(
             TENANT_VARIABLE)
