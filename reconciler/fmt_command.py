@@ -44,8 +44,14 @@ def fmt_command(config_dir: Path, check: bool) -> int:
         return 1 if changed else 0
     if changed:
         _ensure_same_meaning(config_dir, before, changed)
-    for path, text in changed.items():
-        _replace(path, text)
+    for done, (path, text) in enumerate(changed.items()):
+        try:
+            _replace(path, text)
+        except OSError as error:
+            raise ReconcilerError(
+                f"cannot write {config_tree.shown(path)}: {error.strerror or error}; it is "
+                f"as it was, and {done} file(s) before it were reformatted (each whole): "
+                "fix the cause and run fmt again") from error
         click.echo(f"reformatted {config_tree.shown(path)}")
     click.echo(f"{len(changed)} file(s) reformatted" if changed else
                "every file is in canonical form")

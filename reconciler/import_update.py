@@ -85,8 +85,14 @@ def update_run(provider: Provider, state: TenantState, out: Path, sites: tuple[s
             raise ReconcilerError(f"cannot edit the tree in place ({error}); nothing was "
                                   "written") from error
         ensure_only_adoptions(checked.plan, "the updated tree", "nothing was written. ")
-        for relative in sorted(editing.touched):
-            _move_in(staging / relative, out / relative)
+        for done, relative in enumerate(sorted(editing.touched)):
+            try:
+                _move_in(staging / relative, out / relative)
+            except OSError as error:
+                raise ReconcilerError(
+                    f"cannot write {out / relative}: {error.strerror or error}; it is as it "
+                    f"was, and {done} file(s) before it were updated (each whole): fix the "
+                    "cause and run import --update again") from error
     editing.done.files = sorted(path.as_posix() for path in editing.touched)
     editing.done.to_adopt = len(checked.plan.changes)
     return editing.done, checked

@@ -153,3 +153,14 @@ def test_a_form_that_would_change_the_meaning_is_never_written(
     assert result.exit_code == 1
     assert "would change what the tree declares; nothing was written" in result.stderr
     assert (sites / "Main" / "users.yaml").read_text() == MESSY
+
+
+def test_a_file_that_cannot_be_written_is_said_and_left_whole(run: Run,
+                                                              write_tree: WriteTree) -> None:
+    sites = write_tree({"Main/users.yaml": MESSY})
+    (sites / "Main" / ".users.yaml.fmt-tmp").mkdir()  # where fmt writes it first
+    result = run("fmt")
+    assert result.exit_code == 1
+    assert "cannot write sites/Main/users.yaml:" in result.stderr
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert (sites / "Main" / "users.yaml").read_text() == MESSY

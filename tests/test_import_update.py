@@ -287,3 +287,14 @@ def test_a_tree_with_problems_of_its_own_is_said_as_it_is(run: Run,
     assert result.exit_code == 1
     assert "sites/Main/more.yaml:2:" in result.stderr and "[numbering.format]" in result.stderr
     assert "with the tenant's values" not in result.stderr
+
+
+def test_a_file_that_cannot_be_written_is_said(run: Run, applied: tuple[Path, Path]) -> None:
+    sites, tenant = applied
+    portal_edit(tenant, "UPDATE users SET name = 'Ann Lee' WHERE extension = '1001'")
+    (sites / "Main" / ".people.yaml.update-tmp").mkdir()
+    result = run("import", "--update", "--out", "sites", "--tenant", f"sqlite:///{tenant}")
+    assert result.exit_code == 1
+    assert "cannot write sites/Main/people.yaml:" in result.stderr
+    assert "internal error" not in result.output
+    assert (sites / "Main" / "people.yaml").read_text() == MIXED
