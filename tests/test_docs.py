@@ -46,3 +46,12 @@ def test_every_link_leads_to_a_file_that_is_there() -> None:
 
 def test_the_readme_is_a_first_read() -> None:
     assert len((REPO / "README.md").read_text().splitlines()) <= 400
+
+
+def test_architecture_names_every_module() -> None:
+    """A newcomer finds every module in ARCHITECTURE.md's map."""
+    text = (REPO / "ARCHITECTURE.md").read_text()
+    modules = [path for folder in ("reconciler", "schema")
+               for path in sorted((REPO / folder).rglob("*.py")) if path.name != "__init__.py"]
+    unnamed = [str(path.relative_to(REPO)) for path in modules if path.stem not in text]
+    assert unnamed == []
