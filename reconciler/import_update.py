@@ -143,7 +143,9 @@ class _Editing:
                 appended[(change.key.site, kinds.describe(change.key.kind))].append(change.key)
             elif change.action is Action.CREATE:
                 self._remove(shown, change.origin)
-            elif not (change.adopt and not change.diffs):
+            elif change.origin is not None and not (change.adopt and not change.diffs):
+                # (no origin: a resource git does not hold, such as a line made by hand
+                # losing a member git no longer declares; appending the member restores it)
                 self._update(shown, change.key, change.origin, list(change.fields))
         for key in plan.unmanaged:
             appended[(key.site, kinds.describe(key.kind))].append(key)

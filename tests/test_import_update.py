@@ -298,3 +298,23 @@ def test_a_file_that_cannot_be_written_is_said(run: Run, applied: tuple[Path, Pa
     assert "cannot write sites/Main/people.yaml:" in result.stderr
     assert "internal error" not in result.output
     assert (sites / "Main" / "people.yaml").read_text() == MIXED
+
+
+def test_a_line_made_by_hand_keeps_a_member_git_forgot(run: Run, applied: tuple[Path, Path]
+                                                       ) -> None:
+    """Git dropped Bob while he sits on a line git does not manage: the plan would take
+    him off it. --update brings Bob back, and the line too, as made by hand: nothing in
+    git is edited for the line's members."""
+    from tests.tenant_helpers import mark_unmanaged
+
+    sites, tenant = applied
+    mark_unmanaged(tenant, "555")
+    people = sites / "Main" / "people.yaml"
+    start, end = MIXED.index("  # Bob"), MIXED.index("  # Cid")
+    without_bob = (MIXED[:start] + MIXED[end:]).split("shared_lines:")[0]
+    people.write_text(without_bob)
+    printed = _update(run, tenant)
+    assert "2 resource(s) added" in printed  # Bob, and the line git never held
+    assert '  - extension: "1002"\n    name: "Bob"' in people.read_text()
+    line = (sites / "Main" / "shared-lines.yaml").read_text()
+    assert '  - number: "555"' in line and "# made by hand" in line
