@@ -110,8 +110,8 @@ def main() -> None:
 
 
 def time_reading(path: Path, rows: int, sites: int, rounds: int) -> None:
-    from reconciler.bulk import bulk_phase
     from reconciler.providers.list_download.workbook import read_sheet
+    from reconciler.runtime.bulk import bulk_phase
 
     write_download(path, round(rows / 0.9), sites)
     timings: dict[str, float] = {}

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from reconciler.applying import apply_plan
-from reconciler.bulk import bulk_phase
-from reconciler.config_loading import load_config
+from reconciler.loading.config_loading import load_config
 from reconciler.plans import build_plan
 from reconciler.providers import SqliteTenant, open_provider
 from reconciler.runs import copy_run, plan_run
+from reconciler.runtime.bulk import bulk_phase
 from schema.declarations import TenantConfig
 from schema.settings import declared_facts
 

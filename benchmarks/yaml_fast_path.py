@@ -12,9 +12,9 @@ from pathlib import Path
 
 from tenant_at_scale import write_tenant  # type: ignore[import-not-found]
 
-from reconciler import yaml_reading
-from reconciler.bulk import bulk_phase
-from reconciler.config_loading import load_config
+from reconciler.loading import yaml_reading
+from reconciler.loading.config_loading import load_config
+from reconciler.runtime.bulk import bulk_phase
 
 
 def best_of(runs: int, root: Path) -> float:

@@ -23,13 +23,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import assert_never
 
-from reconciler import failpoints, secrets, standard_output, stopping
-from reconciler.errors import ApplyError, ApplyStopped, TenantError
+from reconciler.loading import secrets
 from reconciler.password_prehashing import prehashing
 from reconciler.plans import Action, Change, Plan
 from reconciler.plans.serializing import checksum
 from reconciler.providers.base import Provider, RecordsFacts
 from reconciler.providers.lock_holders import LockHolder
+from reconciler.runtime import failpoints, standard_output, stopping
+from reconciler.runtime.errors import ApplyError, ApplyStopped, TenantError
 from schema.state import NewPassword, TenantFacts
 
 Progress = Callable[[int, int, Change], None]

@@ -12,7 +12,6 @@ The CLI parses options, calls a run and maps errors to exit codes (octoDNS's
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
@@ -28,19 +27,18 @@ from reconciler.applying import (
     apply_plan,
     refuse_unless_forced,
 )
-from reconciler.bulk import bulk_phase
-from reconciler.config_loading import load_config
-from reconciler.errors import ConfigError, ReconcilerError, TenantMismatch
-from reconciler.plans import Plan, build_plan
+from reconciler.loading.config_loading import load_config
+from reconciler.loading.site_file_cache import SiteFileCache
+from reconciler.output.saved_plans import ensure_unchanged, normalised_checksum
+from reconciler.plans import EVERY_SITE, Plan, SiteFilter, build_plan
 from reconciler.plans.serializing import checksum
 from reconciler.providers import Provider
 from reconciler.providers.base import ReadOnlyView, RecordsFacts
 from reconciler.rendering.values import described_changes
-from reconciler.saved_plans import ensure_unchanged, normalised_checksum
-from reconciler.site_file_cache import SiteFileCache
+from reconciler.runtime.bulk import bulk_phase
+from reconciler.runtime.errors import ConfigError, ReconcilerError, TenantMismatch
 from schema.declarations import TenantConfig
 from schema.kinds import describe
-from schema.problems import Problem
 from schema.settings import declared_facts
 from schema.state import TenantState
 from schema.visibility import owned_as_declared, projected
@@ -53,24 +51,23 @@ class Planned:
     checksum: str  # worked out once: it serialises every change
 
 
-def plan_run(config_dir: Path, provider: Provider, sites: tuple[str, ...] = (),
-             exclude_sites: tuple[str, ...] = (), secret_prefix: str | None = None,
+def plan_run(config_dir: Path, provider: Provider, chosen: SiteFilter = EVERY_SITE,
+             secret_prefix: str | None = None,
              cache: SiteFileCache | None = None) -> Planned:
     """`cache`: validated site files from earlier runs (plans only: apply reads the
     files themselves, so what it writes never depends on anything but them). The
     config's problems, the cross-object rules' included, come before anything the
     provider says."""
-    config = loaded(config_dir, provider, sites, exclude_sites, secret_prefix, cache)
-    return plan_config(config, config_dir, provider, sites, exclude_sites)
+    config = loaded(config_dir, provider, chosen, secret_prefix, cache)
+    return plan_config(config, config_dir, provider, chosen)
 
 
-def loaded(config_dir: Path, provider: Provider, sites: tuple[str, ...] = (),
-           exclude_sites: tuple[str, ...] = (), secret_prefix: str | None = None,
+def loaded(config_dir: Path, provider: Provider, chosen: SiteFilter = EVERY_SITE,
+           secret_prefix: str | None = None,
            cache: SiteFileCache | None = None) -> TenantConfig:
     """The config, and the provider told which tenant it is for."""
     with bulk_phase():
-        config, _ = load_for_sites(config_dir, secret_prefix, sites, exclude_sites, None,
-                                   cache=cache)
+        config, _ = load_for_sites(config_dir, secret_prefix, chosen, None, cache=cache)
     _bind(provider, config)
     return config
 
@@ -84,19 +81,18 @@ def _bind(provider: Provider, config: TenantConfig) -> None:
 
 
 def plan_config(config: TenantConfig, config_dir: Path, provider: Provider,
-                sites: tuple[str, ...], exclude_sites: tuple[str, ...]) -> Planned:
+                chosen: SiteFilter = EVERY_SITE) -> Planned:
     """Read the tenant (one snapshot), check it is this config's, and plan."""
     with bulk_phase():
         state = provider.read_state()
-        check_site_names(sites + exclude_sites,
-                         site_folders(config_dir) | {key.site for key in state.resources})
+        check_site_names(chosen, site_folders(config_dir) | {key.site for key in state.resources})
         # Whether the tenant exists is asked only of one that records no owner.
         ensure_same_tenant(config, state, provider.description,
                            state.identity is None and provider.exists())
         if state.visibility is not None:
             config = projected(config, state.visibility)
             owned_as_declared(config, state)
-        plan = build_plan(config, state, sites, exclude_sites)
+        plan = build_plan(config, state, chosen)
         return Planned(config, plan, checksum(plan))
 
 
@@ -135,8 +131,8 @@ def holdings(state: TenantState) -> str:
     return f"{listed} in site{'s' if len(sites) > 1 else ''} {', '.join(sites)}"
 
 
-def load_for_sites(config_dir: Path, secret_prefix: str | None, sites: tuple[str, ...],
-                   exclude_sites: tuple[str, ...],
+def load_for_sites(config_dir: Path, secret_prefix: str | None,
+                   chosen: SiteFilter = EVERY_SITE,
                    tenant_sites: AbstractSet[str] | None = frozenset(),
                    cache: SiteFileCache | None = None) -> tuple[TenantConfig, int]:
     """The config, and how many problems were set aside because they are in sites the
@@ -144,24 +140,16 @@ def load_for_sites(config_dir: Path, secret_prefix: str | None, sites: tuple[str
     is neither a folder nor in the tenant is always an error (checked here, or, with
     `tenant_sites` None, by the caller once it has read the tenant)."""
     if tenant_sites is not None:
-        check_site_names(sites + exclude_sites, site_folders(config_dir) | set(tenant_sites))
+        check_site_names(chosen, site_folders(config_dir) | set(tenant_sites))
     try:
         return load_config(config_dir, secret_prefix, cache), 0
     except ConfigError as error:
-        if not (sites or exclude_sites):
+        if not chosen.limits:
             raise
-        kept = _in_chosen_sites(error.problems, config_dir, sites, exclude_sites)
+        kept = [problem for problem in error.problems if chosen.keeps(problem)]
         if kept or error.config is None:
             raise ConfigError(kept or error.problems) from error
         return error.config, len(error.problems)
-
-
-def _in_chosen_sites(problems: list[Problem], config_dir: Path, sites: tuple[str, ...],
-                     exclude_sites: tuple[str, ...]) -> list[Problem]:
-    if not (sites or exclude_sites):
-        return problems
-    return [p for p in problems
-            if problem_in_sites(p.location.path, config_dir, sites, exclude_sites)]
 
 
 def site_folders(config_dir: Path) -> set[str]:
@@ -172,19 +160,9 @@ def site_folders(config_dir: Path) -> set[str]:
         return set()  # load_config says what is wrong with the directory
 
 
-def problem_in_sites(path: str, config_dir: Path, sites: tuple[str, ...],
-                     exclude_sites: tuple[str, ...]) -> bool:
-    """A problem counts for a site filter if it is in a chosen site's folder or outside
-    every site folder (tenant.yaml concerns everyone)."""
-    parts = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(config_dir))).parts
-    if len(parts) < 2:
-        return True
-    site = parts[0]
-    return (not sites or site in sites) and site not in exclude_sites
-
-
-def check_site_names(names: tuple[str, ...], known: set[str]) -> None:
-    unknown = sorted(set(names) - known)
+def check_site_names(chosen: SiteFilter, known: set[str]) -> None:
+    """A site the filter names must be a folder, or in the tenant."""
+    unknown = sorted(chosen.names - known)
     if unknown:
         listed = ", ".join(sorted(known)) or "none"
         raise ReconcilerError(f"no site named {', '.join(unknown)}; sites are: {listed}")
@@ -194,8 +172,7 @@ def check_site_names(names: tuple[str, ...], known: set[str]) -> None:
 class ApplyRequest:
     """What the operator asked of an apply, beyond the config and the tenant."""
 
-    sites: tuple[str, ...] = ()
-    exclude_sites: tuple[str, ...] = ()
+    chosen: SiteFilter = EVERY_SITE
     force: bool = False
     saved: dict[str, Any] | None = None  # a reviewed plan file's document
     expected_checksum: str | None = None
@@ -211,11 +188,9 @@ def apply_run(config_dir: Path, provider: Provider, request: ApplyRequest, *,
     confirm, apply. `show` and `confirm` are the CLI's (print, prompt)."""
     if isinstance(provider, ReadOnlyView):
         raise ReconcilerError(provider.write_refusal())
-    config = loaded(config_dir, provider, request.sites, request.exclude_sites,
-                    request.secret_prefix)
+    config = loaded(config_dir, provider, request.chosen, request.secret_prefix)
     with provider.lock(request.lock_timeout):
-        planned = plan_config(config, config_dir, provider, request.sites,
-                              request.exclude_sites)
+        planned = plan_config(config, config_dir, provider, request.chosen)
         fresh = (planned.plan, planned.checksum, planned.config.digest)
         if request.saved is not None:
             ensure_unchanged(request.saved["checksum"], *fresh, request.saved,
@@ -278,7 +253,7 @@ def fixture_run(config_dir: Path, provider: Provider, lock_timeout: float = 0.0)
                               "built from nothing, in a new file")
     config = loaded(config_dir, provider)
     with provider.lock(lock_timeout):
-        planned = plan_config(config, config_dir, provider, (), ())
+        planned = plan_config(config, config_dir, provider)
         # 12 characters: the portal takes 8 to 15
         placeholders = {change.password.env: token_urlsafe(9)
                         for change in planned.plan.changes if change.password is not None}

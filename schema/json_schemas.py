@@ -9,7 +9,7 @@ The schema is an editor's first check, not the rulebook: cross-object rules
 says what validate says (tests/test_schema_agreement.py holds both to one corpus):
 the rules across a resource's fields are added here as draft-07 `if`/`then`, and
 `validate` warns where a value's YAML type differs from the schema's
-(`reconciler.scalar_styles`). The one single-file rule draft-07 cannot say is that a
+(`reconciler.loading.scalar_styles`). The one single-file rule draft-07 cannot say is that a
 line names each member once (uniqueness by a field): only validate has it.
 """
 

@@ -22,8 +22,8 @@ import click
 import pytest
 import yaml
 
-from reconciler import site_file_cache
 from reconciler.cli import cli
+from reconciler.loading import site_file_cache
 from tests.ci_runner import (
     TEMPLATES,
     Job,

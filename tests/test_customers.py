@@ -115,7 +115,7 @@ def test_one_database_holds_a_tenant_per_customer(run: Run, customers: Path,
 
 def test_markdown_puts_the_table_first_and_folds_each_plan_within_one_comment(
         run: Run, customers: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reconciler import customers as module
+    from reconciler.commands import many_customers as module
 
     dirs = [str(customers / "acme"), str(customers / "globex")]
     full = run("plan", *dirs, "--format", "markdown")

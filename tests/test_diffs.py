@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.diffs import _deep_differences, _simple_differences, diff_fields
+from reconciler.plans.diffs import _deep_differences, _simple_differences, diff_fields
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from(
     ["", "0997", "997", "Ann", "a@b", "common"]))

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from jsonschema import Draft7Validator
 
-from reconciler.schema_command import SCHEMAS, schema_text
+from reconciler.commands.editor_schema import SCHEMAS, schema_text
 from tests.conftest import EXAMPLE_SITES, REPO, Run
 
 SITE_SCHEMA = json.loads((REPO / "schema" / "site-file.schema.json").read_text())

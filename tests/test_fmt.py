@@ -10,10 +10,10 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
 
-from reconciler.config_loading import load_config
-from reconciler.errors import ConfigError
+from reconciler.loading.config_loading import load_config
 from reconciler.plans import build_plan
 from reconciler.plans.serializing import checksum
+from reconciler.runtime.errors import ConfigError
 from schema.state import TenantState
 from tests.conftest import REPO, Run, WriteTree
 from tests.test_property_apply import TenantSpec, tenants, write_sites
@@ -143,7 +143,7 @@ def test_a_form_that_would_change_the_meaning_is_never_written(
         run: Run, write_tree: WriteTree, monkeypatch: pytest.MonkeyPatch) -> None:
     """Read as YAML 1.2, a bare 0901 is the number 901: were the canonical form ever made
     from that reading, fmt would refuse it rather than write another extension."""
-    from reconciler import formatting
+    from reconciler.writing import formatting
 
     sites = write_tree({"Main/users.yaml": MESSY})
     real = formatting.site_file

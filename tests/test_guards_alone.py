@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import yaml_reading
 from reconciler.applying import apply_plan
-from reconciler.config_loading import load_config
-from reconciler.errors import SecretError
+from reconciler.loading import yaml_reading
+from reconciler.loading.config_loading import load_config
 from reconciler.plans import build_plan
 from reconciler.providers import SqliteTenant
+from reconciler.runtime.errors import SecretError
 from schema.settings import declared_facts
 from tests.conftest import TENANT_YAML, Run, WriteTree
 from tests.tenant_helpers import mark_unmanaged_in
@@ -120,11 +120,11 @@ def test_the_reader_refuses_a_fifo_swapped_in_after_the_walk(tmp_path: Path) -> 
     hang fails the test instead of stopping the suite."""
     fifo = tmp_path / "users.yaml"
     os.mkfifo(fifo)
-    script = ("import sys; from pathlib import Path; from reconciler import yaml_reading;"
+    script = ("import sys; from pathlib import Path; from reconciler.loading import yaml_reading;"
               "r = yaml_reading.read_yaml(Path(sys.argv[1]), 'users.yaml');"
               "print(r.problems[0])")
     done = subprocess.run([sys.executable, "-c", script, str(fifo)], capture_output=True,
-                          text=True, timeout=30, cwd=Path(yaml_reading.__file__).parents[1])
+                          text=True, timeout=30, cwd=Path(yaml_reading.__file__).parents[2])
     assert done.returncode == 0, done.stderr
     assert ("is not a regular file (a FIFO, socket or device); only YAML files belong here"
             in done.stdout)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import config_tree
+from reconciler.loading import config_tree
 from tests.conftest import Run, WriteTree
 from tests.processes import reconcile
 

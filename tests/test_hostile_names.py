@@ -14,7 +14,7 @@ import pytest
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from reconciler.job_summaries import fitted
+from reconciler.output.job_summaries import fitted
 from reconciler.rendering import RENDERERS
 from tests.conftest import Run, WriteTree
 

@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from reconciler.applying import apply_plan
-from reconciler.config_loading import load_config
-from reconciler.config_writing import _scalar
-from reconciler.errors import ConfigError
-from reconciler.importing import ImportRequest, import_run
+from reconciler.loading.config_loading import load_config
 from reconciler.plans import build_plan
 from reconciler.providers import Provider, SqliteTenant, open_provider
+from reconciler.runtime.errors import ConfigError
+from reconciler.writing.config_writing import _scalar
+from reconciler.writing.importing import ImportRequest, import_run
 from schema.settings import declared_facts
 from schema.state import Kind, NewPassword, ResourceKey, TenantFacts, TenantState
 from tests.conftest import REPO, Run

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
-from reconciler.config_loading import load_config
-from reconciler.errors import ConfigError
+from reconciler.loading.config_loading import load_config
+from reconciler.runtime.errors import ConfigError
 from tests.conftest import TENANT_YAML, Run, WriteTree
 from tests.tenant_helpers import portal_edit
 from tests.test_property_apply import TenantSpec, tenants, write_sites
@@ -165,7 +165,7 @@ def test_a_new_site_in_the_tenant_gets_its_own_file(run: Run, applied: tuple[Pat
 
 def test_nothing_is_written_when_the_edit_would_not_plan_empty(
         run: Run, applied: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    from reconciler import config_writing
+    from reconciler.writing import config_writing
 
     sites, tenant = applied
     portal_edit(tenant, "UPDATE users SET name = 'Ann Lee' WHERE extension = '1001'")

@@ -248,7 +248,7 @@ def test_a_file_without_a_site_column_takes_the_configured_site(run: Run, exampl
 def test_a_projected_config_answers_from_its_own_resources(example_sites: Path) -> None:
     """Indexes the rules built on the whole config are not reused by its projection
     onto a view that shows no shared lines."""
-    from reconciler.config_loading import load_config
+    from reconciler.loading.config_loading import load_config
     from schema.state import Kind, Visibility
     from schema.visibility import projected
 

@@ -191,10 +191,10 @@ def test_a_csv_upload_keeps_every_other_record_byte_for_byte(run: Run, example_s
 
 def test_a_download_replaced_while_planning_is_not_edited(example_sites: Path,
                                                          tmp_path: Path) -> None:
-    from reconciler.errors import ReconcilerError
-    from reconciler.list_upload import write_upload
+    from reconciler.output.list_upload import write_upload
     from reconciler.providers.list_download import ListDownloadTenant
     from reconciler.runs import plan_run
+    from reconciler.runtime.errors import ReconcilerError
 
     download = workbook(tmp_path / "list.xlsx", EXAMPLE_ROWS)
     _edit(example_sites / "Main" / "users.yaml", "name: test vqm", 'name: "Reception"')

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reconciler.job_summaries import fitted
+from reconciler.output.job_summaries import fitted
 from tests.conftest import REPO, Run
 from tests.fake_forges import FakeGitHub
 

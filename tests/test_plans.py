@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.applying import apply_plan
-from reconciler.config_loading import load_config
+from reconciler.loading.config_loading import load_config
 from reconciler.plans import Action, Plan, build_plan
 from reconciler.providers import SqliteTenant
 from schema.settings import declared_facts
@@ -179,7 +179,7 @@ def test_direct_dial_swap_between_user_and_line_releases_first(
 
 def test_apply_stops_at_a_refused_step_and_resumes(run: Run, example_sites: Path,
                                                    tmp_path: Path) -> None:
-    from reconciler.errors import ApplyError
+    from reconciler.runtime.errors import ApplyError
     from tests.tenant_helpers import portal_edit
 
     tenant = SqliteTenant(tmp_path / "t.db")

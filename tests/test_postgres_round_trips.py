@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from reconciler.errors import TenantError
 from reconciler.providers import open_provider
 from reconciler.providers.pg_tenant import PostgresTenant
+from reconciler.runtime.errors import TenantError
 from schema.state import NewPassword
 from tests.postgres_server import tenant_url
 from tests.test_provider_conformance import FACTS, HOT_DESK, USER, hot_desk, line, user

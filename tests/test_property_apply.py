@@ -31,10 +31,10 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from reconciler.applying import apply_plan
-from reconciler.config_loading import load_config
-from reconciler.errors import ConfigError, ReconcilerError
-from reconciler.plans import Action, Plan, build_plan
+from reconciler.loading.config_loading import load_config
+from reconciler.plans import Action, Plan, SiteFilter, build_plan
 from reconciler.providers import Provider, SqliteTenant
+from reconciler.runtime.errors import ConfigError, ReconcilerError
 from schema.kinds import can_be_member
 from schema.rulebook import RULES
 from schema.settings import declared_facts
@@ -363,7 +363,7 @@ def _carries_out(scenario: Scenario, root: Path, tenant: Provider) -> None:
     apply_plan(build_plan(config, tenant.read_state()), tenant,
                declared_facts(config.settings))
     mark_unmanaged_in(tenant, *scenario.unmanaged)
-    sites = tuple(sorted(scenario.chosen))
+    sites = SiteFilter(scenario.chosen)
     try:
         config = load_config(write_sites(root, after, scenario.pruned, scenario.ignored))
         state = tenant.read_state()
@@ -372,7 +372,7 @@ def _carries_out(scenario: Scenario, root: Path, tenant: Provider) -> None:
         _rejected_with_known_rules(error)
         return
     except ReconcilerError as error:  # a site filter leaving out a needed step
-        assert sites and "the site filter leaves out" in str(error), error
+        assert sites.limits and "the site filter leaves out" in str(error), error
         event("rejected: site filter needs another site")
         return
     apply_plan(plan, tenant, declared_facts(config.settings), force=True)

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.config_loading import load_config
-from reconciler.errors import ConfigError
+from reconciler.loading.config_loading import load_config
+from reconciler.loading.site_file_cache import open_cache
 from reconciler.plans import build_plan
 from reconciler.plans.serializing import plan_document
-from reconciler.site_file_cache import open_cache
+from reconciler.runtime.errors import ConfigError
 from schema.state import TenantState
 from tests.test_property_apply import tenants, write_sites
 

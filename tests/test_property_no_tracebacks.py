@@ -16,8 +16,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.config_loading import load_config
-from reconciler.errors import ConfigError
+from reconciler.loading.config_loading import load_config
+from reconciler.runtime.errors import ConfigError
 from schema.rulebook import RULES
 from tests.conftest import TENANT_YAML
 

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.errors import TenantError
 from reconciler.providers import Provider, SqliteTenant, open_provider
+from reconciler.runtime.errors import TenantError
 from schema.state import Kind, NewPassword, ResourceKey, TenantFacts
 from tests.postgres_server import tenant_url
 

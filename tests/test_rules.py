@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config_loading import load_config
-from reconciler.errors import ConfigError
+from reconciler.loading.config_loading import load_config
+from reconciler.runtime.errors import ConfigError
 from schema.rulebook import RULES
 from tests.conftest import REPO, TENANT_YAML, WriteTree
 

@@ -242,7 +242,7 @@ def test_show_refuses_an_edited_plan(run: Run, example_sites: Path, tmp_path: Pa
 def test_a_plan_file_cut_short_leaves_nothing_behind(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """A plan file is streamed; Ctrl-C half way leaves neither a plan nor a temporary."""
-    from reconciler import saved_plans
+    from reconciler.output import saved_plans
 
     def interrupted(document: dict[str, object]) -> Iterator[str]:
         yield "{\n"

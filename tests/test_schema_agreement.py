@@ -18,8 +18,8 @@ import pytest
 import ruamel.yaml
 from jsonschema import Draft7Validator
 
-from reconciler import scalar_styles, yaml_events
-from reconciler.yaml_reading import LocatedDict, LocatedList, parse_content
+from reconciler.loading import scalar_styles, yaml_events
+from reconciler.loading.yaml_reading import LocatedDict, LocatedList, parse_content
 from schema.rulebook import RULES
 from tests.conftest import REPO, Run, WriteTree
 

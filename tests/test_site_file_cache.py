@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from reconciler import site_file_cache
-from reconciler.cache_key import cache_key
-from reconciler.config_loading import load_config
-from reconciler.errors import ConfigError
-from reconciler.site_file_cache import open_cache
+from reconciler.loading import site_file_cache
+from reconciler.loading.cache_key import cache_key
+from reconciler.loading.config_loading import load_config
+from reconciler.loading.site_file_cache import open_cache
+from reconciler.runtime.errors import ConfigError
 from schema.declarations import TenantConfig
 from tests.conftest import Run, WriteTree
 

@@ -15,10 +15,11 @@ from tests.processes import environment
 #: Modules only other commands need: `import`, `list-download`, `tenant`,
 #: `local-tenant`, `schema`, and the List Download tenant with its spreadsheet reader.
 ONLY_FOR_OTHER_COMMANDS = (
-    "reconciler.import_command", "reconciler.importing", "reconciler.config_writing",
-    "reconciler.list_download_command", "reconciler.list_upload",
-    "reconciler.providers.list_download", "reconciler.tenant_commands",
-    "reconciler.local_tenant_commands", "reconciler.schema_command",
+    "reconciler.commands.import_tenant", "reconciler.writing.importing",
+    "reconciler.writing.config_writing",
+    "reconciler.commands.list_download", "reconciler.output.list_upload",
+    "reconciler.providers.list_download", "reconciler.commands.tenant",
+    "reconciler.commands.local_tenant", "reconciler.commands.editor_schema",
     "schema.json_schemas", "openpyxl",
 )
 

@@ -14,7 +14,7 @@ import pydantic
 import pytest
 import yaml
 
-from reconciler import site_file_cache
+from reconciler.loading import site_file_cache
 from tests.conftest import Run, WriteTree
 from tests.processes import RECONCILE, environment, reconcile
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.yaml_edits import EditRefused, TextEdits
-from reconciler.yaml_reading import parse_text
+from reconciler.loading.yaml_reading import parse_text
+from reconciler.writing.yaml_edits import EditRefused, TextEdits
 
 
 def _edited(text: str, edit: str, *args: object) -> str:

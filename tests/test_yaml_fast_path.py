@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from reconciler import yaml_events
-from reconciler.yaml_reading import LocatedDict, LocatedList, ReadResult, parse_text
+from reconciler.loading import yaml_events
+from reconciler.loading.yaml_reading import LocatedDict, LocatedList, ReadResult, parse_text
 
 #: 600 in CI; FAST_PATH_EXAMPLES=5000 for a longer run
 EXAMPLES = int(os.environ.get("FAST_PATH_EXAMPLES", "600"))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.config_loading import load_config
-from reconciler.errors import ConfigError
-from reconciler.yaml_reading import read_yaml
+from reconciler.loading.config_loading import load_config
+from reconciler.loading.yaml_reading import read_yaml
+from reconciler.runtime.errors import ConfigError
 from tests.conftest import WriteTree
 
 

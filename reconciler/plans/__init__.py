@@ -2,5 +2,6 @@
 
 from reconciler.plans.building import build_plan
 from reconciler.plans.changes import LABELS, Action, Change, Plan
+from reconciler.plans.site_filtering import EVERY_SITE, SiteFilter
 
-__all__ = ["LABELS", "Action", "Change", "Plan", "build_plan"]
+__all__ = ["EVERY_SITE", "LABELS", "Action", "Change", "Plan", "SiteFilter", "build_plan"]

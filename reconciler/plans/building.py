@@ -11,15 +11,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from reconciler.errors import ConfigError
 from reconciler.plans.changes import Plan
 from reconciler.plans.ignoring import edits_of_ignored
 from reconciler.plans.phases import in_phases
 from reconciler.plans.safety import reasons_to_force
-from reconciler.plans.site_filtering import SiteFilter, kept_changes
+from reconciler.plans.site_filtering import EVERY_SITE, SiteFilter, kept_changes
 from reconciler.plans.transition import Transition
+from reconciler.runtime.errors import ConfigError
 from schema.declarations import TenantConfig
 from schema.ownership import sort_leftovers
 from schema.purchases import purchase
@@ -29,12 +27,12 @@ from schema.settings import declared_facts
 from schema.state import TenantState
 
 
-def build_plan(config: TenantConfig, live: TenantState, sites: Iterable[str] = (),
-               exclude_sites: Iterable[str] = ()) -> Plan:
+def build_plan(config: TenantConfig, live: TenantState,
+               chosen: SiteFilter = EVERY_SITE) -> Plan:
     """Plan the changes; raise ConfigError if the config cannot apply to this tenant.
 
-    With `sites` (or `exclude_sites`), only changes to those sites are planned;
-    rules are still checked on the whole tenant.
+    With a site filter, only changes to the chosen sites are planned; rules are still
+    checked on the whole tenant.
     """
     renumbering = plan_renumbering(config, live)
     desired = {declared.key: declared for declared in config.declared}
@@ -47,7 +45,6 @@ def build_plan(config: TenantConfig, live: TenantState, sites: Iterable[str] = (
     problems = edits_of_ignored(every_change, config)
     if problems:
         raise ConfigError(problems)
-    chosen = SiteFilter(sites, exclude_sites)
     changes = kept_changes(every_change, chosen, live, config.settings.packages,
                            config.settings.licences.shared_lines)
     return Plan(
@@ -55,7 +52,7 @@ def build_plan(config: TenantConfig, live: TenantState, sites: Iterable[str] = (
         unmanaged=tuple(k for k in leftovers.unmanaged if chosen(k.site)),
         ignored=tuple(k for k in leftovers.ignored if chosen(k.site)),
         needs_force=tuple(reasons_to_force(changes, config, live)),
-        sites=tuple(sorted(set(sites))), excluded_sites=tuple(sorted(set(exclude_sites))),
+        sites=tuple(sorted(chosen.sites)), excluded_sites=tuple(sorted(chosen.excluded)),
         unfinished=live.unfinished, compared=live.visibility,
         purchase=purchase(declared_facts(config.settings), live.facts),
     )

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from reconciler.diffs import DiffItem
+from reconciler.plans.diffs import DiffItem
 from reconciler.plans.reasons import ChangeReason, spell
 from schema.fields import SecretRef
 from schema.locations import Location

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.diffs import diff_fields
 from reconciler.plans.changes import Action, Change
+from reconciler.plans.diffs import diff_fields
 from schema.declarations import Declared
 from schema.devices import desk_phones
 from schema.state import UNKNOWN_PASSWORD_SOURCE, Fields

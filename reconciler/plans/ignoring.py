@@ -30,4 +30,4 @@ def _refusal(change: Change, config: TenantConfig) -> Problem:
         f"member of it, is being deleted, and a member must leave the line first; this tool "
         f"never edits an ignored resource: remove {leaving} from {key} in the portal first, "
         f"take {key.number} out of site.ignore, or keep {leaving} in the config",
-        where)
+        where, key.site if site else None)

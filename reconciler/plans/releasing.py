@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.diffs import DiffItem, Operation
 from reconciler.plans.changes import Action, Change
+from reconciler.plans.diffs import DiffItem, Operation
 from reconciler.plans.reasons import ChangeReason
 from schema.canonical import UNIQUE_FIELDS
 from schema.renumbering import Renumbering

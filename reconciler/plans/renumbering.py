@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from reconciler.diffs import DiffItem, Operation
 from reconciler.plans.changes import Action, Change
+from reconciler.plans.diffs import DiffItem, Operation
 from reconciler.plans.reasons import ChangeReason
 from schema.locations import Location
 from schema.numbering_plan import NumberSet

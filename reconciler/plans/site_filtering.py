@@ -11,19 +11,28 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import assert_never
 
-from reconciler.errors import ReconcilerError
 from reconciler.plans.changes import Action, Change
+from reconciler.runtime.errors import ReconcilerError
 from schema.canonical import UNIQUE_FIELDS
 from schema.kinds import has_members, takes_licence, takes_seat
+from schema.problems import Problem
 from schema.state import TenantState
 
 
+@dataclass(frozen=True, slots=True, init=False)
 class SiteFilter:
-    def __init__(self, sites: Iterable[str], excluded: Iterable[str]) -> None:
-        self.sites = set(sites)
-        self.excluded = set(excluded)
+    """The sites a run is limited to: those of `--site` (none: every site), less those of
+    `--exclude-site`. One object travels from the command to the plan."""
+
+    sites: frozenset[str]
+    excluded: frozenset[str]
+
+    def __init__(self, sites: Iterable[str] = (), excluded: Iterable[str] = ()) -> None:
+        object.__setattr__(self, "sites", frozenset(sites))
+        object.__setattr__(self, "excluded", frozenset(excluded))
 
     def __call__(self, site: str) -> bool:
         return (not self.sites or site in self.sites) and site not in self.excluded
@@ -31,6 +40,20 @@ class SiteFilter:
     @property
     def limits(self) -> bool:
         return bool(self.sites or self.excluded)
+
+    @property
+    def names(self) -> frozenset[str]:
+        """Every site the filter names, each of which must exist."""
+        return self.sites | self.excluded
+
+    def keeps(self, problem: Problem) -> bool:
+        """A problem counts if it is in a chosen site, or in no site at all (tenant.yaml
+        and the tree's layout concern everyone)."""
+        return problem.site is None or self(problem.site)
+
+
+#: No filter: every site.
+EVERY_SITE = SiteFilter()
 
 
 def kept_changes(changes: list[Change], chosen: SiteFilter, live: TenantState,

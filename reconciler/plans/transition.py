@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from reconciler.diffs import DiffItem, Operation
 from reconciler.plans.changes import Action, Change
 from reconciler.plans.comparing import creation, update
+from reconciler.plans.diffs import DiffItem, Operation
 from reconciler.plans.reasons import ChangeReason
 from reconciler.plans.releasing import releases
 from reconciler.plans.replacing import pair_replacements

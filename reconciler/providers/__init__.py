@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from reconciler.errors import TenantUnreachable
 from reconciler.providers.base import Provider
 from reconciler.providers.sqlite_tenant import SqliteTenant
-from reconciler.redaction import redact_url
+from reconciler.runtime.errors import TenantUnreachable
+from reconciler.runtime.redaction import redact_url
 
 DEFAULT_TENANT_URL = "sqlite:///.reconciler/tenant.db"
 _SQLITE_PREFIX = "sqlite:///"

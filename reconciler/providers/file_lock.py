@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from reconciler.errors import TenantLocked, TenantUnreachable
 from reconciler.providers.lock_holders import LockHolder
+from reconciler.runtime.errors import TenantLocked, TenantUnreachable
 
 _POLL_SECONDS = 0.2
 

@@ -15,7 +15,7 @@ import sys
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from reconciler.redaction import redact_url
+from reconciler.runtime.redaction import redact_url
 
 # Where CI systems publish the address of the running job.
 _CI_JOB_URLS = ("CI_JOB_URL", "BUILD_URL", "BUILDKITE_BUILD_URL", "CIRCLE_BUILD_URL")

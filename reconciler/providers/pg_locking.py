@@ -16,8 +16,8 @@ from contextlib import contextmanager
 
 import psycopg
 
-from reconciler.errors import TenantLocked
 from reconciler.providers.lock_holders import LockHolder
+from reconciler.runtime.errors import TenantLocked
 
 # The first of the two keys of every tenant lock: "iPECS" on a phone keypad.
 LOCK_CLASS = 47_327

@@ -21,15 +21,15 @@ from importlib import resources
 import psycopg
 from psycopg import sql
 
-from reconciler import failpoints
-from reconciler.errors import TenantError, TenantUnreachable
 from reconciler.providers import pg_locking, refusals, tenant_tables, tenant_writes
 from reconciler.providers.lock_holders import LockHolder
 from reconciler.providers.pg_database import PgDatabase, as_sqlite_words, snapshot
 from reconciler.providers.pg_urls import parse
 from reconciler.providers.tenant_tables import TenantDump
 from reconciler.providers.tenant_writes import Refused
-from reconciler.redaction import redact_url
+from reconciler.runtime import failpoints
+from reconciler.runtime.errors import TenantError, TenantUnreachable
+from reconciler.runtime.redaction import redact_url
 from schema.state import Fields, NewPassword, ResourceKey, TenantFacts, TenantState
 
 SCHEMA_VERSION = 4

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-from reconciler.redaction import redact_url
+from reconciler.runtime.redaction import redact_url
 
 SCHEMES = ("postgresql", "postgres")
 

@@ -24,9 +24,9 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
 
-from reconciler import failpoints
-from reconciler.errors import TenantError, TenantUnreachable
 from reconciler.providers import tenant_writes
+from reconciler.runtime import failpoints
+from reconciler.runtime.errors import TenantError, TenantUnreachable
 from schema.state import TenantFacts
 
 SCHEMA_VERSION = 4

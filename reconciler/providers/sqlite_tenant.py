@@ -15,8 +15,6 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from reconciler import failpoints
-from reconciler.errors import TenantError, TenantUnreachable
 from reconciler.providers import (
     file_lock,
     refusals,
@@ -28,6 +26,8 @@ from reconciler.providers.lock_holders import LockHolder
 from reconciler.providers.sqlite_storage import SCHEMA_VERSION, transaction
 from reconciler.providers.tenant_tables import TenantDump
 from reconciler.providers.tenant_writes import Refused
+from reconciler.runtime import failpoints
+from reconciler.runtime.errors import TenantError, TenantUnreachable
 from schema.state import Fields, NewPassword, ResourceKey, TenantFacts, TenantState
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any, assert_never
 
-from reconciler.diffs import Operation
 from reconciler.plans import Action
+from reconciler.plans.diffs import Operation
 from reconciler.rendering.values import bought_lines, compared_lines
 from reconciler.rendering.view import ChangeView, PlanView
 from schema import devices

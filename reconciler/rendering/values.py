@@ -6,8 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, Protocol, assert_never
 
-from reconciler.diffs import DiffItem, Operation
 from reconciler.plans import LABELS, Action
+from reconciler.plans.diffs import DiffItem, Operation
 from reconciler.rendering.view import ChangeView, PlanView
 from schema.printable import printable
 from schema.state import ResourceKey

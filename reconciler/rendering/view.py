@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from reconciler.diffs import DiffItem, Operation
 from reconciler.plans import Action
+from reconciler.plans.diffs import DiffItem, Operation
 from schema.state import Kind, ResourceKey
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from schema import rulebook
 from schema.canonical import UNIQUE_FIELDS
-from schema.declarations import TenantConfig
+from schema.declarations import Declared, TenantConfig
 from schema.locations import Location
 from schema.numbering_plan import NumberSet
 from schema.ownership import Leftovers
@@ -47,20 +47,22 @@ def no_conflict_with_left_alone(config: TenantConfig, live: TenantState,
         held = [(name, values[(name, fields[name])]) for name in UNIQUE_FIELDS
                 if (name, fields.get(name)) in values]
         if holder is not None:
-            yield _conflict(declared.at(), f"number {declared.number}", holder,
+            yield _conflict(declared, declared.at(), f"number {declared.number}", holder,
                             "equal to or starting" if holder.number != declared.number
                             else "used by")
         for name, owner in held:
-            yield _conflict(declared.at(name), f"{name} {fields[name]}", owner, "held by")
+            yield _conflict(declared, declared.at(name), f"{name} {fields[name]}", owner,
+                            "held by")
 
 
-def _conflict(where: Location, what: str, holder: ResourceKey, relation: str) -> Problem:
+def _conflict(declared: Declared, where: Location, what: str, holder: ResourceKey,
+              relation: str) -> Problem:
     return Problem(
         rulebook.OWNERSHIP_CONFLICT.id,
         f"{what} collides with {holder} in site {holder.site} ({relation}), which this tool "
         "does not manage and leaves alone; change it in the portal, declare it here to "
         "adopt it, or set prune: true on its site",
-        where,
+        where, declared.site,
     )
 
 
@@ -114,5 +116,5 @@ def no_package_downgrades(config: TenantConfig, live: TenantState,
                 f"'{current['package']}'; moving it to '{wanted}' is a downgrade, which the "
                 "portal does not allow (packages are listed in upgrade order in tenant.yaml); "
                 f"keep '{current['package']}' or choose a later package",
-                declared.at("package"),
+                declared.at("package"), declared.site,
             )

@@ -1,5 +1,5 @@
 """The portal's User Setup List Download (.xlsx or .csv) as a read-only tenant, and the
-upload file for its editable columns (`reconciler.list_upload`)."""
+upload file for its editable columns (`reconciler.output.list_upload`)."""
 
 from reconciler.providers.list_download.tenant import ListDownloadTenant
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from reconciler.errors import ReconcilerError
 from reconciler.providers.list_download import cells
 from reconciler.providers.list_download.columns import (
     ColumnMap,
@@ -36,6 +35,7 @@ from reconciler.providers.list_download.workbook import (
 )
 from reconciler.providers.lock_holders import LockHolder
 from reconciler.providers.tenant_tables import TenantDump
+from reconciler.runtime.errors import ReconcilerError
 from schema.list_download_settings import ListDownloadSettings
 from schema.settings import TenantSettings
 from schema.state import (

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from reconciler.errors import TenantUnreachable
+from reconciler.runtime.errors import TenantUnreachable
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 #: what the zip may unpack to in all, and how much one member may grow by

@@ -1,0 +1,1 @@
+"""The `reconcile` commands: options, what each command does with a run, how it reports."""

@@ -1,0 +1,2 @@
+"""What runs write for people and jobs: saved plans, validate's problem formats, job
+summaries, the List Download upload file; each written whole or not at all."""
