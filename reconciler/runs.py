@@ -28,7 +28,7 @@ from reconciler.applying import (
     refuse_unless_forced,
 )
 from reconciler.loading.config_loading import load_config
-from reconciler.loading.site_file_cache import SiteFileCache
+from reconciler.loading.speedups import DEFAULT, Speedups
 from reconciler.output.saved_plans import ensure_unchanged, normalised_checksum
 from reconciler.plans import EVERY_SITE, Plan, SiteFilter, build_plan
 from reconciler.plans.serializing import checksum
@@ -53,21 +53,22 @@ class Planned:
 
 def plan_run(config_dir: Path, provider: Provider, chosen: SiteFilter = EVERY_SITE,
              secret_prefix: str | None = None,
-             cache: SiteFileCache | None = None) -> Planned:
-    """`cache`: validated site files from earlier runs (plans only: apply reads the
-    files themselves, so what it writes never depends on anything but them). The
+             speedups: Speedups = DEFAULT) -> Planned:
+    """`speedups`: the events loader and the cache of validated site files from earlier
+    runs (plans only: apply reads the files themselves, so what it writes never
+    depends on anything but them). The
     config's problems, the cross-object rules' included, come before anything the
     provider says."""
-    config = loaded(config_dir, provider, chosen, secret_prefix, cache)
+    config = loaded(config_dir, provider, chosen, secret_prefix, speedups)
     return plan_config(config, config_dir, provider, chosen)
 
 
 def loaded(config_dir: Path, provider: Provider, chosen: SiteFilter = EVERY_SITE,
            secret_prefix: str | None = None,
-           cache: SiteFileCache | None = None) -> TenantConfig:
+           speedups: Speedups = DEFAULT) -> TenantConfig:
     """The config, and the provider told which tenant it is for."""
     with bulk_phase():
-        config, _ = load_for_sites(config_dir, secret_prefix, chosen, None, cache=cache)
+        config, _ = load_for_sites(config_dir, secret_prefix, chosen, None, speedups)
     _bind(provider, config)
     return config
 
@@ -134,7 +135,7 @@ def holdings(state: TenantState) -> str:
 def load_for_sites(config_dir: Path, secret_prefix: str | None,
                    chosen: SiteFilter = EVERY_SITE,
                    tenant_sites: AbstractSet[str] | None = frozenset(),
-                   cache: SiteFileCache | None = None) -> tuple[TenantConfig, int]:
+                   speedups: Speedups = DEFAULT) -> tuple[TenantConfig, int]:
     """The config, and how many problems were set aside because they are in sites the
     filters leave out (validate and plan judge a filtered run alike). A site name that
     is neither a folder nor in the tenant is always an error (checked here, or, with
@@ -142,7 +143,7 @@ def load_for_sites(config_dir: Path, secret_prefix: str | None,
     if tenant_sites is not None:
         check_site_names(chosen, site_folders(config_dir) | set(tenant_sites))
     try:
-        return load_config(config_dir, secret_prefix, cache), 0
+        return load_config(config_dir, secret_prefix, speedups), 0
     except ConfigError as error:
         if not chosen.limits:
             raise

@@ -1,7 +1,8 @@
-"""The cache of validated site files is a second path for one job (reading a tree), so
-a property holds it to the first: for any tree, read without a cache, read cold into
-one, and read warm from it (after one file changed), the problems are the same and so
-is the plan (issue 22, point 2)."""
+"""The loader's speedups (the cache of validated site files, the fast events loader) are
+second paths for one job (reading a tree), so a property holds them to the first: for
+any tree, read by the loader alone (`Speedups.none()`: the exact YAML loader, no
+cache), with the events loader, cold into a cache, and warm from it (after one file
+changed), the problems are the same and so is the plan (issue 22, point 2)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from reconciler.loading.config_loading import load_config
 from reconciler.loading.site_file_cache import open_cache
+from reconciler.loading.speedups import Speedups
 from reconciler.plans import build_plan
 from reconciler.plans.serializing import plan_document
 from reconciler.runtime.errors import ConfigError
@@ -34,14 +36,16 @@ BREAKAGES = ["", "users: [\n", "users:\n  - {extension: 1}\n", "site: {prune: ma
              "# only a comment\n"]
 
 
-def _read(root: Path, cache_home: Path | None) -> tuple[list[str], str | None]:
-    """The problems, and the plan against an empty tenant (as its JSON document)."""
+def _read(root: Path, cache_home: Path | None, alone: bool = False
+          ) -> tuple[list[str], str | None]:
+    """The problems, and the plan against an empty tenant (as its JSON document).
+    `alone`: no speedup at all."""
     cache = None
     if cache_home is not None:
         cache, note = open_cache(root, {"XDG_CACHE_HOME": str(cache_home)})
         assert cache is not None, note
     try:
-        config = load_config(root, cache=cache)
+        config = load_config(root, speedups=Speedups.none() if alone else Speedups(cache))
     except ConfigError as error:
         return [str(problem) for problem in error.problems], None
     finally:
@@ -66,10 +70,11 @@ def test_cached_or_not_the_same_problems_and_the_same_plan(spec: object, breakag
         cwd = os.getcwd()
         os.chdir(tmp)  # files are shown relative to where the command runs
         try:
-            plain = _read(Path("sites"), None)
+            plain = _read(Path("sites"), None, alone=True)
+            assert _read(Path("sites"), None) == plain  # the events loader
             assert _read(Path("sites"), cache_home) == plain  # cold: entries written
             assert _read(Path("sites"), cache_home) == plain  # warm: entries read
             extra.write_text(later)  # one file changed: the others come from the cache
-            assert _read(Path("sites"), cache_home) == _read(Path("sites"), None)
+            assert _read(Path("sites"), cache_home) == _read(Path("sites"), None, alone=True)
         finally:
             os.chdir(cwd)

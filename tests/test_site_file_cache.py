@@ -19,6 +19,7 @@ from reconciler.loading import site_file_cache
 from reconciler.loading.cache_key import cache_key
 from reconciler.loading.config_loading import load_config
 from reconciler.loading.site_file_cache import open_cache
+from reconciler.loading.speedups import Speedups
 from reconciler.runtime.errors import ConfigError
 from schema.declarations import TenantConfig
 from tests.conftest import Run, WriteTree
@@ -74,7 +75,7 @@ def _tree(write_tree: WriteTree) -> Path:
 
 
 def _load(root: Path, cache: site_file_cache.SiteFileCache | None) -> TenantConfig:
-    return load_config(root, cache=cache)
+    return load_config(root, speedups=Speedups(cache))
 
 
 def _cache(root: Path = Path("sites")) -> site_file_cache.SiteFileCache:
@@ -356,7 +357,7 @@ def test_an_uncacheable_config_error_is_the_same_with_and_without(write_tree: Wr
     messages = []
     for cache in (None, _cache(), _cache()):
         with pytest.raises(ConfigError) as raised:
-            load_config(root, cache=cache)
+            load_config(root, speedups=Speedups(cache))
         messages.append([str(problem) for problem in raised.value.problems])
     assert messages[0] == messages[1] == messages[2]
 

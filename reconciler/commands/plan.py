@@ -27,6 +27,7 @@ from reconciler.commands.reporting import (
     warn,
 )
 from reconciler.loading.site_file_cache import open_cache
+from reconciler.loading.speedups import Speedups
 from reconciler.output.job_summaries import append_summary, summary_path
 from reconciler.output.saved_plans import write_plan_file
 from reconciler.plans.serializing import plan_document
@@ -88,7 +89,7 @@ def plan(config_dirs: tuple[Path, ...], changed_since: str | None, tenant: str |
     try:
         try:
             planned = plan_run(config_dir, provider, SiteFilter(sites, exclude_sites),
-                               secret_prefix, cache=cache)
+                               secret_prefix, Speedups(cache))
         finally:
             report_cache(cache, note, verbose)
         warn(planned.config)

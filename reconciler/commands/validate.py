@@ -22,6 +22,7 @@ from reconciler.commands.reporting import (
     report_cache,
 )
 from reconciler.loading.site_file_cache import open_cache
+from reconciler.loading.speedups import Speedups
 from reconciler.output.problem_formats import FORMATS as PROBLEM_FORMATS
 from reconciler.output.problem_formats import Findings
 from reconciler.plans.site_filtering import SiteFilter
@@ -67,7 +68,8 @@ def validate(config_dirs: tuple[Path, ...], changed_since: str | None,
     try:
         with bulk_phase():
             config, set_aside = load_for_sites(config_dir, secret_prefix,
-                                               SiteFilter(sites, exclude_sites), cache=cache)
+                                               SiteFilter(sites, exclude_sites),
+                                               speedups=Speedups(cache))
     except ConfigError as error:
         report_cache(cache, note, verbose)
         if output_format == "text":

@@ -23,14 +23,13 @@ from pydantic_core import ErrorDetails
 from reconciler.loading import config_tree, scalar_styles, secrets, yaml_events
 from reconciler.loading.config_tree import TENANT_FILE
 from reconciler.loading.config_tree import shown as _shown
-from reconciler.loading.site_file_cache import CachedSiteFile, ItemPath, SiteFileCache
+from reconciler.loading.site_file_cache import CachedSiteFile, ItemPath
+from reconciler.loading.speedups import DEFAULT, Speedups
 from reconciler.loading.yaml_reading import (
     LocatedDict,
     LocatedList,
     ReadResult,
-    parse_content,
     read_content,
-    read_yaml,
 )
 from reconciler.runtime.errors import ConfigError, ReconcilerError
 from schema import kinds, rulebook, rules
@@ -47,9 +46,9 @@ _TOP_LEVEL = ["site", *_LISTS]
 class _Reading:
     """What loading gathers as it goes: problems, site settings, the config's digest."""
 
-    def __init__(self, config_dir: Path, cache: SiteFileCache | None = None) -> None:
+    def __init__(self, config_dir: Path, speedups: Speedups = DEFAULT) -> None:
         self.config_dir = config_dir
-        self.cache = cache
+        self.speedups = speedups
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []  # per file, as read (`scalar_styles`)
         self.sites: dict[str, DeclaredSite] = {}
@@ -58,7 +57,11 @@ class _Reading:
         self._digest = hashlib.sha256()
 
     def read(self, path: Path) -> ReadResult:
-        return self.took(path, read_yaml(path, _shown(path)))
+        shown = _shown(path)
+        content = read_content(path, shown)
+        if isinstance(content, ReadResult):
+            return self.took(path, content)
+        return self.took(path, self.speedups.parse(content, shown))
 
     def took(self, path: Path, result: ReadResult) -> ReadResult:
         """Count a file's problems and its bytes as read."""
@@ -78,14 +81,15 @@ class _Reading:
 
 
 def load_config(config_dir: Path, secret_prefix: str | None = None,
-                cache: SiteFileCache | None = None) -> TenantConfig:
+                speedups: Speedups = DEFAULT) -> TenantConfig:
     """Load and validate everything; raise ConfigError with every problem, sorted.
     `secret_prefix`: what password variables must start with (see `secrets`).
-    `cache`: site files loaded before, by content (plan and validate only)."""
+    `speedups`: the events loader, and the cache of site files loaded before (plan and
+    validate only); none of them changes what is returned (`speedups`)."""
     _check_config_dir(config_dir)
     prefix = secrets.allowed_prefix(secret_prefix)
     tree = config_tree.walk(config_dir)
-    reading = _Reading(config_dir, cache)
+    reading = _Reading(config_dir, speedups)
     problems = reading.problems
     problems.extend(tree.problems)
     settings, settings_source = _load_settings(config_dir, tree.tenant_file, reading)
@@ -106,8 +110,8 @@ def load_config(config_dir: Path, secret_prefix: str | None = None,
     config = TenantConfig(settings, settings_source, declared, reading.sites, reading.digest(),
                           reading.unparsed_numbers, prefix, dict(files), warnings)
     problems.extend(rules.check(config))
-    if cache is not None and not tree.problems:
-        cache.prune()  # the whole tree was read: entries no file asked for are stale
+    if not tree.problems:
+        speedups.whole_tree_read()
     if problems:
         raise ConfigError(_in_their_sites(problems, site_of), config)
     return config
@@ -195,26 +199,25 @@ def _load_site_file(site: str, file: Path, reading: _Reading) -> list[Declared]:
     if isinstance(content, ReadResult):
         reading.took(file, content)
         return []
-    cache = reading.cache
-    if cache is not None:
-        cached = cache.lookup(shown, site, content)
-        # A second `site:` mapping in a site is reported by reading the file as usual
-        # (its entry was found, so it counts as a hit; the run fails on the problem).
-        if cached is not None and not (cached.site_settings and site in reading.sites):
-            reading.digested(file, content)
-            return _use_cached(site, file, cached, reading)
+    speedups = reading.speedups
+    cached = speedups.recall(shown, site, content)
+    # A second `site:` mapping in a site is reported by reading the file as usual
+    # (its entry was found, so it counts as a hit; the run fails on the problem).
+    if cached is not None and not (cached.site_settings and site in reading.sites):
+        reading.digested(file, content)
+        return _use_cached(site, file, cached, reading)
     problems_before = len(reading.problems)
     had_settings = site in reading.sites
     watch = yaml_events.StyleWatch(scalar_styles.number_keys())
-    data = reading.took(file, parse_content(content, shown, watch)).data
+    data = reading.took(file, speedups.parse(content, shown, watch)).data
     found = list(_declare(site, file, data, reading))
     # Kept only when clean: a warning comes from reading the file, so a file with one
     # is read every time (until it is fixed) and never loses it to the cache.
     styles = scalar_styles.site_file(data, content, shown) if watch.seen else []
     reading.warnings.extend(styles)
-    if cache is not None and len(reading.problems) == problems_before and not styles:
+    if len(reading.problems) == problems_before and not styles:
         settings = reading.sites.get(site) if not had_settings else None
-        cache.store(shown, site, content, found, settings)
+        speedups.keep(shown, site, content, found, settings)
     return [declared for declared, _ in found]
 
 

@@ -283,13 +283,14 @@ def read_content(path: FilePath, shown_as: str) -> bytes | ReadResult:
 
 
 def parse_content(content: bytes, shown_as: str,
-                  watch: yaml_events.StyleWatch | None = None) -> ReadResult:
+                  watch: yaml_events.StyleWatch | None = None, fast: bool = True
+                  ) -> ReadResult:
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as error:
         message = f"file is not UTF-8 text ({error.reason}); save it as UTF-8"
         return ReadResult(None, [Problem(rulebook.YAML_SYNTAX.id, message, Location(shown_as))])
-    return parse_text(text, shown_as, content, watch=watch)
+    return parse_text(text, shown_as, content, fast, watch)
 
 
 def parse_text(text: str, shown_as: str, content: bytes = b"", fast: bool = True,
