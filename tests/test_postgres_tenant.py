@@ -175,35 +175,39 @@ def _version_in_catalogue(url: str) -> int:
 
 def test_a_newer_tool_migrates_in_one_transaction_and_an_older_one_refuses(
         run: Run, example_sites: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reconciler.providers import pg_tenant
+    from reconciler.providers import pg_schemas
 
     assert run("apply", "--auto-approve", "--tenant", url).exit_code == 0
-    scripts = {5: b"ALTER TABLE users ADD COLUMN note TEXT;\nSELECT no_such_function();"}
+    current = pg_schemas.SCHEMA_VERSION
+    newer = current + 1
+    scripts = {newer: b"ALTER TABLE users ADD COLUMN note TEXT;\nSELECT no_such_function();"}
+    script_of = pg_schemas.script
 
     def script(version: int) -> bytes:
-        return scripts.get(version) or pg_tenant._read(pg_tenant._SCRIPTS[version])
+        return scripts.get(version) or script_of(version)
 
-    # A newer tool, with a schema 5 (whose second statement fails at first).
-    monkeypatch.setattr(pg_tenant, "SCHEMA_VERSION", 5)
-    monkeypatch.setattr(pg_tenant, "_SCRIPTS", {**pg_tenant._SCRIPTS, 5: "v5.sql"})
-    monkeypatch.setattr(pg_tenant, "_script", script)
+    # A newer tool, with a newer schema (whose second statement fails at first).
+    monkeypatch.setattr(pg_schemas, "SCHEMA_VERSION", newer)
+    monkeypatch.setattr(pg_schemas, "SCRIPTS", {**pg_schemas.SCRIPTS, newer: "newer.sql"})
+    monkeypatch.setattr(pg_schemas, "script", script)
     dry = run("tenant", "migrate", "--dry-run", "--tenant", url)
-    assert "schema 4 -> 5, in one transaction:\nALTER TABLE users ADD COLUMN note" in dry.stdout
+    assert f"schema {current} -> {newer}, in one transaction:\nALTER TABLE users ADD COLUMN " \
+        "note" in dry.stdout
     failed = run("tenant", "migrate", "--tenant", url)
     assert failed.exit_code == 1
-    assert _version_in_catalogue(url) == 4  # all or nothing: the ALTER was rolled back too
-    scripts[5] = b"ALTER TABLE users ADD COLUMN note TEXT;"
+    assert _version_in_catalogue(url) == current  # all or nothing: the ALTER rolled back too
+    scripts[newer] = b"ALTER TABLE users ADD COLUMN note TEXT;"
     migrated = run("tenant", "migrate", "--tenant", url)
     assert migrated.exit_code == 0, migrated.stderr
-    assert "migrated tenant schema 4 -> 5" in migrated.stdout
-    assert _version_in_catalogue(url) == 5
+    assert f"migrated tenant schema {current} -> {newer}" in migrated.stdout
+    assert _version_in_catalogue(url) == newer
     assert run("plan", "--detailed-exitcode", "--tenant", url).exit_code == 0
-    # The older tool (schema 4) refuses the newer tenant, and says what to upgrade.
+    # The older tool refuses the newer tenant, and says what to upgrade.
     monkeypatch.undo()
     refused = run("plan", "--tenant", url)
     assert refused.exit_code == 1
-    assert "has schema version 5, newer than this reconciler's 4; upgrade ipecs-reconciler " \
-           "(never downgrade the tenant)" in refused.stderr
+    assert f"has schema version {newer}, newer than this reconciler's {current}; upgrade " \
+           "ipecs-reconciler (never downgrade the tenant)" in refused.stderr
 
 
 def test_tenant_copy_moves_a_tenant_between_providers_whole(

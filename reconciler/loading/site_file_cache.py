@@ -46,16 +46,15 @@ from typing import Any, cast
 import pydantic
 import pydantic_core
 import yaml
-from pydantic import BaseModel
 
 import reconciler
 from reconciler.loading import cache_folder
 from reconciler.loading.cache_key import KEY_VARIABLE as KEY_VARIABLE
 from reconciler.loading.cache_key import KeyRefused, cache_key, user_cache_home
+from reconciler.loading.model_values import SHAPES, NotCacheable, decode, encode
 from schema import kinds
 from schema.declarations import Declared, DeclaredSite
 from schema.locations import Location
-from schema.nesting import models_below
 from schema.resources import Resource
 from schema.settings import SiteSettings
 from schema.state import ResourceKey
@@ -68,99 +67,6 @@ _ENTRY_NAME = re.compile(r"[0-9a-f]{64}")
 _VERSION_NAME = re.compile(r"[0-9a-f]{16}")
 #: The code whose behaviour an entry depends on: a change to any of it is a new version.
 _FINGERPRINTED = ("schema", "reconciler/loading")
-
-
-# --- models as plain values -------------------------------------------------------------
-
-class _NotCacheable(Exception):
-    """A value this format cannot hold: the file is simply not cached."""
-
-
-@dataclass(frozen=True, slots=True)
-class _ModelShape:
-    """A model's fields in order, and which of them hold models (one, or a list)."""
-
-    model: type[BaseModel]
-    names: tuple[str, ...]
-    nested: tuple[tuple[int, type[BaseModel], bool], ...]  # (position, model, is a list)
-
-
-def _shapes() -> list[_ModelShape]:
-    """Every model an entry can hold, in a fixed order (an entry names them by index)."""
-    pending: list[type[BaseModel]] = [d.model for d in kinds.KINDS.values()] + [SiteSettings]
-    shapes: list[_ModelShape] = []
-    seen: set[type[BaseModel]] = set()
-    while pending:
-        model = pending.pop(0)
-        if model in seen:
-            continue
-        seen.add(model)
-        nested = []
-        for position, (name, info) in enumerate(model.model_fields.items()):
-            found = models_below(info.annotation)
-            if len(found) > 1:
-                raise TypeError(f"{model.__name__}.{name}: one model per field, please")
-            if found:
-                nested.append((position, *found[0]))
-                pending.append(found[0][0])
-        shapes.append(_ModelShape(model, tuple(model.model_fields), tuple(nested)))
-    return shapes
-
-
-_SHAPES = _shapes()
-_SHAPE_INDEX = {shape.model: index for index, shape in enumerate(_SHAPES)}
-_BITS = [{name: 1 << bit for bit, name in enumerate(shape.names)} for shape in _SHAPES]
-_set = object.__setattr__
-
-
-def _encode(model: BaseModel) -> tuple[int, list[Any], int]:
-    """(shape index, field values in order, the fields written as a bit mask)."""
-    index = _SHAPE_INDEX.get(type(model))
-    if index is None:
-        raise _NotCacheable(type(model).__name__)
-    shape = _SHAPES[index]
-    values = model.__dict__
-    if tuple(values) != shape.names:
-        raise _NotCacheable(f"{shape.model.__name__} holds other fields than it declares")
-    encoded = list(values.values())
-    for position, _, many in shape.nested:
-        value = encoded[position]
-        if value is None:
-            continue
-        encoded[position] = [_encode(item) for item in value] if many else _encode(value)
-    bits = _BITS[index]
-    mask = 0
-    for name in model.model_fields_set:  # a few names: cheaper than testing every field
-        mask |= bits[name]
-    return index, encoded, mask
-
-
-_written_sets: dict[int, frozenset[str]] = {}  # by mask << 8 | shape index
-# Pydantic's slots, set through their descriptors: this runs for every resource.
-_set_fields_set = vars(BaseModel)["__pydantic_fields_set__"].__set__
-_set_extra = vars(BaseModel)["__pydantic_extra__"].__set__
-_set_private = vars(BaseModel)["__pydantic_private__"].__set__
-
-
-def _decode(encoded: tuple[int, list[Any], int]) -> BaseModel:
-    """The model again, as validation made it: its field values and which were written.
-    Not validated twice: the entry is this code's own output, authenticated."""
-    index, values, mask = encoded
-    shape = _SHAPES[index]
-    for position, _, many in shape.nested:
-        value = values[position]
-        if value is not None:
-            values[position] = [_decode(item) for item in value] if many else _decode(value)
-    written = _written_sets.get(mask << 8 | index)
-    if written is None:
-        written = frozenset(n for bit, n in enumerate(shape.names) if mask >> bit & 1)
-        _written_sets[mask << 8 | index] = written
-    model = object.__new__(shape.model)
-    _set(model, "__dict__", dict(zip(shape.names, values, strict=True)))
-    _set_fields_set(model, set(written))
-    _set_extra(model, None)
-    _set_private(model, None)
-    return model
 
 
 # --- where a cached item was written -----------------------------------------------------
@@ -300,7 +206,7 @@ class SiteFileCache:
             return
         try:
             payload = marshal.dumps(_flatten(declared, site_settings))
-        except (_NotCacheable, ValueError):
+        except (NotCacheable, ValueError):
             return  # a value this format cannot hold: the file is read each time
         if len(_MAGIC) + _TAG_BYTES + len(payload) > _entry_limit(content):
             return  # it could never be read back
@@ -348,19 +254,19 @@ def _flatten(declared: list[tuple[Declared, ItemPath]],
     items = []
     for item, path in declared:
         at = item.at()
-        items.append((item.site, path, (at.line, at.column), _encode(item.resource),
+        items.append((item.site, path, (at.line, at.column), encode(item.resource),
                       item.fields()))
     settings = None
     if site_settings is not None:
         at = site_settings.source.locate()
-        settings = (_encode(site_settings.settings), (at.line, at.column))
+        settings = (encode(site_settings.settings), (at.line, at.column))
     return (items, settings)
 
 
 #: Per shape index of a kind's model: its kind, and the position of its number field.
 _KIND_OF_SHAPE = {index: (kinds.of_model(shape.model).kind,
                           shape.names.index(kinds.of_model(shape.model).number_field))
-                  for index, shape in enumerate(_SHAPES)
+                  for index, shape in enumerate(SHAPES)
                   if shape.model in {d.model for d in kinds.KINDS.values()}}
 
 
@@ -372,11 +278,11 @@ def _rebuild(payload: Any, shown: str, content: bytes) -> CachedSiteFile:
     for site, path, at, resource, fields in items:
         kind, number_at = _KIND_OF_SHAPE[resource[0]]
         key = ResourceKey(site, kind, resource[1][number_at])
-        model = cast(Resource, _decode(resource))  # a kind's model: _KIND_OF_SHAPE has it
+        model = cast(Resource, decode(resource))  # a kind's model: _KIND_OF_SHAPE has it
         declared.append(Declared.restored(model, CachedSource(file, path, at), key, fields))
     site_settings = None
     if settings is not None:
-        decoded = _decode(settings[0])
+        decoded = decode(settings[0])
         if not isinstance(decoded, SiteSettings):
             raise TypeError("site settings expected")
         site_settings = DeclaredSite(decoded, CachedSource(file, ("site",), settings[1]))

@@ -16,12 +16,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from importlib import resources
 
 import psycopg
 from psycopg import sql
 
-from reconciler.providers import pg_locking, refusals, tenant_tables, tenant_writes
+from reconciler.providers import (
+    pg_locking,
+    pg_roles,
+    pg_schemas,
+    refusals,
+    tenant_tables,
+    tenant_writes,
+)
 from reconciler.providers.lock_holders import LockHolder
 from reconciler.providers.pg_database import PgDatabase, as_sqlite_words, snapshot
 from reconciler.providers.pg_urls import parse
@@ -32,8 +38,6 @@ from reconciler.runtime.errors import TenantError, TenantUnreachable
 from reconciler.runtime.redaction import redact_url
 from schema.state import Fields, NewPassword, ResourceKey, TenantFacts, TenantState
 
-SCHEMA_VERSION = 4
-_SCRIPTS = {4: "pg_schema_4.sql"}
 _OPEN_TRANSACTION = (psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INERROR)
 
 
@@ -62,14 +66,14 @@ class PostgresTenant:
         return found[1] if found else None
 
     def latest_schema(self) -> int:
-        return SCHEMA_VERSION
+        return pg_schemas.SCHEMA_VERSION
 
     def pending_migration(self) -> list[str]:
-        """The scripts taking this tenant to SCHEMA_VERSION (schema 4 is the first)."""
+        """The scripts taking this tenant to pg_schemas.SCHEMA_VERSION (schema 4 is the first)."""
         version = self.schema_version()
         if version is None:
             return []
-        return [_script(target).decode() for target in sorted(_SCRIPTS) if target > version]
+        return [script.decode() for script in pg_schemas.scripts_after(version)]
 
     def initialise(self, facts: TenantFacts, name: str) -> str | None:
         """Create the tenant (catalogue entry, schema, tables, facts, identity) in one
@@ -93,7 +97,7 @@ class PostgresTenant:
             raise TenantError(f"{self.description} already holds a tenant; copy only into "
                               "a place that holds none")
         name = rows["tenant_identity"][0][1] if rows.get("tenant_identity") else "copy"
-        self._create(name, lambda db: _restore_counting_once(db, rows))
+        self._create(name, lambda db: pg_schemas.restore_counting_once(db, rows))
 
     def _create(self, name: str, fill: Callable[[PgDatabase], None]) -> None:
         key = self._required_key()
@@ -107,12 +111,12 @@ class PostgresTenant:
             connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
             connection.execute(sql.SQL("SET LOCAL search_path TO {}").format(
                 sql.Identifier(schema)))
-            for target in sorted(_SCRIPTS):
-                connection.execute(_script(target))
+            for script in pg_schemas.scripts_after(0):
+                connection.execute(script)
             tenant_writes.record_identity(db, name)
             fill(db)
             owner = tenant_writes.identity_name(db)
-            _record_unknown_owners(connection)  # tenants made before owners were recorded
+            pg_schemas.record_unknown_owners(connection)  # tenants made before owners were recorded
             taken = connection.execute("SELECT key FROM reconciler.tenants WHERE owner = %s",
                                        (owner,)).fetchone()
             if taken is not None:
@@ -122,7 +126,7 @@ class PostgresTenant:
                     f"at {taken[0]!r}, or rename the other first (reconcile tenant rename)")
             connection.execute("INSERT INTO reconciler.tenants (key, schema_name, schema_version,"
                                " owner) VALUES (%s, %s, %s, %s)",
-                               (key, schema, SCHEMA_VERSION, owner))
+                               (key, schema, pg_schemas.SCHEMA_VERSION, owner))
             failpoints.reach("setup")
 
         self._ensure_catalogue()
@@ -130,19 +134,18 @@ class PostgresTenant:
         self._schema, self._found = None, None
 
     def _migrate(self, schema: str, version: int) -> str | None:
-        if version >= SCHEMA_VERSION:
+        if version >= pg_schemas.SCHEMA_VERSION:
             return None
 
         def migrate(db: PgDatabase) -> None:
-            for target in sorted(_SCRIPTS):
-                if target > version:
-                    db.connection.execute(_script(target))
+            for script in pg_schemas.scripts_after(version):
+                db.connection.execute(script)
             db.connection.execute("UPDATE reconciler.tenants SET schema_version = %s "
-                                  "WHERE schema_name = %s", (SCHEMA_VERSION, schema))
+                                  "WHERE schema_name = %s", (pg_schemas.SCHEMA_VERSION, schema))
 
         self._run("migrate the tenant's schema", migrate)
         self._found = None
-        return f"migrated tenant schema {version} -> {SCHEMA_VERSION}"
+        return f"migrated tenant schema {version} -> {pg_schemas.SCHEMA_VERSION}"
 
     def lock(self, timeout: float = 0.0) -> AbstractContextManager[None]:
         """Held by the writer only: a role that may only read (a plan job's) is refused
@@ -152,32 +155,8 @@ class PostgresTenant:
         return pg_locking.held(self._open(), self._required_key(), self.description, timeout)
 
     def _refuse_read_only_role(self) -> None:
-        connection = self._open()
-        try:
-            row = connection.execute(
-                "SELECT current_user, to_regclass('reconciler.lock_holders') IS NOT NULL, "
-                "has_database_privilege(current_database(), 'CREATE')").fetchone()
-            assert row is not None
-            user, catalogued, may_create = row
-            found = self._lookup() if catalogued else None
-            if found is None:
-                allowed = may_create and (not catalogued or _answer(
-                    connection, "SELECT has_table_privilege('reconciler.tenants', 'INSERT')"))
-            else:
-                allowed = _answer(
-                    connection, "SELECT has_table_privilege('reconciler.lock_holders', 'INSERT')"
-                    " AND has_table_privilege(format('%%I.users', %s::text), 'UPDATE')",
-                    found[0])
-        except psycopg.Error as error:
-            raise TenantUnreachable(f"cannot check what {self.description} may do: "
-                                    f"{redact_url(str(error)).strip()}") from error
-        if not allowed:
-            what = ("create tenants here" if found is None else
-                    f"write tenant {self._required_key()!r}")
-            raise TenantError(
-                f"role {user} may only read here: it cannot {what}. Apply with the writer "
-                "role (the apply job's PGUSER; see docs/providers.md, 'Least privilege'); "
-                "nothing was changed")
+        pg_roles.refuse_read_only(self._open(), self._lookup, self._required_key,
+                                  self.description)
 
     def lock_holder(self) -> LockHolder | None:
         return pg_locking.holder_of(self._open(), self._required_key())
@@ -250,39 +229,8 @@ class PostgresTenant:
         if found is None:
             raise TenantError(f"tenant {self.description} does not exist yet; the first apply "
                               "(by the role that owns the catalogue) creates it")
-        schema = sql.Identifier(found[0])
-        statements: list[sql.Composed] = []
         connection = self._open()
-        columns = [sql.Identifier(name) for (name,) in connection.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND "
-            "table_name = 'users' AND column_name <> 'password_hash' ORDER BY ordinal_position",
-            (found[0],))]
-        for role, writes in ((reader, False), (writer, True)):
-            if role is None:
-                continue
-            who = sql.Identifier(role)
-            statements += [
-                sql.SQL("GRANT USAGE ON SCHEMA reconciler TO {}").format(who),
-                sql.SQL("GRANT SELECT ON reconciler.tenants, reconciler.lock_holders TO {}"
-                        ).format(who),
-                sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, who),
-            ]
-            if writes:
-                statements += [
-                    sql.SQL("GRANT UPDATE ON reconciler.tenants TO {}").format(who),
-                    sql.SQL("GRANT INSERT, UPDATE, DELETE ON reconciler.lock_holders TO {}"
-                            ).format(who),
-                    sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} "
-                            "TO {}").format(schema, who),
-                    sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(
-                        schema, who)]
-            else:
-                statements += [
-                    sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(schema, who),
-                    # Every column of users but the password hashes (and their salts).
-                    sql.SQL("REVOKE SELECT ON {}.users FROM {}").format(schema, who),
-                    sql.SQL("GRANT SELECT ({}) ON {}.users TO {}").format(
-                        sql.SQL(", ").join(columns), schema, who)]
+        statements = pg_roles.grants(connection, found[0], reader, writer)
         try:
             with connection.transaction():
                 for statement in statements:
@@ -356,11 +304,11 @@ class PostgresTenant:
                 f"role {row[3]} may not read tenant {self._required_key()!r} of "
                 f"{self.description}: it is granted another tenant, or none (reconcile "
                 "tenant grant); check the job's ?tenant= and PGUSER")
-        if row[1] > SCHEMA_VERSION:
+        if row[1] > pg_schemas.SCHEMA_VERSION:
             raise TenantUnreachable(
                 f"tenant {self.description} has schema version {row[1]}, newer than this "
-                f"reconciler's {SCHEMA_VERSION}; upgrade ipecs-reconciler (never downgrade "
-                "the tenant)")
+                f"reconciler's {pg_schemas.SCHEMA_VERSION}; upgrade ipecs-reconciler (never "
+                "downgrade the tenant)")
         if self._schema != row[0]:
             connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(row[0])))
             self._schema = row[0]
@@ -377,7 +325,7 @@ class PostgresTenant:
                     "'reconciler' AND table_name = 'tenants' AND column_name = 'owner'"
                 ).fetchone()
                 if current is None:
-                    self._open().execute(_read("pg_catalogue.sql"))
+                    self._open().execute(pg_schemas.read_script("pg_catalogue.sql"))
         except psycopg.Error as error:
             raise TenantUnreachable(
                 f"cannot prepare the tenant catalogue in {self.description}: "
@@ -435,58 +383,3 @@ class PostgresTenant:
                 # server skipped (else the next step reuses a name that never existed).
                 connection.rollback()
 
-
-# The seat and licence counters are one row each. Counted per insert, a copy of
-# 10,000 users in one transaction left 10,000 versions of that row for the next
-# insert to walk (38.6 s; 5,000 took 10.7 s). A copy counts once, at the end.
-_COUNTERS = {"users": "users_seat_in", "shared_lines": "shared_lines_in"}
-
-
-def _restore_counting_once(db: PgDatabase, rows: TenantDump) -> None:
-    # The tables were made empty in this transaction: a plan cached for a trigger's
-    # query then would scan the whole table on every later insert.
-    db.connection.execute("SET LOCAL plan_cache_mode = force_custom_plan")
-    for table, trigger in _COUNTERS.items():
-        db.connection.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(
-            sql.Identifier(table), sql.Identifier(trigger)))
-    tenant_writes.restore(db, rows)
-    for table, trigger in _COUNTERS.items():
-        db.connection.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(
-            sql.Identifier(table), sql.Identifier(trigger)))
-    db.connection.execute("UPDATE packages SET used = "
-                          "(SELECT count(*) FROM users WHERE users.package = packages.name)")
-    db.connection.execute("UPDATE tenant_facts SET shared_lines_used = "
-                          "(SELECT count(*) FROM shared_lines)")
-    tenant_writes.check_counts(db)
-
-
-def _read(name: str) -> bytes:
-    return resources.files("reconciler.providers").joinpath(name).read_bytes()
-
-
-def _script(version: int) -> bytes:
-    return _read(_SCRIPTS[version])
-
-
-def _record_unknown_owners(connection: psycopg.Connection) -> None:
-    """Fill the owner of tenants made before the catalogue recorded it, from each one's
-    own identity, so that a second tenant for the same customer is refused. A tenant
-    this role may not read keeps an unknown owner."""
-    rows = connection.execute(
-        "SELECT key, schema_name FROM reconciler.tenants WHERE owner IS NULL").fetchall()
-    for key, schema in rows:
-        try:
-            with connection.transaction():  # a savepoint: one unreadable tenant is skipped
-                found = connection.execute(sql.SQL("SELECT name FROM {}.tenant_identity").format(
-                    sql.Identifier(schema))).fetchone()
-                if found is not None:
-                    connection.execute("UPDATE reconciler.tenants SET owner = %s WHERE key = %s"
-                                       " AND NOT EXISTS (SELECT 1 FROM reconciler.tenants "
-                                       "WHERE owner = %s)", (found[0], key, found[0]))
-        except psycopg.Error:
-            continue
-
-
-def _answer(connection: psycopg.Connection, query: str, *arguments: object) -> bool:
-    row = connection.execute(query, arguments or None).fetchone()
-    return bool(row and row[0])
