@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.providers import SqliteTenant
+from reconciler.providers.sqlite_storage import SCHEMA_VERSION
 from schema.kinds import can_be_member
 from tests.conftest import Run, WriteTree
 from tests.processes import RECONCILE, environment, reconcile, start
@@ -390,5 +391,5 @@ def test_a_newer_tenant_asks_to_upgrade_the_tool(run: Run, write_tree: WriteTree
         connection.execute("PRAGMA user_version = 99")
     result = run("plan", "--tenant", f"sqlite:///{tmp_path / 'newer.db'}")
     assert result.exit_code == 1
-    assert "newer than this reconciler's 4; upgrade ipecs-reconciler (never downgrade the " \
-        "tenant)" in result.stderr
+    assert f"newer than this reconciler's {SCHEMA_VERSION}; upgrade ipecs-reconciler (never " \
+        "downgrade the tenant)" in result.stderr

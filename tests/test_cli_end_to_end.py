@@ -46,7 +46,7 @@ def test_apply_then_second_plan_is_empty(run: Run, example_sites: Path, tmp_path
     assert again.exit_code == 0, again.stdout
     assert "No changes" in again.stdout
     with sqlite3.connect(tmp_path / ".reconciler" / "tenant.db") as db:
-        members = db.execute("SELECT shared_line, extension FROM shared_line_members").fetchall()
+        members = db.execute("SELECT line, extension FROM members").fetchall()
     assert members == [("555", "0901")]
 
 

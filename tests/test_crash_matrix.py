@@ -150,7 +150,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     portal_edit(before, "INSERT INTO users (extension, site, kind, name, package, devices) "
                         "VALUES ('1020', 'Main', 'user', 'Gil', 'Basic', '[\"1030\"]')")
     portal_edit(before, "INSERT INTO shared_lines (number, site) VALUES ('603', 'Main')")
-    portal_edit(before, "INSERT INTO shared_line_members (shared_line, extension) "
+    portal_edit(before, "INSERT INTO members (line, extension) "
                         "VALUES ('603', '1010')")
     _write(sites, AFTER)
     baseline = root / "baseline.db"

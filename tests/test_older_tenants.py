@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from reconciler.providers import SqliteTenant
+from reconciler.providers.sqlite_storage import SCHEMA_VERSION
 from tests.conftest import Run
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tenants"
@@ -51,7 +52,7 @@ def test_claim_states_the_owner_once_migrates_and_then_plans_are_empty(
     claimed = run("tenant", "claim", "Example Tenant", "--tenant", url)
     assert claimed.exit_code == 0, claimed.output
     assert claimed.stdout == (f"{url}: recorded as \"Example Tenant\"'s tenant; migrated tenant "
-                              f"schema 3 -> 4; it {HOLDS}.\n")
+                              f"schema 3 -> {SCHEMA_VERSION}; it {HOLDS}.\n")
     assert run("plan", "--tenant", url, "--detailed-exitcode").exit_code == 0
     assert run("tenant", "check", "--tenant", url).exit_code == 0
     again = run("tenant", "claim", "Someone Else", "--tenant", url)
@@ -67,7 +68,8 @@ def test_migrating_does_not_decide_the_owner(run: Run, example_sites: Path,
                                              tmp_path: Path) -> None:
     url = _copy("schema3.db", tmp_path)
     dry = run("tenant", "migrate", "--tenant", url, "--dry-run")
-    assert "schema 3 -> 4" in dry.stdout and "ALTER TABLE users ADD COLUMN uid" in dry.stdout
+    assert f"schema 3 -> {SCHEMA_VERSION}" in dry.stdout
+    assert "ALTER TABLE users ADD COLUMN uid" in dry.stdout
     assert run("tenant", "migrate", "--tenant", url).exit_code == 0
     state = SqliteTenant(tmp_path / "schema3.db").read_state()
     assert state.identity is None and all(state.uids.values())
@@ -98,7 +100,7 @@ def test_the_first_schema_4_release_is_read_planned_and_brought_up_to_date(
     assert "ALTER TABLE users ADD COLUMN password_from TEXT" in dry.stdout
     assert "ADD COLUMN uid" not in dry.stdout
     migrated = run("tenant", "migrate", "--tenant", url)
-    assert "brought tenant schema 4 up to date" in migrated.stdout, migrated.output
+    assert f"migrated tenant schema 4 -> {SCHEMA_VERSION}" in migrated.stdout, migrated.output
     assert run("tenant", "check", "--tenant", url).exit_code == 0
     assert run("plan", "--tenant", url, "--detailed-exitcode").exit_code == 0
     claim = run("tenant", "claim", "Example Tenant", "--tenant", url)
@@ -113,8 +115,8 @@ def test_an_apply_with_nothing_to_do_still_brings_the_tenant_up_to_date(
     url = _copy("schema4.db", tmp_path)
     applied = run("apply", "--auto-approve", "--tenant", url)
     assert applied.exit_code == 0, applied.output
-    assert ("Apply complete: no change to apply; brought tenant schema 4 up to date (columns "
-            "added since).") in applied.stdout
+    assert (f"Apply complete: no change to apply; migrated tenant schema 4 -> "
+            f"{SCHEMA_VERSION}.") in applied.stdout
     assert run("tenant", "check", "--tenant", url).exit_code == 0
     again = run("apply", "--auto-approve", "--tenant", url)
     assert "Apply complete" not in again.stdout  # nothing left to migrate either

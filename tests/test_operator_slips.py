@@ -152,7 +152,7 @@ def test_deleting_a_member_of_an_ignored_line_is_refused(run: Run, write_tree: W
             "first; this tool never edits an ignored resource: remove 1003 from shared_line "
             "600 in the portal first, take 600 out of site.ignore, or keep 1003 in the config "
             "[ownership.ignored-edit]") in result.stderr
-    assert _query(tmp_path, "SELECT shared_line, extension FROM shared_line_members") == [
+    assert _query(tmp_path, "SELECT line, extension FROM members") == [
         ("600", "1003")]
 
 

@@ -21,8 +21,8 @@ shared_lines:
 
 def _members(tmp_path: Path) -> list[tuple[str, str, int]]:
     with sqlite3.connect(tmp_path / DB) as db:
-        return sorted(db.execute("SELECT shared_line, extension, button "
-                                 "FROM shared_line_members"))
+        return sorted(db.execute("SELECT line, extension, button "
+                                 "FROM members"))
 
 
 def test_renumber_keeps_the_user_and_its_memberships(run: Run, write_tree: WriteTree,

@@ -86,7 +86,8 @@ def as_sqlite_words(error: psycopg.Error) -> str:
         constraint = diag.constraint_name or ""
         column = constraint.removeprefix(f"{diag.table_name}_").removesuffix("_key")
         if constraint.endswith("_pkey"):
-            column = {"users": "extension", "shared_lines": "number"}.get(diag.table_name, "id")
+            column = {"users": "extension", "shared_lines": "number",
+                      "numbers": "number"}.get(diag.table_name, "id")
         return f"UNIQUE constraint failed: {diag.table_name}.{column}"
     if isinstance(error, psycopg.errors.CheckViolation) and diag.table_name:
         # "users_mac_check": the column's name. PostgreSQL names the two table-wide

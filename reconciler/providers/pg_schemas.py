@@ -8,18 +8,18 @@ new version in the catalogue (`reconciler.tenants`).
 
 from __future__ import annotations
 
-from importlib import resources
-
 import psycopg
 from psycopg import sql
 
 from reconciler.providers import tenant_writes
 from reconciler.providers.pg_database import PgDatabase
+from reconciler.providers.schema_scripts import read_script, versioned_scripts
 from reconciler.providers.tenant_tables import TenantDump
 
-SCHEMA_VERSION = 4
-#: The script that takes a tenant to each version, run in order from its own.
-SCRIPTS = {4: "pg_schema_4.sql"}
+#: The script that takes a tenant to each version, run in order from its own; the
+#: latest is this tool's version.
+SCRIPTS = versioned_scripts("pg_schema_")
+SCHEMA_VERSION = max(SCRIPTS)
 
 
 def scripts_after(version: int) -> list[bytes]:
@@ -49,10 +49,6 @@ def restore_counting_once(db: PgDatabase, rows: TenantDump) -> None:
     db.connection.execute("UPDATE tenant_facts SET shared_lines_used = "
                           "(SELECT count(*) FROM shared_lines)")
     tenant_writes.check_counts(db)
-
-
-def read_script(name: str) -> bytes:
-    return resources.files("reconciler.providers").joinpath(name).read_bytes()
 
 
 def script(version: int) -> bytes:

@@ -31,6 +31,7 @@ from reconciler.providers import (
 from reconciler.providers.lock_holders import LockHolder
 from reconciler.providers.pg_database import PgDatabase, as_sqlite_words, snapshot
 from reconciler.providers.pg_urls import parse
+from reconciler.providers.schema_scripts import read_script
 from reconciler.providers.tenant_tables import TenantDump
 from reconciler.providers.tenant_writes import Refused
 from reconciler.runtime import failpoints
@@ -85,11 +86,12 @@ class PostgresTenant:
         return f"created tenant {name!r} at {self.description}"
 
     def dump(self) -> TenantDump:
-        if self._lookup() is None:
+        found = self._lookup()
+        if found is None:
             raise TenantError(f"tenant {self.description} does not exist")
         connection = self._open()
         with snapshot(connection):
-            return tenant_tables.dump(PgDatabase(connection))
+            return tenant_tables.dump(PgDatabase(connection), found[1])
 
     def restore(self, rows: TenantDump) -> None:
         """Create this tenant as a copy of another's rows, whole or not at all."""
@@ -169,13 +171,16 @@ class PostgresTenant:
 
     # --- reading --------------------------------------------------------------
     def read_state(self) -> TenantState:
-        """One snapshot: a read-only, repeatable-read transaction; each table streamed."""
-        if self._lookup() is None:
+        """One snapshot: a read-only, repeatable-read transaction; each table streamed.
+        A tenant of an older schema is read as it is (a plan never migrates it)."""
+        found = self._lookup()
+        if found is None:
             return TenantState()
         connection = self._open()
         try:
             with snapshot(connection):
-                return tenant_tables.read_state(PgDatabase(connection, streaming=True))
+                return tenant_tables.read_state(PgDatabase(connection, streaming=True),
+                                                found[1])
         except psycopg.Error as error:
             raise TenantError(f"cannot read tenant {self.description}: "
                               f"{redact_url(str(error))}") from error
@@ -325,7 +330,7 @@ class PostgresTenant:
                     "'reconciler' AND table_name = 'tenants' AND column_name = 'owner'"
                 ).fetchone()
                 if current is None:
-                    self._open().execute(pg_schemas.read_script("pg_catalogue.sql"))
+                    self._open().execute(read_script("pg_catalogue.sql"))
         except psycopg.Error as error:
             raise TenantUnreachable(
                 f"cannot prepare the tenant catalogue in {self.description}: "

@@ -73,7 +73,7 @@ def _membership(db: Database, key: ResourceKey | None, fields: Fields) -> str:
                 "them first")
     if key is not None:
         lines = [row[0] for row in db.execute(
-            "SELECT shared_line FROM shared_line_members WHERE extension = ? ORDER BY 1",
+            "SELECT line FROM members WHERE extension = ? ORDER BY 1",
             (key.number,))]
         if lines:
             return (f"{key} still belongs to shared line(s) {', '.join(lines)}; it must leave "

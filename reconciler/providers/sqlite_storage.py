@@ -20,18 +20,19 @@ import stat
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
 
 from reconciler.providers import tenant_writes
+from reconciler.providers.schema_scripts import read_script, versioned_scripts
 from reconciler.runtime import failpoints
 from reconciler.runtime.errors import TenantError, TenantUnreachable
 from schema.state import TenantFacts
 
-SCHEMA_VERSION = 4
-# The script that takes a tenant to each version, run in order from its own.
-_SCRIPTS = {3: "sqlite_schema_3.sql", 4: "sqlite_schema_4.sql"}
+# The script that takes a tenant to each version, run in order from its own; the
+# latest is this tool's version.
+_SCRIPTS = versioned_scripts("sqlite_schema_")
+SCHEMA_VERSION = max(_SCRIPTS)
 _OLDEST_MIGRATABLE = 3
 
 
@@ -108,7 +109,7 @@ def contents(path: Path, shown: str) -> Contents:
         with contextlib.closing(open_for_reading(path, shown)) as connection:
             version = connection.execute("PRAGMA user_version").fetchone()[0]
             tables = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            late = version == SCHEMA_VERSION and _lacks_late_4(connection)
+            late = version == 4 and _lacks_late_4(connection)
     except sqlite3.Error as error:
         raise TenantUnreachable(f"cannot open tenant {shown}: {error}; is it a tenant "
                                 "database written by reconcile apply?") from error
@@ -199,7 +200,7 @@ def migrate(connection: sqlite3.Connection, version: int, name: str | None) -> N
     `name`: whose a new tenant is. An older tenant keeps what it records: a version-3
     tenant recorded nobody, and a migration never decides for it (whichever config
     came first would take it); `reconcile tenant claim` states its owner."""
-    late = version == SCHEMA_VERSION and _lacks_late_4(connection)
+    late = version == 4 and _lacks_late_4(connection)
     for statement in migration_statements(version, late):
         connection.execute(statement)
     if name is not None:
@@ -221,9 +222,12 @@ def migrated_copy(connection: sqlite3.Connection) -> sqlite3.Connection:
 def migration_statements(version: int, lacks_late_4: bool = False) -> list[str]:
     """What `migrate` runs on a tenant of `version` (also for `tenant migrate --dry-run`):
     each script newer than it, then schema 4's later columns where they are missing."""
-    scripts = [script for target, script in sorted(_SCRIPTS.items()) if target > version]
-    if version < SCHEMA_VERSION or lacks_late_4:
-        scripts.append(_LATE_4)
+    scripts = [_LATE_4] if version == 4 and lacks_late_4 else []
+    for target, script in _SCRIPTS.items():
+        if target > version:
+            scripts.append(script)
+            if target == 4:
+                scripts.append(_LATE_4)
     return [statement.strip() for script in scripts
             for statement in _statements(_read_script(script))]
 
@@ -260,7 +264,7 @@ def _sync(path: Path) -> None:
 
 
 def _read_script(name: str) -> str:
-    return resources.files("reconciler.providers").joinpath(name).read_text()
+    return read_script(name).decode()
 
 
 def _statements(script: str) -> Iterator[str]:

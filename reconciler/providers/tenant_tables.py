@@ -71,7 +71,18 @@ def table_for(kind: Kind) -> Table:
 _KIND_OF_VALUE = {kind.value: kind for kind in Kind}  # Kind(text) costs a microsecond a row
 
 
-def read_state(connection: Database) -> TenantState:
+#: From this schema version on, the members of every kind's lines are one table, and
+#: every number is in `numbers` (sqlite_schema_5.sql, pg_schema_5.sql). A PostgreSQL
+#: tenant is read as it is until it is migrated (an SQLite one, through a migrated copy).
+MEMBERS_SINCE = 5
+_MEMBERS_SOURCE = {
+    True: "line, extension, button, ring_delay FROM members",
+    False: "shared_line, extension, button, ring_delay FROM shared_line_members",
+}
+
+
+def read_state(connection: Database, schema_version: int = MEMBERS_SINCE) -> TenantState:
+    """The whole state, one pass per table, as a tenant of `schema_version` keeps it."""
     state = TenantState(facts=read_facts(connection), identity=read_identity(connection),
                         unfinished=read_journal(connection))
     by_uid: dict[str, ResourceKey] = {}
@@ -96,7 +107,7 @@ def read_state(connection: Database) -> TenantState:
             state.password_from[key] = row[7]
     members: dict[str, dict[str, dict[str, Any]]] = {}
     for line, extension, button, delay in connection.execute(
-        "SELECT shared_line, extension, button, ring_delay FROM shared_line_members"
+        f"SELECT {_MEMBERS_SOURCE[schema_version >= MEMBERS_SINCE]}"
     ):
         members.setdefault(line, {})[extension] = {"button": button, "ring_delay": delay}
     columns = ", ".join(LINE_COLUMNS)
@@ -163,6 +174,17 @@ def bookkeeping_problems(connection: Database) -> list[str]:
     problems += [f"identity {uid} is held by two resources" for (uid,) in connection.execute(
         "SELECT uid FROM (SELECT uid FROM users UNION ALL SELECT uid FROM shared_lines) AS ids "
         "GROUP BY uid HAVING count(*) > 1")]
+    problems += [f"number {number} is recorded as held by {held_by}, which does not hold it"
+                 for number, held_by in connection.execute(
+                     "SELECT number, held_by FROM numbers n WHERE NOT EXISTS (SELECT 1 FROM "
+                     "users WHERE extension = n.number AND n.held_by = 'users') AND NOT EXISTS "
+                     "(SELECT 1 FROM shared_lines WHERE number = n.number "
+                     "AND n.held_by = 'shared_lines')")]
+    problems += [f"number {number} is held but not recorded in the numbering plan"
+                 for (number,) in connection.execute(
+                     "SELECT extension FROM users WHERE extension NOT IN (SELECT number FROM "
+                     "numbers) UNION ALL SELECT number FROM shared_lines WHERE number NOT IN "
+                     "(SELECT number FROM numbers)")]
     if connection.execute("SELECT count(*) FROM tenant_identity").fetchone()[0] != 1:
         problems.append("the tenant does not record whose it is")
     if connection.execute("SELECT count(*) FROM apply_journal").fetchone()[0] == 0:
@@ -184,7 +206,7 @@ COPIED: dict[str, tuple[str, ...]] = {
               "uid", "renumbered_from", "password_from"),
     "shared_lines": ("number", "site", "direct_dial_number", "autodial_digit", "forward_to_vm",
                      "description", "managed", "uid", "renumbered_from"),
-    "shared_line_members": ("shared_line", "extension", "button", "ring_delay"),
+    "members": ("line", "line_held_by", "extension", "button", "ring_delay"),
     "apply_journal": ("id", "plan_checksum", "total_steps", "steps_done", "started_at",
                       "started_by"),
     "parked": ("uid", "heading_for"),
@@ -192,8 +214,13 @@ COPIED: dict[str, tuple[str, ...]] = {
 TenantDump = dict[str, list[tuple[Any, ...]]]
 
 
-def dump(connection: Database) -> TenantDump:
-    """Every row a copy needs, password hashes and identities included."""
+def dump(connection: Database, schema_version: int = MEMBERS_SINCE) -> TenantDump:
+    """Every row a copy needs, password hashes and identities included, in this
+    version's shape whatever the tenant's own (`numbers` is the tenant's to fill)."""
+    sources = {} if schema_version >= MEMBERS_SINCE else {"members": (
+        "shared_line, 'shared_lines', extension, button, ring_delay FROM shared_line_members "
+        "ORDER BY shared_line")}
     return {table: [tuple(row) for row in connection.execute(
-                f"SELECT {', '.join(columns)} FROM {table} ORDER BY {columns[0]}")]
+                "SELECT " + sources.get(table, f"{', '.join(columns)} FROM {table} "
+                                               f"ORDER BY {columns[0]}"))]
             for table, columns in COPIED.items()}

@@ -39,7 +39,7 @@ def create(db: Database, key: ResourceKey, fields: Fields, password: NewPassword
     marks = ", ".join("?" for _ in values)
     db.execute(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", tuple(values.values()))
     if "members" in fields:
-        _set_members(db, key.number, fields["members"])
+        _set_members(db, key, fields["members"])
 
 
 def update(db: Database, key: ResourceKey, fields: Fields, password: NewPassword | None,
@@ -51,7 +51,7 @@ def update(db: Database, key: ResourceKey, fields: Fields, password: NewPassword
     if values:
         _update(db, key, values)
     if "members" in fields:
-        _set_members(db, key.number, fields["members"])
+        _set_members(db, key, fields["members"])
 
 
 def renumber(db: Database, key: ResourceKey, number: str, heading_for: str | None) -> None:
@@ -178,12 +178,15 @@ def _column_values(fields: Fields, columns: tuple[str, ...], password: NewPasswo
     return values
 
 
-def _set_members(db: Database, number: str, members: dict[str, dict[str, Any]]) -> None:
-    db.execute("DELETE FROM shared_line_members WHERE shared_line = ?", (number,))
+def _set_members(db: Database, key: ResourceKey, members: dict[str, dict[str, Any]]) -> None:
+    """A line's members, whole: each row names its line by number, and the table that
+    holds it (one members table for every kind with members)."""
+    number, held_by = key.number, table_for(key.kind).name
+    db.execute("DELETE FROM members WHERE line = ?", (number,))
     db.executemany(
-        "INSERT INTO shared_line_members (shared_line, extension, button, ring_delay) "
-        "VALUES (?, ?, ?, ?)",
-        [(number, extension, member["button"], member["ring_delay"])
+        "INSERT INTO members (line, line_held_by, extension, button, ring_delay) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [(number, held_by, extension, member["button"], member["ring_delay"])
          for extension, member in members.items()])
 
 
