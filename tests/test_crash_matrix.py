@@ -150,8 +150,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     portal_edit(before, "INSERT INTO users (extension, site, kind, name, package, devices) "
                         "VALUES ('1020', 'Main', 'user', 'Gil', 'Basic', '[\"1030\"]')")
     portal_edit(before, "INSERT INTO shared_lines (number, site) VALUES ('603', 'Main')")
-    portal_edit(before, "INSERT INTO members (line, extension) "
-                        "VALUES ('603', '1010')")
+    portal_edit(before, "INSERT INTO members (line, line_held_by, extension) "
+                        "VALUES ('603', 'shared_lines', '1010')")
     _write(sites, AFTER)
     baseline = root / "baseline.db"
     copy_tenant(before, baseline)

@@ -113,6 +113,12 @@ def test_a_member_row_names_its_line_and_goes_with_it(tmp_path: Path) -> None:
     line = ResourceKey("Main", Kind.SHARED_LINE, "3001")
     tenant.create(ResourceKey("Main", Kind.USER, "1001"), USER, None)
     tenant.create(line, {"members": {"1001": {"button": 1, "ring_delay": 0}}}, None)
+    with contextlib.closing(sqlite3.connect(tenant.path)) as db:
+        db.execute("PRAGMA foreign_keys = ON")
+        for held_by in ("users", "shared_lines"):  # a user is no line; 1001 is no line's
+            with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+                db.execute("INSERT INTO members (line, line_held_by, extension) "
+                           "VALUES ('1001', ?, '1001')", (held_by,))
     tenant.renumber(line, "3002")
     moved = ResourceKey("Main", Kind.SHARED_LINE, "3002")
     assert tenant.read_state().resources[moved]["members"] == {

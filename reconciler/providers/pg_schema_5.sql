@@ -187,11 +187,14 @@ BEGIN
     RETURN NEW;
 END $$;
 
--- Members of a line of any kind with members: the line named by its number (and the
--- table holding it, which must be one whose kind has members).
+-- Members of a line of any kind with members: the line named by its number, and the
+-- table holding it, which must be one whose kind has members (`member_lines`: a kind
+-- with members is a row here, not a change to a constraint).
+CREATE TABLE member_lines (held_by TEXT PRIMARY KEY);
+INSERT INTO member_lines (held_by) VALUES ('shared_lines');
 CREATE TABLE members (
     line         TEXT COLLATE "C" NOT NULL,
-    line_held_by TEXT NOT NULL DEFAULT 'shared_lines' CHECK (line_held_by IN ('shared_lines')),
+    line_held_by TEXT NOT NULL REFERENCES member_lines (held_by),
     -- Renumbering a user carries its memberships along, as the portal keeps them.
     extension    TEXT COLLATE "C" NOT NULL REFERENCES users (extension)
                  ON DELETE RESTRICT ON UPDATE CASCADE,
@@ -215,7 +218,8 @@ BEGIN
                    FROM information_schema.role_table_grants
                    WHERE table_schema = current_schema() AND table_name = 'shared_line_members'
                      AND grantee <> current_user LOOP
-        EXECUTE format('GRANT %s ON members, numbers TO %I', granted.privilege_type,
+        EXECUTE format('GRANT %s ON members, numbers, member_lines TO %I',
+                       granted.privilege_type,
                        granted.grantee);
     END LOOP;
 END $$;

@@ -81,11 +81,14 @@ BEGIN UPDATE numbers SET number = NEW.number WHERE number = OLD.number; END;
 CREATE TRIGGER shared_lines_number_out AFTER DELETE ON shared_lines
 BEGIN DELETE FROM numbers WHERE number = OLD.number; END;
 
--- Members of a line of any kind with members: the line named by its number (and the
--- table holding it, which must be one whose kind has members).
+-- Members of a line of any kind with members: the line named by its number, and the
+-- table holding it, which must be one whose kind has members (`member_lines`: a kind
+-- with members is a row here, not a change to a constraint).
+CREATE TABLE member_lines (held_by TEXT PRIMARY KEY);
+INSERT INTO member_lines (held_by) VALUES ('shared_lines');
 CREATE TABLE members (
     line         TEXT NOT NULL,
-    line_held_by TEXT NOT NULL DEFAULT 'shared_lines' CHECK (line_held_by IN ('shared_lines')),
+    line_held_by TEXT NOT NULL REFERENCES member_lines (held_by),
     -- Renumbering a user carries its memberships along, as the portal keeps them.
     extension    TEXT NOT NULL REFERENCES users (extension)
                  ON DELETE RESTRICT ON UPDATE CASCADE,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from schema.devices import in_portal_order
-from schema.kinds import describe
+from schema.kinds import describe, has_members
 from schema.state import (
     Fields,
     Kind,
@@ -50,22 +50,43 @@ LINE_COLUMNS = ("direct_dial_number", "autodial_digit", "forward_to_vm", "descri
 
 @dataclass(frozen=True, slots=True)
 class Table:
-    """How the file keeps one table of resources (which kinds use it: `schema.kinds`)."""
+    """How the tenant keeps one table of resources (which kinds use it: `schema.kinds`).
+    Every table's numbers are also rows of `numbers`, held_by its name, and the members
+    of its lines rows of `members` (schema 5)."""
 
     name: str
     id_column: str
+    #: the managed fields it stores, each a column of the same name
     columns: tuple[str, ...]
     #: several kinds share the table; a `kind` column tells them apart
     holds_kinds: bool
+    #: fields stored as 0 and 1, read back as false and true
+    booleans: tuple[str, ...] = ()
+    #: columns a copy of the tenant carries besides the fields (`COPIED`)
+    stored: tuple[str, ...] = ()
+
+    @property
+    def copied(self) -> tuple[str, ...]:
+        marks = ("managed", "uid", "renumbered_from")
+        return (self.id_column, "site", *(("kind",) if self.holds_kinds else ()),
+                *self.columns, *self.stored, *marks)
 
 
 TABLES = {table.name: table for table in (
-    Table("users", "extension", USER_COLUMNS, holds_kinds=True),
-    Table("shared_lines", "number", LINE_COLUMNS, holds_kinds=False))}
+    Table("users", "extension", USER_COLUMNS, holds_kinds=True,
+          stored=("devices", "password_hash", "password_from")),
+    Table("shared_lines", "number", LINE_COLUMNS, holds_kinds=False,
+          booleans=("forward_to_vm",)),
+)}
 
 
 def table_for(kind: Kind) -> Table:
     return TABLES[describe(kind).table]
+
+
+#: The kind a table of one kind holds.
+_KIND_OF_TABLE = {describe(kind).table: kind for kind in Kind
+                  if not TABLES[describe(kind).table].holds_kinds}
 
 
 _KIND_OF_VALUE = {kind.value: kind for kind in Kind}  # Kind(text) costs a microsecond a row
@@ -110,17 +131,31 @@ def read_state(connection: Database, schema_version: int = MEMBERS_SINCE) -> Ten
         f"SELECT {_MEMBERS_SOURCE[schema_version >= MEMBERS_SINCE]}"
     ):
         members.setdefault(line, {})[extension] = {"button": button, "ring_delay": delay}
-    columns = ", ".join(LINE_COLUMNS)
-    query = f"SELECT site, number, managed, uid, renumbered_from, {columns} FROM shared_lines"
-    for row in connection.execute(query):
-        fields = dict(zip(LINE_COLUMNS, row[5:], strict=True))
-        fields["forward_to_vm"] = bool(fields["forward_to_vm"])
-        fields["members"] = members.get(row[1], {})
-        _keep(state, by_uid, ResourceKey(row[0], Kind.SHARED_LINE, row[1]), fields, row[2:5])
+    for table in TABLES.values():
+        if not table.holds_kinds:
+            _read_one_kind(connection, table, members, state, by_uid)
     for uid, heading_for in connection.execute("SELECT uid, heading_for FROM parked"):
         if uid in by_uid:
             state.parked[by_uid[uid]] = heading_for
     return state
+
+
+def _read_one_kind(connection: Database, table: Table,
+                   members: dict[str, dict[str, dict[str, Any]]], state: TenantState,
+                   by_uid: dict[str, ResourceKey]) -> None:
+    """A table holding one kind (every table but users'), read as its fields say."""
+    kind = _KIND_OF_TABLE[table.name]
+    with_members = has_members(kind)
+    columns = ", ".join(table.columns)
+    query = (f"SELECT site, {table.id_column}, managed, uid, renumbered_from, {columns} "
+             f"FROM {table.name}")
+    for row in connection.execute(query):
+        fields = dict(zip(table.columns, row[5:], strict=True))
+        for name in table.booleans:
+            fields[name] = bool(fields[name])
+        if with_members:
+            fields["members"] = members.get(row[1], {})
+        _keep(state, by_uid, ResourceKey(row[0], kind, row[1]), fields, row[2:5])
 
 
 def _keep(state: TenantState, by_uid: dict[str, ResourceKey], key: ResourceKey,
@@ -171,20 +206,18 @@ def bookkeeping_problems(connection: Database) -> list[str]:
                  connection.execute("SELECT shared_lines_used, (SELECT count(*) FROM "
                                     "shared_lines) FROM tenant_facts WHERE shared_lines_used <> "
                                     "(SELECT count(*) FROM shared_lines)")]
+    every_uid = " UNION ALL ".join(f"SELECT uid FROM {name}" for name in TABLES)
     problems += [f"identity {uid} is held by two resources" for (uid,) in connection.execute(
-        "SELECT uid FROM (SELECT uid FROM users UNION ALL SELECT uid FROM shared_lines) AS ids "
-        "GROUP BY uid HAVING count(*) > 1")]
+        f"SELECT uid FROM ({every_uid}) AS ids GROUP BY uid HAVING count(*) > 1")]
+    held = " UNION ALL ".join(f"SELECT {t.id_column} AS number, '{t.name}' AS held_by "
+                              f"FROM {t.name}" for t in TABLES.values())
     problems += [f"number {number} is recorded as held by {held_by}, which does not hold it"
                  for number, held_by in connection.execute(
-                     "SELECT number, held_by FROM numbers n WHERE NOT EXISTS (SELECT 1 FROM "
-                     "users WHERE extension = n.number AND n.held_by = 'users') AND NOT EXISTS "
-                     "(SELECT 1 FROM shared_lines WHERE number = n.number "
-                     "AND n.held_by = 'shared_lines')")]
+                     f"SELECT number, held_by FROM numbers EXCEPT "
+                     f"SELECT number, held_by FROM ({held}) AS held")]
     problems += [f"number {number} is held but not recorded in the numbering plan"
                  for (number,) in connection.execute(
-                     "SELECT extension FROM users WHERE extension NOT IN (SELECT number FROM "
-                     "numbers) UNION ALL SELECT number FROM shared_lines WHERE number NOT IN "
-                     "(SELECT number FROM numbers)")]
+                     f"SELECT number FROM ({held}) AS held EXCEPT SELECT number FROM numbers")]
     if connection.execute("SELECT count(*) FROM tenant_identity").fetchone()[0] != 1:
         problems.append("the tenant does not record whose it is")
     if connection.execute("SELECT count(*) FROM apply_journal").fetchone()[0] == 0:
@@ -200,12 +233,7 @@ COPIED: dict[str, tuple[str, ...]] = {
     "tenant_facts": ("id", "platform_version", "platform_major", "shared_line_licences",
                      "shared_licensing"),
     "packages": ("name", "seats", "rank"),
-    "users": ("extension", "site", "kind", "name", "package", "portal_id", "email",
-              "direct_dial_number", "call_barring", "outgoing_caller_id", "group_member_type",
-              "aad_id", "devices", "mac", "password_hash", "password_rotation", "managed",
-              "uid", "renumbered_from", "password_from"),
-    "shared_lines": ("number", "site", "direct_dial_number", "autodial_digit", "forward_to_vm",
-                     "description", "managed", "uid", "renumbered_from"),
+    **{table.name: table.copied for table in TABLES.values()},
     "members": ("line", "line_held_by", "extension", "button", "ring_delay"),
     "apply_journal": ("id", "plan_checksum", "total_steps", "steps_done", "started_at",
                       "started_by"),

@@ -15,6 +15,7 @@ from reconciler.providers.tenant_tables import (
     COPIED,
     ChecksRowsInServer,
     Database,
+    Table,
     TenantDump,
     table_for,
 )
@@ -32,7 +33,7 @@ def create(db: Database, key: ResourceKey, fields: Fields, password: NewPassword
     # The identity is given here; the tenant's trigger gives one only to resources made
     # without it (by hand), and an extra UPDATE per create made apply 1.5x slower.
     values = {table.id_column: key.number, "site": key.site, "managed": 1,
-              "uid": uuid.uuid4().hex, **_column_values(fields, table.columns, password)}
+              "uid": uuid.uuid4().hex, **_column_values(fields, table, password)}
     if table.holds_kinds:
         values["kind"] = key.kind.value
     names = ", ".join(values)
@@ -45,7 +46,7 @@ def create(db: Database, key: ResourceKey, fields: Fields, password: NewPassword
 def update(db: Database, key: ResourceKey, fields: Fields, password: NewPassword | None,
            adopt: bool) -> None:
     table = table_for(key.kind)
-    values = _column_values(fields, table.columns, password)
+    values = _column_values(fields, table, password)
     if adopt:
         values["managed"] = 1
     if values:
@@ -165,11 +166,12 @@ def check_counts(db: Database) -> None:
         raise Refused(f"{lines} shared lines exist, more than {licences} licences")
 
 
-def _column_values(fields: Fields, columns: tuple[str, ...], password: NewPassword | None
+def _column_values(fields: Fields, table: Table, password: NewPassword | None
                    ) -> dict[str, Any]:
-    values = {name: fields[name] for name in columns if name in fields}
-    if "forward_to_vm" in values:
-        values["forward_to_vm"] = int(values["forward_to_vm"])
+    values = {name: fields[name] for name in table.columns if name in fields}
+    for name in table.booleans:
+        if name in values:
+            values[name] = int(values[name])
     if "devices" in fields:
         values["devices"] = json.dumps(fields["devices"])
     if password is not None:
