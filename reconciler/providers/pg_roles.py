@@ -14,8 +14,9 @@ from reconciler.runtime.redaction import redact_url
 
 
 def grants(connection: psycopg.Connection, schema_name: str, reader: str | None,
-           writer: str | None) -> list[sql.Composed]:
-    """The statements granting `reader` and `writer` the tenant in `schema_name`."""
+           writer: str | None, catalogue: bool = True) -> list[sql.Composed]:
+    """The statements granting `reader` and `writer` the tenant in `schema_name` (and,
+    with `catalogue`, what they need of the catalogue to find it)."""
     schema = sql.Identifier(schema_name)
     statements: list[sql.Composed] = []
     columns = [sql.Identifier(name) for (name,) in connection.execute(
@@ -26,17 +27,19 @@ def grants(connection: psycopg.Connection, schema_name: str, reader: str | None,
         if role is None:
             continue
         who = sql.Identifier(role)
-        statements += [
-            sql.SQL("GRANT USAGE ON SCHEMA reconciler TO {}").format(who),
-            sql.SQL("GRANT SELECT ON reconciler.tenants, reconciler.lock_holders TO {}"
-                    ).format(who),
-            sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, who),
-        ]
+        if catalogue:
+            statements += [
+                sql.SQL("GRANT USAGE ON SCHEMA reconciler TO {}").format(who),
+                sql.SQL("GRANT SELECT ON reconciler.tenants, reconciler.lock_holders TO {}"
+                        ).format(who)]
+            if writes:
+                statements += [
+                    sql.SQL("GRANT UPDATE ON reconciler.tenants TO {}").format(who),
+                    sql.SQL("GRANT INSERT, UPDATE, DELETE ON reconciler.lock_holders TO {}"
+                            ).format(who)]
+        statements.append(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, who))
         if writes:
             statements += [
-                sql.SQL("GRANT UPDATE ON reconciler.tenants TO {}").format(who),
-                sql.SQL("GRANT INSERT, UPDATE, DELETE ON reconciler.lock_holders TO {}"
-                        ).format(who),
                 sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} "
                         "TO {}").format(schema, who),
                 sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(
@@ -49,6 +52,32 @@ def grants(connection: psycopg.Connection, schema_name: str, reader: str | None,
                 sql.SQL("GRANT SELECT ({}) ON {}.users TO {}").format(
                     sql.SQL(", ").join(columns), schema, who)]
     return statements
+
+
+def granted(connection: psycopg.Connection, schema_name: str
+            ) -> tuple[list[str], list[str]]:
+    """The roles granted the tenant in `schema_name` (`tenant grant`): (readers,
+    writers). A writer may update its users; a reader reads its facts and may not."""
+    rows = connection.execute(
+        "SELECT grantee, bool_or(table_name = 'users' AND privilege_type = 'UPDATE'), "
+        "bool_or(table_name = 'tenant_facts' AND privilege_type = 'SELECT') "
+        "FROM information_schema.role_table_grants WHERE table_schema = %s "
+        "AND grantee <> current_user GROUP BY grantee ORDER BY grantee",
+        (schema_name,)).fetchall()
+    return ([role for role, writes, reads in rows if reads and not writes],
+            [role for role, writes, _ in rows if writes])
+
+
+def regranted(connection: psycopg.Connection, schema_name: str,
+              readers: list[str], writers: list[str]) -> None:
+    """Grant again what `granted` found, after a migration: tables and columns it added
+    are then theirs as the others are (a reader still plans, a writer still applies)."""
+    for role in readers:
+        for statement in grants(connection, schema_name, role, None, catalogue=False):
+            connection.execute(statement)
+    for role in writers:
+        for statement in grants(connection, schema_name, None, role, catalogue=False):
+            connection.execute(statement)
 
 
 def refuse_read_only(connection: psycopg.Connection,

@@ -9,7 +9,8 @@
 -- line by number, whatever kind the line is.
 --
 -- Run inside the tenant's own schema (search_path), in the one transaction that also
--- records version 5 in the catalogue.
+-- records version 5 in the catalogue; roles granted the tenant before are granted its
+-- new tables there too (`pg_roles.regranted`).
 
 CREATE TABLE numbers (
     number  TEXT COLLATE "C" PRIMARY KEY,
@@ -208,21 +209,6 @@ CREATE TABLE members (
 CREATE INDEX members_by_extension ON members (extension);
 INSERT INTO members (line, line_held_by, extension, button, ring_delay)
     SELECT shared_line, 'shared_lines', extension, button, ring_delay FROM shared_line_members;
--- Roles granted the tenant before (`reconcile tenant grant`) keep what they had on the
--- members' old table, on both new ones: a reader still plans, a writer still applies.
-DO $$
-DECLARE
-    granted RECORD;
-BEGIN
-    FOR granted IN SELECT DISTINCT grantee, privilege_type
-                   FROM information_schema.role_table_grants
-                   WHERE table_schema = current_schema() AND table_name = 'shared_line_members'
-                     AND grantee <> current_user LOOP
-        EXECUTE format('GRANT %s ON members, numbers, member_lines TO %I',
-                       granted.privilege_type,
-                       granted.grantee);
-    END LOOP;
-END $$;
 DROP TABLE shared_line_members;
 CREATE TRIGGER members_allowed BEFORE INSERT ON members
 FOR EACH ROW EXECUTE FUNCTION members_check();

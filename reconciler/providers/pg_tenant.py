@@ -140,8 +140,10 @@ class PostgresTenant:
             return None
 
         def migrate(db: PgDatabase) -> None:
+            readers, writers = pg_roles.granted(db.connection, schema)
             for script in pg_schemas.scripts_after(version):
                 db.connection.execute(script)
+            pg_roles.regranted(db.connection, schema, readers, writers)
             db.connection.execute("UPDATE reconciler.tenants SET schema_version = %s "
                                   "WHERE schema_name = %s", (pg_schemas.SCHEMA_VERSION, schema))
 
