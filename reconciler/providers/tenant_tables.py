@@ -64,6 +64,9 @@ class Table:
     booleans: tuple[str, ...] = ()
     #: columns a copy of the tenant carries besides the fields (`COPIED`)
     stored: tuple[str, ...] = ()
+    #: the schema version that made it: an older PostgreSQL tenant, read as it is, has
+    #: none of it (a new kind's table comes with a new version)
+    since: int = 3
 
     @property
     def copied(self) -> tuple[str, ...]:
@@ -132,7 +135,7 @@ def read_state(connection: Database, schema_version: int = MEMBERS_SINCE) -> Ten
     ):
         members.setdefault(line, {})[extension] = {"button": button, "ring_delay": delay}
     for table in TABLES.values():
-        if not table.holds_kinds:
+        if not table.holds_kinds and table.since <= schema_version:
             _read_one_kind(connection, table, members, state, by_uid)
     for uid, heading_for in connection.execute("SELECT uid, heading_for FROM parked"):
         if uid in by_uid:
@@ -248,7 +251,9 @@ def dump(connection: Database, schema_version: int = MEMBERS_SINCE) -> TenantDum
     sources = {} if schema_version >= MEMBERS_SINCE else {"members": (
         "shared_line, 'shared_lines', extension, button, ring_delay FROM shared_line_members "
         "ORDER BY shared_line")}
+    absent = {name for name, table in TABLES.items() if table.since > schema_version}
     return {table: [tuple(row) for row in connection.execute(
                 "SELECT " + sources.get(table, f"{', '.join(columns)} FROM {table} "
                                                f"ORDER BY {columns[0]}"))]
+            if table not in absent else []
             for table, columns in COPIED.items()}
