@@ -84,15 +84,16 @@ def test_earlier_tenants_end_in_the_same_shape_as_a_new_one(
 
 
 def test_a_number_is_held_once_by_one_constraint_not_by_triggers(tmp_path: Path) -> None:
-    """Without the triggers that give the portal's words, the primary key of `numbers`
-    still refuses a number held by another kind, in both directions and on renumbers."""
+    """Without the triggers on `numbers` (the portal's words, the prefix rule), its
+    primary key still refuses a number held by another kind, in both directions and on
+    renumbers."""
     tenant = SqliteTenant(tmp_path / "tenant.db")
     _new_tenant(tenant)
     tenant.create(ResourceKey("Main", Kind.USER, "1001"), USER, None)
     tenant.create(ResourceKey("Main", Kind.SHARED_LINE, "3001"), {}, None)
     with contextlib.closing(sqlite3.connect(tenant.path)) as db:
         for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND "
-                                  "name LIKE 'numbers_%_a_%'").fetchall():
+                                  "tbl_name = 'numbers'").fetchall():
             db.execute(f"DROP TRIGGER {name}")
         db.commit()
     for write in (lambda: tenant.create(ResourceKey("Main", Kind.SHARED_LINE, "1001"), {},
