@@ -210,3 +210,9 @@ def test_a_postgresql_tenant_of_schema_4_is_read_then_migrated_keeping_its_grant
     state = open_provider(url).read_state()
     assert state.resources[ResourceKey("Main", Kind.SHARED_LINE, "556")]["members"] == {
         "0901": {"button": 1, "ring_delay": 0}}
+
+
+def test_both_engines_are_at_one_schema_version(run: Run) -> None:
+    """`reconcile --version` names one tenant schema: both engines must be at it."""
+    assert pg_schemas.SCHEMA_VERSION == SCHEMA_VERSION
+    assert f"tenant schema {SCHEMA_VERSION}," in run("--version").stdout
