@@ -73,3 +73,14 @@ def test_many_customers_runs_both_ways() -> None:
          "--rounds", "1"], cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
     assert "one command / separate" in result.stdout
+
+
+def test_storage_schema_compares_two_checkouts() -> None:
+    """Run small, against this very checkout as the baseline."""
+    result = subprocess.run(
+        [sys.executable, "benchmarks/storage_schema.py", "--baseline", str(REPO),
+         "--numbers", "200", "--sites", "2", "--rounds", "1"],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    stages = [line.split()[:3] for line in result.stdout.splitlines()[2:]]
+    assert stages == [["sqlite", "create", "all"], ["sqlite", "renumber", "all"]]

@@ -5,6 +5,8 @@ to a file that is there."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import click
 
@@ -55,3 +57,15 @@ def test_architecture_names_every_module() -> None:
                for path in sorted((REPO / folder).rglob("*.py")) if path.name != "__init__.py"]
     unnamed = [str(path.relative_to(REPO)) for path in modules if path.stem not in text]
     assert unnamed == []
+
+
+def test_the_house_keeps_its_shape() -> None:
+    """Issue 22's limits, read from the figures ARCHITECTURE.md gives
+    (benchmarks/import_graph.py): at most 15 loose modules at the top of reconciler/,
+    no module over 400 lines, about 9 layers."""
+    result = subprocess.run([sys.executable, "benchmarks/import_graph.py"], cwd=REPO,
+                            capture_output=True, text=True, timeout=120, check=True)
+    figures = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()}
+    assert int(figures["loose"][0]) <= 15
+    assert figures["over"][1] == "0", figures["over"]
+    assert int(figures["layers"][0]) <= 10
