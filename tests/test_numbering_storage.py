@@ -166,6 +166,14 @@ def _schema_4_set_members(db: Database, key: ResourceKey,
          for extension, member in members.items()])
 
 
+def _schema_of(url: str) -> int | None:
+    tenant = open_provider(url)
+    try:
+        return tenant.schema_version()
+    finally:
+        tenant.close()
+
+
 def _as(url: str, role: str) -> str:
     return re.sub(r"//[^@/]*@", f"//{role}@", url, count=1)
 
@@ -189,19 +197,22 @@ def test_a_postgresql_tenant_of_schema_4_is_read_then_migrated_keeping_its_grant
                 admin.execute(f'CREATE ROLE "{role}" LOGIN')
         assert run("tenant", "grant", "--reader", reader, "--writer", writer,
                    "--tenant", url).exit_code == 0
-    tenant = open_provider(url)
-    assert tenant.schema_version() == 4
-    tenant.close()
+    assert _schema_of(url) == 4
     planned = run("plan", "--tenant", _as(url, reader), "--detailed-exitcode")
     assert planned.exit_code == 0, planned.output  # read as schema 4 keeps it
+    lines = example_sites / "Main" / "shared-lines.yaml"
+    lines.write_text(lines.read_text().replace(  # renumbered: its member goes with it
+        '  - number: "555"', '  - number: "556"\n    previous_number: "555"'))
+    early = run("apply", "--auto-approve", "--tenant", _as(url, writer))
+    assert early.exit_code == 1 and "the role that created the tenant migrates it, once " \
+        "(reconcile tenant migrate, with that role in the URL)" in early.stderr, early.output
+    assert _schema_of(url) == 4  # nothing was changed
     migrated = run("tenant", "migrate", "--tenant", url)
     assert f"migrated tenant schema 4 -> {pg_schemas.SCHEMA_VERSION}" in migrated.stdout, \
         migrated.output
     assert run("tenant", "check", "--tenant", url).exit_code == 0
-    assert run("plan", "--tenant", _as(url, reader), "--detailed-exitcode").exit_code == 0
-    lines = example_sites / "Main" / "shared-lines.yaml"
-    lines.write_text(lines.read_text().replace(  # renumbered: its member goes with it
-        '  - number: "555"', '  - number: "556"\n    previous_number: "555"'))
+    # The reader still plans (the renumber waits), the writer still applies.
+    assert run("plan", "--tenant", _as(url, reader), "--detailed-exitcode").exit_code == 2
     applied = run("apply", "--auto-approve", "--tenant", _as(url, writer))
     assert applied.exit_code == 0, applied.output
     assert "renumber shared_line 555" in applied.stdout

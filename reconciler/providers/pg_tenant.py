@@ -147,7 +147,16 @@ class PostgresTenant:
             db.connection.execute("UPDATE reconciler.tenants SET schema_version = %s "
                                   "WHERE schema_name = %s", (pg_schemas.SCHEMA_VERSION, schema))
 
-        self._run("migrate the tenant's schema", migrate)
+        try:
+            self._run("migrate the tenant's schema", migrate)
+        except TenantError as error:
+            if not isinstance(error.__cause__, psycopg.errors.InsufficientPrivilege):
+                raise
+            raise TenantError(
+                f"tenant {self.description} has schema {version}, and this tool writes "
+                f"{pg_schemas.SCHEMA_VERSION}: the role that created the tenant migrates it, "
+                "once (reconcile tenant migrate, with that role in the URL); this role may "
+                "only read and write its rows. Nothing was changed") from error
         self._found = None
         return f"migrated tenant schema {version} -> {pg_schemas.SCHEMA_VERSION}"
 
