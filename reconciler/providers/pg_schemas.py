@@ -11,7 +11,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from reconciler.providers import tenant_writes
+from reconciler.providers import pg_roles, tenant_writes
 from reconciler.providers.pg_database import PgDatabase
 from reconciler.providers.schema_scripts import read_script, versioned_scripts
 from reconciler.providers.tenant_tables import TenantDump
@@ -20,6 +20,18 @@ from reconciler.providers.tenant_tables import TenantDump
 #: latest is this tool's version.
 SCRIPTS = versioned_scripts("pg_schema_")
 SCHEMA_VERSION = max(SCRIPTS)
+
+
+def migrate(connection: psycopg.Connection, schema: str, version: int) -> None:
+    """Take the tenant in `schema` from `version` to SCHEMA_VERSION, in the caller's
+    transaction: the scripts, then what they added granted to the roles granted the
+    tenant before (`pg_roles`), then the new version in the catalogue."""
+    readers, writers = pg_roles.granted(connection, schema)
+    for script in scripts_after(version):
+        connection.execute(script)
+    pg_roles.regranted(connection, schema, readers, writers)
+    connection.execute("UPDATE reconciler.tenants SET schema_version = %s "
+                       "WHERE schema_name = %s", (SCHEMA_VERSION, schema))
 
 
 def scripts_after(version: int) -> list[bytes]:

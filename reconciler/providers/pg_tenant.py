@@ -139,16 +139,9 @@ class PostgresTenant:
         if version >= pg_schemas.SCHEMA_VERSION:
             return None
 
-        def migrate(db: PgDatabase) -> None:
-            readers, writers = pg_roles.granted(db.connection, schema)
-            for script in pg_schemas.scripts_after(version):
-                db.connection.execute(script)
-            pg_roles.regranted(db.connection, schema, readers, writers)
-            db.connection.execute("UPDATE reconciler.tenants SET schema_version = %s "
-                                  "WHERE schema_name = %s", (pg_schemas.SCHEMA_VERSION, schema))
-
         try:
-            self._run("migrate the tenant's schema", migrate)
+            self._run("migrate the tenant's schema",
+                      lambda db: pg_schemas.migrate(db.connection, schema, version))
         except TenantError as error:
             if not isinstance(error.__cause__, psycopg.errors.InsufficientPrivilege):
                 raise
