@@ -179,7 +179,7 @@ def _as(url: str, role: str) -> str:
 
 
 def test_a_postgresql_tenant_of_schema_4_is_read_then_migrated_keeping_its_grants(
-        run: Run, example_sites: Path, postgres_server: str,
+        run: Run, example_sites: Path, postgres_server: str, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Made by schema 4's own script; planned as it is by this tool (read, never
     migrated by a plan); migrated in one transaction; the roles granted it before
@@ -200,6 +200,11 @@ def test_a_postgresql_tenant_of_schema_4_is_read_then_migrated_keeping_its_grant
     assert _schema_of(url) == 4
     planned = run("plan", "--tenant", _as(url, reader), "--detailed-exitcode")
     assert planned.exit_code == 0, planned.output  # read as schema 4 keeps it
+    copy = tmp_path / "copy.db"  # copied out as it is, into this tool's schema
+    copied = run("tenant", "copy", url, f"sqlite:///{copy}")
+    assert copied.exit_code == 0, copied.output
+    assert _numbers(copy) == _resources(copy) and run(
+        "plan", "--tenant", f"sqlite:///{copy}", "--detailed-exitcode").exit_code == 0
     lines = example_sites / "Main" / "shared-lines.yaml"
     lines.write_text(lines.read_text().replace(  # renumbered: its member goes with it
         '  - number: "555"', '  - number: "556"\n    previous_number: "555"'))
