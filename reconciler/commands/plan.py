@@ -17,19 +17,17 @@ from reconciler.commands.options import (
     tenant_option,
     tenant_url,
 )
+from reconciler.commands.plan_outputs import emit, outputs_of
 from reconciler.commands.reporting import (
     EXIT_CHANGES,
     EXIT_OK,
     FORMATS,
     PLANNED,
-    render,
     report_cache,
     warn,
 )
 from reconciler.loading.site_file_cache import open_cache
 from reconciler.loading.speedups import Speedups
-from reconciler.output.job_summaries import append_summary, summary_path
-from reconciler.output.saved_plans import write_plan_file
 from reconciler.plans.serializing import plan_document
 from reconciler.plans.site_filtering import SiteFilter
 from reconciler.providers import open_provider
@@ -84,6 +82,7 @@ def plan(config_dirs: tuple[Path, ...], changed_since: str | None, tenant: str |
     secret_prefix = many_customers.prefix_for_one(config_dir, secret_prefix)
     if out_file is not None:
         out_file = Path(str(many_customers.for_one(config_dir, str(out_file))))
+    outputs = outputs_of(output_format, out_file, summary_file)
     provider = open_provider(tenant_url(tenant))
     cache, note = open_cache(config_dir, enabled=not no_cache)
     try:
@@ -94,20 +93,7 @@ def plan(config_dirs: tuple[Path, ...], changed_since: str | None, tenant: str |
             report_cache(cache, note, verbose)
         warn(planned.config)
         document = plan_document(planned.plan, planned.config.digest, planned.checksum)
-        if output_format == UPLOAD_FORMAT:
-            from reconciler.commands.list_download import upload_file
-
-            upload_file(planned, provider, out_file, secret_prefix)
-        else:
-            if out_file is not None:
-                write_plan_file(out_file, document)
-            click.echo(render(planned, provider, output_format, document), nl=False)
-        summary = summary_path(summary_file)
-        if summary is not None:
-            markdown = render(planned, provider, "markdown", document)
-            if append_summary(summary, markdown, len(planned.plan.changes)):
-                click.echo(f"note: the plan was cut to fit the job summary {summary}",
-                           err=True)
+        emit(outputs, planned, provider, document, secret_prefix)
         click.get_current_context().meta[PLANNED] = planned
     finally:
         provider.close()
