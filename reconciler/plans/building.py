@@ -27,13 +27,9 @@ from schema.settings import declared_facts
 from schema.state import TenantState
 
 
-def build_plan(config: TenantConfig, live: TenantState,
-               chosen: SiteFilter = EVERY_SITE) -> Plan:
-    """Plan the changes; raise ConfigError if the config cannot apply to this tenant.
-
-    With a site filter, only changes to the chosen sites are planned; rules are still
-    checked on the whole tenant.
-    """
+def checked_transition(config: TenantConfig, live: TenantState) -> Transition:
+    """The tenant as it is and as the config wants it, once the rules that need the
+    tenant hold (raise ConfigError if not): what every phase reads."""
     renumbering = plan_renumbering(config, live)
     desired = {declared.key: declared for declared in config.declared}
     leftovers = sort_leftovers(config, live, set(desired) - renumbering.leavers,
@@ -41,7 +37,19 @@ def build_plan(config: TenantConfig, live: TenantState,
     problems = check_against_live(config, live, renumbering, leftovers)
     if problems:
         raise ConfigError(problems)
-    every_change = in_phases(Transition(config, live, renumbering, leftovers, desired))
+    return Transition(config, live, renumbering, leftovers, desired)
+
+
+def build_plan(config: TenantConfig, live: TenantState,
+               chosen: SiteFilter = EVERY_SITE) -> Plan:
+    """Plan the changes; raise ConfigError if the config cannot apply to this tenant.
+
+    With a site filter, only changes to the chosen sites are planned; rules are still
+    checked on the whole tenant.
+    """
+    transition = checked_transition(config, live)
+    leftovers = transition.leftovers
+    every_change = in_phases(transition)
     problems = edits_of_ignored(every_change, config)
     if problems:
         raise ConfigError(problems)
