@@ -53,14 +53,15 @@ class Planned:
 
 def plan_run(config_dir: Path, provider: Provider, chosen: SiteFilter = EVERY_SITE,
              secret_prefix: str | None = None,
-             speedups: Speedups = DEFAULT) -> Planned:
+             speedups: Speedups = DEFAULT, state: TenantState | None = None) -> Planned:
     """`speedups`: the events loader and the cache of validated site files from earlier
     runs (plans only: apply reads the files themselves, so what it writes never
-    depends on anything but them). The
-    config's problems, the cross-object rules' included, come before anything the
-    provider says."""
+    depends on anything but them). `state`: the tenant as this run read it already
+    (import planning the tree it wrote from it), else it is read now. The config's
+    problems, the cross-object rules' included, come before anything the provider
+    says."""
     config = loaded(config_dir, provider, chosen, secret_prefix, speedups)
-    return plan_config(config, config_dir, provider, chosen)
+    return plan_config(config, config_dir, provider, chosen, state)
 
 
 def loaded(config_dir: Path, provider: Provider, chosen: SiteFilter = EVERY_SITE,
@@ -82,10 +83,13 @@ def _bind(provider: Provider, config: TenantConfig) -> None:
 
 
 def plan_config(config: TenantConfig, config_dir: Path, provider: Provider,
-                chosen: SiteFilter = EVERY_SITE) -> Planned:
-    """Read the tenant (one snapshot), check it is this config's, and plan."""
+                chosen: SiteFilter = EVERY_SITE, state: TenantState | None = None
+                ) -> Planned:
+    """Read the tenant (one snapshot; `state`: the one this run read already), check
+    it is this config's, and plan."""
     with bulk_phase():
-        state = provider.read_state()
+        if state is None:
+            state = provider.read_state()
         check_site_names(chosen, site_folders(config_dir) | {key.site for key in state.resources})
         # Whether the tenant exists is asked only of one that records no owner.
         ensure_same_tenant(config, state, provider.description,

@@ -57,3 +57,19 @@ def name_tenant(sites: Path, name: str) -> None:
     tenant_yaml = sites / "tenant.yaml"
     tenant_yaml.write_text(re.sub(r"(?m)^tenant: .*$", f"tenant: {name}",
                                   tenant_yaml.read_text()))
+
+
+def as_role(url: str, role: str) -> str:
+    """The same tenant URL, reached as another PostgreSQL role."""
+    return re.sub(r"//[^@/]*@", f"//{role}@", url, count=1)
+
+
+def schema_version_of(url: str) -> int | None:
+    """The tenant's schema version, as its provider reads it (None: no tenant)."""
+    from reconciler.providers import open_provider
+
+    tenant = open_provider(url)
+    try:
+        return tenant.schema_version()
+    finally:
+        tenant.close()

@@ -6,7 +6,6 @@ written by earlier versions are read as they are and migrated whole."""
 from __future__ import annotations
 
 import contextlib
-import re
 import shutil
 import sqlite3
 import uuid
@@ -23,6 +22,7 @@ from reconciler.runtime.errors import TenantError
 from schema.state import Kind, ResourceKey
 from tests.conftest import Run
 from tests.postgres_server import tenant_url
+from tests.tenant_helpers import as_role, schema_version_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tenants"
 USER = {"name": "Ann", "package": "Basic", "devices": ["1030"]}
@@ -166,18 +166,6 @@ def _schema_4_set_members(db: Database, key: ResourceKey,
          for extension, member in members.items()])
 
 
-def _schema_of(url: str) -> int | None:
-    tenant = open_provider(url)
-    try:
-        return tenant.schema_version()
-    finally:
-        tenant.close()
-
-
-def _as(url: str, role: str) -> str:
-    return re.sub(r"//[^@/]*@", f"//{role}@", url, count=1)
-
-
 def test_a_postgresql_tenant_of_schema_4_is_read_then_migrated_keeping_its_grants(
         run: Run, example_sites: Path, postgres_server: str, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -197,8 +185,8 @@ def test_a_postgresql_tenant_of_schema_4_is_read_then_migrated_keeping_its_grant
                 admin.execute(f'CREATE ROLE "{role}" LOGIN')
         assert run("tenant", "grant", "--reader", reader, "--writer", writer,
                    "--tenant", url).exit_code == 0
-    assert _schema_of(url) == 4
-    planned = run("plan", "--tenant", _as(url, reader), "--detailed-exitcode")
+    assert schema_version_of(url) == 4
+    planned = run("plan", "--tenant", as_role(url, reader), "--detailed-exitcode")
     assert planned.exit_code == 0, planned.output  # read as schema 4 keeps it
     copy = tmp_path / "copy.db"  # copied out as it is, into this tool's schema
     copied = run("tenant", "copy", url, f"sqlite:///{copy}")
@@ -208,20 +196,20 @@ def test_a_postgresql_tenant_of_schema_4_is_read_then_migrated_keeping_its_grant
     lines = example_sites / "Main" / "shared-lines.yaml"
     lines.write_text(lines.read_text().replace(  # renumbered: its member goes with it
         '  - number: "555"', '  - number: "556"\n    previous_number: "555"'))
-    early = run("apply", "--auto-approve", "--tenant", _as(url, writer))
+    early = run("apply", "--auto-approve", "--tenant", as_role(url, writer))
     assert early.exit_code == 1 and "the role that created the tenant migrates it, once " \
         "(reconcile tenant migrate, with that role in the URL)" in early.stderr, early.output
-    assert _schema_of(url) == 4  # nothing was changed
+    assert schema_version_of(url) == 4  # nothing was changed
     migrated = run("tenant", "migrate", "--tenant", url)
     assert f"migrated tenant schema 4 -> {pg_schemas.SCHEMA_VERSION}" in migrated.stdout, \
         migrated.output
     assert run("tenant", "check", "--tenant", url).exit_code == 0
     # The reader still plans (the renumber waits), the writer still applies.
-    assert run("plan", "--tenant", _as(url, reader), "--detailed-exitcode").exit_code == 2
-    applied = run("apply", "--auto-approve", "--tenant", _as(url, writer))
+    assert run("plan", "--tenant", as_role(url, reader), "--detailed-exitcode").exit_code == 2
+    applied = run("apply", "--auto-approve", "--tenant", as_role(url, writer))
     assert applied.exit_code == 0, applied.output
     assert "renumber shared_line 555" in applied.stdout
-    assert run("plan", "--tenant", _as(url, reader), "--detailed-exitcode").exit_code == 0
+    assert run("plan", "--tenant", as_role(url, reader), "--detailed-exitcode").exit_code == 0
     assert run("tenant", "check", "--tenant", url).exit_code == 0
     state = open_provider(url).read_state()
     assert state.resources[ResourceKey("Main", Kind.SHARED_LINE, "556")]["members"] == {
@@ -232,3 +220,23 @@ def test_both_engines_are_at_one_schema_version(run: Run) -> None:
     """`reconcile --version` names one tenant schema: both engines must be at it."""
     assert pg_schemas.SCHEMA_VERSION == SCHEMA_VERSION
     assert f"tenant schema {SCHEMA_VERSION}," in run("--version").stdout
+
+
+def test_a_tenant_older_than_a_kinds_table_is_read_and_copied_without_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new kind's table comes with a new schema version (`Table.since`): a tenant of
+    an older version, read as it is (PostgreSQL's), is never asked for it."""
+    from reconciler.providers import tenant_tables
+
+    tenant = SqliteTenant(tmp_path / "tenant.db")
+    _new_tenant(tenant)
+    tenant.create(ResourceKey("Main", Kind.USER, "1001"), USER, None)
+    later = tenant_tables.Table("later_groups", "number", ("description",),
+                                holds_kinds=False, since=SCHEMA_VERSION + 1)
+    monkeypatch.setitem(tenant_tables.TABLES, later.name, later)
+    monkeypatch.setitem(tenant_tables.COPIED, later.name, later.copied)
+    with contextlib.closing(sqlite3.connect(tenant.path)) as db:
+        state = tenant_tables.read_state(db, SCHEMA_VERSION)
+        rows = tenant_tables.dump(db, SCHEMA_VERSION)
+    assert list(state.resources) == [ResourceKey("Main", Kind.USER, "1001")]
+    assert rows["later_groups"] == [] and len(rows["users"]) == 1

@@ -18,13 +18,9 @@ from tests.ci_runner import run_job
 from tests.conftest import Run
 from tests.fake_forges import FakeGitHub
 from tests.postgres_server import tenant_url
-from tests.tenant_helpers import name_tenant
+from tests.tenant_helpers import as_role, name_tenant
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "examples" / "ci" / "github"
-
-
-def _as(url: str, role: str) -> str:
-    return re.sub(r"//[^@/]*@", f"//{role}@", url, count=1)
 
 
 @pytest.fixture
@@ -57,17 +53,17 @@ def two_tenants(run: Run, example_sites: Path, postgres_server: str
 def test_the_reader_plans_its_tenant_and_nothing_more(run: Run, two_tenants: tuple[
         str, str, str, str]) -> None:
     acme, globex, reader, _ = two_tenants
-    plan = run("plan", "--detailed-exitcode", "--tenant", _as(acme, reader),
+    plan = run("plan", "--detailed-exitcode", "--tenant", as_role(acme, reader),
                env={"RECONCILER_PW_0997": "Secret-0997x"})
     assert plan.exit_code == 0, plan.output  # a plan needs nothing it was not granted
-    other = run("plan", "--tenant", _as(globex, reader))
+    other = run("plan", "--tenant", as_role(globex, reader))
     assert other.exit_code == 1 and "Traceback" not in other.output
     assert f"role {reader} may not read tenant 'globex" in other.stderr
     schema = psycopg.connect(acme.split("?")[0]).execute(
         "SELECT schema_name FROM reconciler.tenants WHERE key = %s",
         (acme.rsplit("tenant=", 1)[1],)).fetchone()
     assert schema is not None
-    with psycopg.connect(_as(acme, reader).split("?")[0]) as connection:
+    with psycopg.connect(as_role(acme, reader).split("?")[0]) as connection:
         names = connection.execute(f'SELECT name FROM "{schema[0]}".users').fetchall()
         assert ("0997",) in names
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -79,7 +75,7 @@ def test_the_readers_apply_is_refused_in_words_that_say_so(
     acme, _, reader, _ = two_tenants
     users = example_sites / "Main" / "users.yaml"
     users.write_text(users.read_text().replace("name: test vqm", 'name: "Reception"', 1))
-    refused = run("apply", "--auto-approve", "--tenant", _as(acme, reader),
+    refused = run("apply", "--auto-approve", "--tenant", as_role(acme, reader),
                   env={"RECONCILER_PW_0997": "Secret-0997x"})
     assert refused.exit_code == 1
     assert f"role {reader} may only read here: it cannot write tenant" in refused.stderr
@@ -92,12 +88,12 @@ def test_the_writer_applies_its_tenant_only(run: Run, example_sites: Path, two_t
     users = example_sites / "Main" / "users.yaml"
     users.write_text(users.read_text().replace("name: test vqm", 'name: "Reception"', 1))
     env = {"RECONCILER_PW_0997": "Secret-0997x"}
-    applied = run("apply", "--auto-approve", "--tenant", _as(acme, writer), env=env)
+    applied = run("apply", "--auto-approve", "--tenant", as_role(acme, writer), env=env)
     assert applied.exit_code == 0, applied.output
-    assert run("plan", "--detailed-exitcode", "--tenant", _as(acme, writer),
+    assert run("plan", "--detailed-exitcode", "--tenant", as_role(acme, writer),
                env=env).exit_code == 0
     name_tenant(example_sites, "Globex")
-    other = run("apply", "--auto-approve", "--tenant", _as(globex, writer), env=env)
+    other = run("apply", "--auto-approve", "--tenant", as_role(globex, writer), env=env)
     assert other.exit_code == 1 and f"role {writer} may not read tenant 'globex" in \
         other.stderr
 

@@ -14,7 +14,7 @@ from reconciler.providers import open_provider
 from tests.conftest import Run
 from tests.postgres_server import tenant_url
 from tests.processes import reconcile, start
-from tests.tenant_helpers import name_tenant
+from tests.tenant_helpers import name_tenant, schema_version_of
 
 
 def _stopped(process: subprocess.Popen[str]) -> None:
@@ -165,14 +165,6 @@ def test_a_killed_apply_resumes_from_its_journal(example_sites: Path, tmp_path: 
     tenant.close()
 
 
-def _version_in_catalogue(url: str) -> int:
-    tenant = open_provider(url)
-    version = tenant.schema_version()
-    tenant.close()
-    assert version is not None
-    return version
-
-
 def test_a_newer_tool_migrates_in_one_transaction_and_an_older_one_refuses(
         run: Run, example_sites: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from reconciler.providers import pg_schemas
@@ -195,12 +187,12 @@ def test_a_newer_tool_migrates_in_one_transaction_and_an_older_one_refuses(
         "note" in dry.stdout
     failed = run("tenant", "migrate", "--tenant", url)
     assert failed.exit_code == 1
-    assert _version_in_catalogue(url) == current  # all or nothing: the ALTER rolled back too
+    assert schema_version_of(url) == current  # all or nothing: the ALTER rolled back too
     scripts[newer] = b"ALTER TABLE users ADD COLUMN note TEXT;"
     migrated = run("tenant", "migrate", "--tenant", url)
     assert migrated.exit_code == 0, migrated.stderr
     assert f"migrated tenant schema {current} -> {newer}" in migrated.stdout
-    assert _version_in_catalogue(url) == newer
+    assert schema_version_of(url) == newer
     assert run("plan", "--detailed-exitcode", "--tenant", url).exit_code == 0
     # The older tool refuses the newer tenant, and says what to upgrade.
     monkeypatch.undo()

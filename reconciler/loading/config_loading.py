@@ -103,9 +103,8 @@ def load_config(config_dir: Path, secret_prefix: str | None = None,
         if len(declared) == before and len(problems) == problems_before \
                 and file not in reading.settings_files:
             warnings.append(_empty_file_warning(file))
-    site_of = {_shown(file): site for site, file in tree.site_files}
     if settings is None or settings_source is None:
-        raise ConfigError(_in_their_sites(problems, site_of))
+        raise ConfigError(_in_their_sites(problems, tree))
     warnings = sorted_problems([*warnings, *reading.warnings])
     config = TenantConfig(settings, settings_source, declared, reading.sites, reading.digest(),
                           reading.unparsed_numbers, prefix, dict(files), warnings)
@@ -113,13 +112,14 @@ def load_config(config_dir: Path, secret_prefix: str | None = None,
     if not tree.problems:
         speedups.whole_tree_read()
     if problems:
-        raise ConfigError(_in_their_sites(problems, site_of), config)
+        raise ConfigError(_in_their_sites(problems, tree), config)
     return config
 
 
-def _in_their_sites(problems: list[Problem], site_of: dict[str, str]) -> list[Problem]:
+def _in_their_sites(problems: list[Problem], tree: config_tree.ConfigTree) -> list[Problem]:
     """Sorted, each carrying its site: the site of the file it is in, as the walk found
     it (the tree's own problems carry theirs already; tenant.yaml's concern all)."""
+    site_of = {_shown(file): site for site, file in tree.site_files}
     return sorted_problems([problem if problem.site is not None
                             else problem.in_site(site_of.get(problem.location.path))
                             for problem in problems])

@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 
 from reconciler.providers import refusals
+from reconciler.providers.tenant_tables import TABLES
 
 _CURSOR_NAMES = count()
 # psycopg logs the aborted pipeline a refused step leaves; the refusal itself reaches
@@ -77,6 +78,11 @@ def snapshot(connection: psycopg.Connection) -> Iterator[None]:
         yield
 
 
+#: The primary key's column of each table a step inserts into (PostgreSQL names only
+#: the constraint, `<table>_pkey`).
+_KEY_COLUMNS = {"numbers": "number", **{t.name: t.id_column for t in TABLES.values()}}
+
+
 def as_sqlite_words(error: psycopg.Error) -> str:
     """The engine's refusal as `refusals` reads it (the embedded tenant's words)."""
     diag = error.diag
@@ -86,8 +92,7 @@ def as_sqlite_words(error: psycopg.Error) -> str:
         constraint = diag.constraint_name or ""
         column = constraint.removeprefix(f"{diag.table_name}_").removesuffix("_key")
         if constraint.endswith("_pkey"):
-            column = {"users": "extension", "shared_lines": "number",
-                      "numbers": "number"}.get(diag.table_name, "id")
+            column = _KEY_COLUMNS.get(diag.table_name, "id")
         return f"UNIQUE constraint failed: {diag.table_name}.{column}"
     if isinstance(error, psycopg.errors.CheckViolation) and diag.table_name:
         # "users_mac_check": the column's name. PostgreSQL names the two table-wide

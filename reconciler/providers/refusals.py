@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from reconciler.providers.tenant_tables import Database
+from reconciler.providers.tenant_tables import TABLES, Database
 from schema.fields import Button, RingDelay
 from schema.state import Fields, ResourceKey
 
@@ -37,10 +37,10 @@ _LIMITS = {
 #: whose value validate would refuse too are named.
 _MEMBER_OPTIONS: dict[str, Any] = {"button": Button | None, "ring_delay": RingDelay}
 _IDENTIFIER = re.compile(r"[a-z_]+")
-_MEANINGS = {
-    "UNIQUE constraint failed: users.extension": "the extension is already taken",
-    "UNIQUE constraint failed: shared_lines.number": "the number is already taken",
-}
+#: A number taken twice in its own kind's table (another kind's: the `numbers` table's
+#: triggers say which kind holds it).
+_MEANINGS = {f"UNIQUE constraint failed: {table.name}.{table.id_column}":
+             f"the {table.id_column} is already taken" for table in TABLES.values()}
 
 
 def explain(message: str, db: Database, key: ResourceKey | None, fields: Fields) -> str:

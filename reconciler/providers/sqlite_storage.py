@@ -55,7 +55,7 @@ class Contents:
     @property
     def behind(self) -> bool:
         """Older than this tool writes: read through a migrated copy, migrated by apply."""
-        return self.version is not None and (self.version < SCHEMA_VERSION or self.lacks_late_4)
+        return self.version is not None and self.version < SCHEMA_VERSION
 
 
 #: Files SQLite opens beside the tenant by name, following links: a link planted there
@@ -221,7 +221,8 @@ def migrated_copy(connection: sqlite3.Connection) -> sqlite3.Connection:
 
 def migration_statements(version: int, lacks_late_4: bool = False) -> list[str]:
     """What `migrate` runs on a tenant of `version` (also for `tenant migrate --dry-run`):
-    each script newer than it, then schema 4's later columns where they are missing."""
+    each script newer than it, schema 4's later columns right after schema 4 (or first,
+    on a version-4 tenant of schema 4's first release, which lacks them)."""
     scripts = [_LATE_4] if version == 4 and lacks_late_4 else []
     for target, script in _SCRIPTS.items():
         if target > version:

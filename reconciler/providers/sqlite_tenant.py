@@ -233,6 +233,4 @@ class SqliteTenant:
 
 
 def _migrated(contents: sqlite_storage.Contents) -> str:
-    if contents.version == SCHEMA_VERSION:  # schema 4 of its first release
-        return f"brought tenant schema {SCHEMA_VERSION} up to date (columns added since)"
     return f"migrated tenant schema {contents.version} -> {SCHEMA_VERSION}"

@@ -99,10 +99,16 @@ _KIND_OF_VALUE = {kind.value: kind for kind in Kind}  # Kind(text) costs a micro
 #: every number is in `numbers` (sqlite_schema_5.sql, pg_schema_5.sql). A PostgreSQL
 #: tenant is read as it is until it is migrated (an SQLite one, through a migrated copy).
 MEMBERS_SINCE = 5
-_MEMBERS_SOURCE = {
-    True: "line, extension, button, ring_delay FROM members",
-    False: "shared_line, extension, button, ring_delay FROM shared_line_members",
-}
+MEMBER_COLUMNS = ("line", "line_held_by", "extension", "button", "ring_delay")
+
+
+def _members_of(schema_version: int) -> str:
+    """The members' rows, in this version's shape, from a tenant of `schema_version`
+    (before 5: shared lines' members only, in a table of their own)."""
+    if schema_version >= MEMBERS_SINCE:
+        return f"SELECT {', '.join(MEMBER_COLUMNS)} FROM members"
+    return ("SELECT shared_line, 'shared_lines', extension, button, ring_delay "
+            "FROM shared_line_members")
 
 
 def read_state(connection: Database, schema_version: int = MEMBERS_SINCE) -> TenantState:
@@ -130,9 +136,7 @@ def read_state(connection: Database, schema_version: int = MEMBERS_SINCE) -> Ten
         if row[7] is not None:
             state.password_from[key] = row[7]
     members: dict[str, dict[str, dict[str, Any]]] = {}
-    for line, extension, button, delay in connection.execute(
-        f"SELECT {_MEMBERS_SOURCE[schema_version >= MEMBERS_SINCE]}"
-    ):
+    for line, _, extension, button, delay in connection.execute(_members_of(schema_version)):
         members.setdefault(line, {})[extension] = {"button": button, "ring_delay": delay}
     for table in TABLES.values():
         if not table.holds_kinds and table.since <= schema_version:
@@ -237,7 +241,7 @@ COPIED: dict[str, tuple[str, ...]] = {
                      "shared_licensing"),
     "packages": ("name", "seats", "rank"),
     **{table.name: table.copied for table in TABLES.values()},
-    "members": ("line", "line_held_by", "extension", "button", "ring_delay"),
+    "members": MEMBER_COLUMNS,
     "apply_journal": ("id", "plan_checksum", "total_steps", "steps_done", "started_at",
                       "started_by"),
     "parked": ("uid", "heading_for"),
@@ -248,12 +252,14 @@ TenantDump = dict[str, list[tuple[Any, ...]]]
 def dump(connection: Database, schema_version: int = MEMBERS_SINCE) -> TenantDump:
     """Every row a copy needs, password hashes and identities included, in this
     version's shape whatever the tenant's own (`numbers` is the tenant's to fill)."""
-    sources = {} if schema_version >= MEMBERS_SINCE else {"members": (
-        "shared_line, 'shared_lines', extension, button, ring_delay FROM shared_line_members "
-        "ORDER BY shared_line")}
     absent = {name for name, table in TABLES.items() if table.since > schema_version}
-    return {table: [tuple(row) for row in connection.execute(
-                "SELECT " + sources.get(table, f"{', '.join(columns)} FROM {table} "
-                                               f"ORDER BY {columns[0]}"))]
-            if table not in absent else []
-            for table, columns in COPIED.items()}
+
+    def rows(table: str, columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        if table in absent:
+            return []
+        query = (_members_of(schema_version) if table == "members" else
+                 f"SELECT {', '.join(columns)} FROM {table}")
+        query += " ORDER BY 1"
+        return [tuple(row) for row in connection.execute(query)]
+
+    return {table: rows(table, columns) for table, columns in COPIED.items()}

@@ -69,10 +69,10 @@ def update_run(provider: Provider, state: TenantState, out: Path, chosen: SiteFi
         try:
             editing.facts()
             editing.write()
-            planned = plan_run(staging, provider, chosen, secret_prefix)
+            planned = plan_run(staging, provider, chosen, secret_prefix, state=state)
             editing.changes(planned.plan)
             editing.write()
-            checked = plan_run(staging, provider, chosen, secret_prefix)
+            checked = plan_run(staging, provider, chosen, secret_prefix, state=state)
         except ConfigError as error:
             # Said of the tree itself: the staging copy's paths are the tree's.
             shown = config_tree.shown(staging)

@@ -65,7 +65,7 @@ def import_run(provider: Provider, request: ImportRequest,
     except ValueError as error:
         raise ReconcilerError(f"cannot import {provider.description}: {error}") from error
     _write_in_place(request.out, tree.files, chosen, request.force)
-    planned = plan_run(request.out, provider, chosen, request.secret_prefix)
+    planned = plan_run(request.out, provider, chosen, request.secret_prefix, state=state)
     ensure_only_adoptions(planned.plan, "the imported tree")
     adopted = adopt_if_asked(provider, request, planned, show)
     return Imported(tuple(sorted(tree.files)), len(tree.resources), tree.sites,
