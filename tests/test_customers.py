@@ -167,6 +167,26 @@ def test_only_the_customers_a_change_touched(run: Run, customers: Path,
     assert bad.exit_code == 1 and "--changed-since takes a ref of this repository" in bad.stderr
 
 
+def test_a_file_moved_between_customers_changes_both_and_names_match_whole(
+        run: Run, customers: Path, tmp_path: Path) -> None:
+    """Both sides of a rename are a change (git pairs them as one rename otherwise), and
+    `acme` is not changed by a file of `acme-old`, whose name it starts."""
+    shutil.copytree(EXAMPLE_SITES, customers / "acme-old")
+    _git("init", "--quiet", "-b", "main", cwd=tmp_path)
+    _git("add", "customers", cwd=tmp_path)
+    _git("commit", "--quiet", "-m", "base", cwd=tmp_path)
+    _git("mv", "customers/globex/Main/users.yaml", "customers/acme-old/Main/more.yaml",
+         cwd=tmp_path)
+    _git("commit", "--quiet", "-m", "move", cwd=tmp_path)
+    dirs = [str(customers / name) for name in ("acme", "acme-old", "globex")]
+    listed = run("customers", "changed", *dirs, "--since", "HEAD~1")
+    assert listed.exit_code == 0, listed.output
+    assert [row["name"] for row in json.loads(listed.stdout)] == ["acme-old", "globex"]
+    missing = run("customers", "changed", str(customers / "nope"), "--since", "HEAD")
+    assert missing.exit_code == 1 and "config directory" in missing.stderr \
+        and "does not exist" in missing.stderr
+
+
 def test_one_directory_fills_dir_too_as_a_ci_matrix_runs_it(run: Run, customers: Path,
                                                             tmp_path: Path) -> None:
     """One template for every job: `{dir}` in the URL, --out and the password prefix is
