@@ -118,17 +118,13 @@ def _read_xlsx(path: Path, wanted: str | None) -> Sheet:
     try:
         workbook = load_workbook(path, read_only=True, data_only=False, keep_links=False)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
-        raise SpreadsheetError(f"{path} is not a readable .xlsx spreadsheet "
-                               f"({type(error).__name__}: {error}); download it again "
-                               "from the portal") from error
+        raise _unreadable(path, error) from error
     try:
         names = tuple(workbook.sheetnames)
         name = _chosen_sheet(path, names, wanted)
         worksheet = workbook[name]
         if _has_merged_cells(path, getattr(worksheet, "_worksheet_path", None)):
-            raise SpreadsheetError(f"{path}: sheet {name!r} has merged cells; a List Download "
-                                   "has one value per cell: unmerge them (or download the "
-                                   "file again)")
+            raise _merged(path, name)
         try:
             rows = _rows(path, name, worksheet.iter_rows(), lambda row, number: tuple(
                 Cell(cell.value, name, number, column, getattr(cell, "data_type", None) == "f")
@@ -136,12 +132,23 @@ def _read_xlsx(path: Path, wanted: str | None) -> Sheet:
         except SpreadsheetError:
             raise
         except Exception as error:  # the sheet's XML is parsed only now, as it streams
-            raise SpreadsheetError(f"{path}: sheet {name!r} is not readable "
-                                   f"({type(error).__name__}: {error}); download it again "
-                                   "from the portal") from error
+            raise _unreadable(path, error, name) from error
     finally:
         workbook.close()
     return _sheet(path, name, rows, names)
+
+
+def _unreadable(path: Path, error: Exception, sheet: str | None = None) -> SpreadsheetError:
+    """Either reader's refusal of a damaged file or sheet, in one wording."""
+    what = f"{path}: sheet {sheet!r} is not readable" if sheet is not None else \
+        f"{path} is not a readable .xlsx spreadsheet"
+    return SpreadsheetError(f"{what} ({type(error).__name__}: {error}); download it again "
+                            "from the portal")
+
+
+def _merged(path: Path, sheet: str) -> SpreadsheetError:
+    return SpreadsheetError(f"{path}: sheet {sheet!r} has merged cells; a List Download has "
+                            "one value per cell: unmerge them (or download the file again)")
 
 
 def xlsx_reader() -> str:
@@ -165,9 +172,7 @@ def _read_with_calamine(path: Path, wanted: str | None) -> Sheet:
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except (CalamineError, OSError, ValueError) as error:
-        raise SpreadsheetError(f"{path} is not a readable .xlsx spreadsheet "
-                               f"({type(error).__name__}: {error}); download it again "
-                               "from the portal") from error
+        raise _unreadable(path, error) from error
     try:
         names = tuple(workbook.sheet_names)
         name = _chosen_sheet(path, names, wanted)
@@ -176,13 +181,9 @@ def _read_with_calamine(path: Path, wanted: str | None) -> Sheet:
             merged = sheet.merged_cell_ranges
             values = sheet.to_python(skip_empty_area=False)
         except (CalamineError, ValueError) as error:
-            raise SpreadsheetError(f"{path}: sheet {name!r} is not readable "
-                                   f"({type(error).__name__}: {error}); download it again "
-                                   "from the portal") from error
+            raise _unreadable(path, error, name) from error
         if merged:
-            raise SpreadsheetError(f"{path}: sheet {name!r} has merged cells; a List Download "
-                                   "has one value per cell: unmerge them (or download the "
-                                   "file again)")
+            raise _merged(path, name)
     finally:
         workbook.close()
     rows = _rows(path, name, values, lambda row, number: tuple(
