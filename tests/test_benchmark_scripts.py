@@ -84,3 +84,11 @@ def test_storage_schema_compares_two_checkouts() -> None:
     assert result.returncode == 0, result.stderr
     stages = [line.split()[:3] for line in result.stdout.splitlines()[2:]]
     assert stages == [["sqlite", "create", "all"], ["sqlite", "renumber", "all"]]
+
+
+def test_changed_customers_times_a_repository_of_customers() -> None:
+    result = subprocess.run(
+        [sys.executable, "benchmarks/changed_customers.py", "--customers", "5", "--rounds", "1"],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "1 of 5 changed" in result.stdout
